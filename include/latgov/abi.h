@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one contract between latgov's BPF programs and its user space.
+ *
+ * Rules (STYLE.md): fixed-width types only, largest fields first, explicit
+ * padding, a _Static_assert on every size. Every ring-buffer record starts with
+ * a __u32 type; the consumer checks the length before it reads a record. Each
+ * enum and limit is defined here once and nowhere else.
+ */
+#ifndef LATGOV_ABI_H
+#define LATGOV_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define LG_ABI_VERSION 1
+
+/* Payload bytes copied per request: enough for "METHOD /route HTTP/1.x". */
+#define LG_REQ_PREFIX  64
+/* ...and per response: enough for "HTTP/1.1 503". */
+#define LG_RESP_PREFIX 16
+
+#define LG_MAX_CONNS   65536	/* per-connection state, LRU */
+#define LG_MAX_TARGETS 4096	/* traced processes (tgids) */
+#define LG_MAX_THREADS 16384	/* per-thread scheduler state */
+#define LG_RINGBUF_BYTES (4u << 20)
+
+/* Ring-buffer record types. */
+enum lg_record_type {
+	LG_REC_REQUEST = 1,	/* struct lg_request: one finished request */
+	LG_REC_PROC    = 2,	/* struct lg_proc_event: a target forked or exited */
+};
+
+/* Which side of the connection the target is on. */
+enum lg_role {
+	LG_ROLE_UNKNOWN = 0,
+	LG_ROLE_SERVER  = 1,	/* the target read first: it serves requests */
+	LG_ROLE_CLIENT  = 2,	/* the target wrote first: it calls a dependency */
+};
+
+/* Why a request record was emitted. */
+enum lg_end_reason {
+	LG_END_NEXT_REQUEST = 1,	/* inbound bytes after the response started */
+	LG_END_CLOSE        = 2,	/* connection closed (FIN) */
+	LG_END_RESET        = 3,	/* connection reset */
+	LG_END_FLUSH        = 4,	/* user space found it idle and flushed it */
+	LG_END_EVICTED      = 5,	/* connection state evicted from the LRU map */
+};
+
+/* lg_request.flags */
+#define LG_REQ_F_PREEXISTING  (1u << 0)	/* connection opened before latgov attached */
+#define LG_REQ_F_PIPELINED    (1u << 1)	/* more request bytes arrived before this response ended */
+#define LG_REQ_F_NO_RESPONSE  (1u << 2)	/* request read, nothing written back */
+#define LG_REQ_F_MULTI_THREAD (1u << 3)	/* read and writes on different threads: no sched attribution */
+#define LG_REQ_F_NO_ARRIVAL   (1u << 4)	/* arrival time unknown; t_arrival_ns = t_read_ns */
+#define LG_REQ_F_SCHED        (1u << 5)	/* oncpu/runq/blocked/throttled fields are valid */
+
+/*
+ * One finished request on one connection, as seen from the target's side.
+ * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
+ */
+struct lg_request {
+	__u32 type;			/* LG_REC_REQUEST */
+	__u32 flags;			/* LG_REQ_F_* */
+	__u64 conn_id;			/* kernel address of struct sock: unique while open */
+	__u64 seq;			/* request number on this connection, from 1 */
+	__u64 cgroup_id;		/* cgroup (v2 id) of the serving thread */
+	__u64 t_arrival_ns;		/* first request segment reached the socket */
+	__u64 t_read_ns;		/* target's first read of the request */
+	__u64 t_first_resp_ns;		/* first response byte handed to the kernel */
+	__u64 t_last_resp_ns;		/* last response byte handed to the kernel */
+	__u64 bytes_in;
+	__u64 bytes_out;
+	__u64 max_gap_ns;		/* largest gap between two response writes */
+	__u64 oncpu_ns;			/* scheduler split of t_read..t_last_resp (LG_REQ_F_SCHED) */
+	__u64 runq_ns;
+	__u64 blocked_ns;
+	__u64 throttled_ns;
+	__u32 tgid;
+	__u32 tid;			/* thread that read the request */
+	__u32 resp_writes;		/* send calls that made the response (chunks) */
+	__u32 reads;			/* recv calls that made the request */
+	__u16 lport;			/* host byte order */
+	__u16 rport;
+	__u8  role;			/* enum lg_role */
+	__u8  end_reason;		/* enum lg_end_reason */
+	__u8  req_len;			/* valid bytes in req_prefix */
+	__u8  resp_len;			/* valid bytes in resp_prefix */
+	__u8  req_prefix[LG_REQ_PREFIX];
+	__u8  resp_prefix[LG_RESP_PREFIX];
+};
+_Static_assert(sizeof(struct lg_request) == 224, "struct lg_request layout changed");
+
+enum lg_proc_kind {
+	LG_PROC_FORK = 1,
+	LG_PROC_EXIT = 2,
+};
+
+/* A traced process forked a child (now traced too) or exited. */
+struct lg_proc_event {
+	__u32 type;			/* LG_REC_PROC */
+	__u32 kind;			/* enum lg_proc_kind */
+	__u64 ts_ns;
+	__u32 pid;			/* child (fork) or exiting tgid */
+	__u32 ppid;			/* parent (fork), 0 on exit */
+};
+_Static_assert(sizeof(struct lg_proc_event) == 24, "struct lg_proc_event layout changed");
+
+/*
+ * Loss and activity counters: one per-CPU array indexed by this enum, summed
+ * by user space. Everything that can be lost is counted here and shown.
+ */
+enum lg_counter {
+	LG_CNT_REQUESTS = 0,		/* request records submitted */
+	LG_CNT_RINGBUF_FULL,		/* records dropped: ring buffer reservation failed */
+	LG_CNT_CONN_MAP_FULL,		/* connection state could not be inserted */
+	LG_CNT_CONN_EVICTED,		/* connection state evicted by the LRU with a request in flight */
+	LG_CNT_TARGET_MAP_FULL,		/* a forked child could not be added to the target set */
+	LG_CNT_THREAD_MAP_FULL,		/* per-thread scheduler state could not be inserted */
+	LG_CNT_STACK_LOST,		/* stack id errors (stack map full, -EFAULT) */
+	LG_CNT_STACK_MAP_FULL,		/* profile count map full */
+	LG_CNT__MAX
+};
+
+/* The key of the target set: a tgid that latgov traces. */
+struct lg_target {
+	__u32 flags;			/* reserved */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct lg_target) == 8, "struct lg_target layout changed");
+
+#endif /* LATGOV_ABI_H */

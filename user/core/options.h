@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Command-line options of every subcommand, parsed into one struct. Pure:
+ * it reads argv and writes the struct or an error message, nothing else.
+ *
+ * trace, flame and govern are one session underneath (DESIGN.md): they accept
+ * the same options, and each only changes the defaults (flame turns on
+ * stacks, govern requires a policy).
+ */
+#ifndef LATGOV_OPTIONS_H
+#define LATGOV_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum lg_cmd {
+	LG_CMD_NONE = 0,
+	LG_CMD_CHECK,
+	LG_CMD_TRACE,
+	LG_CMD_FLAME,
+	LG_CMD_GOVERN,
+	LG_CMD_ENFORCE,
+	LG_CMD_RESTORE,
+	LG_CMD_HELP,
+	LG_CMD_VERSION,
+};
+
+enum lg_target_kind {
+	LG_TARGET_NONE = 0,
+	LG_TARGET_PIDS,		/* -p PID[,PID...] */
+	LG_TARGET_PORT,		/* --port PORT */
+	LG_TARGET_CGROUP,	/* --cgroup PATH */
+	LG_TARGET_COMMAND,	/* -- COMMAND [ARG...] */
+};
+
+#define LG_MAX_PIDS 64
+
+struct lg_options {
+	enum lg_cmd cmd;
+	int help;			/* --help given: print the command's usage */
+
+	/* target */
+	enum lg_target_kind target;
+	uint32_t pids[LG_MAX_PIDS];
+	size_t npids;
+	uint16_t port;
+	const char *cgroup;		/* also enforce/restore --cgroup */
+	char **command;			/* NULL-terminated, points into argv */
+
+	/* session */
+	uint64_t duration_ns;		/* -d; 0 = until Ctrl-C */
+	uint64_t interval_ns;		/* -i; default 1 s */
+	const char *summary_path;	/* --summary */
+	const char *json_path;		/* --json */
+	const char *metrics_addr;	/* --metrics HOST:PORT */
+	const char *flame_dir;		/* --flame DIR, or flame -o DIR */
+	uint32_t hz;			/* --hz, default 99 */
+	int off_cpu;			/* --off-cpu */
+	int requests_only;		/* --requests-only */
+	const char *policy_path;	/* --policy */
+	int dry_run;			/* --dry-run */
+	const char *log_path;		/* --log */
+
+	/* enforce */
+	uint64_t cpu_millicores;	/* --cpu; 0 = leave alone */
+	uint64_t memory_bytes;		/* --memory; 0 = leave alone */
+
+	/* restore */
+	int all;			/* --all */
+
+	/* check */
+	int json;			/* --json */
+};
+
+/* The subcommand named s, or LG_CMD_NONE. */
+enum lg_cmd options_cmd(const char *s);
+const char *options_cmd_name(enum lg_cmd cmd);
+
+/*
+ * Parses argv (argv[0] is the subcommand's name). Returns 0 and fills *o, or
+ * -EINVAL with a one-line message naming the bad option in err.
+ */
+int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
+		  char *err, size_t errlen);
+
+/* Usage text of a subcommand, or of latgov as a whole for LG_CMD_NONE. */
+const char *options_usage(enum lg_cmd cmd);
+
+#endif
