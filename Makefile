@@ -23,6 +23,9 @@ CLANG       ?= clang
 BPFTOOL     ?= bpftool
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 PKG_CONFIG  ?= pkg-config
+# The default build puts latgov at the top of the tree (sudo ./latgov check);
+# another BUILD= folder keeps its own copy, so parallel builds do not collide.
+LATGOV_BIN  ?= $(if $(filter build,$(BUILD)),latgov,$(BUILD)/latgov)
 
 ifeq ($(V),1)
 Q :=
@@ -84,7 +87,7 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard
 MANPAGES    := $(wildcard user/man/*.[0-9])
 
 .PHONY: all test unit-tests demo bench bench-smoke vmtest install clean deps
-all: latgov $(TOOL_BINS)
+all: $(LATGOV_BIN) $(TOOL_BINS)
 
 # ---- BPF ---------------------------------------------------------------------
 $(BUILD)/vmlinux.h: $(VMLINUX_BTF)
@@ -117,7 +120,7 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 $(BUILD)/libloadgen.a: $(LOADGEN_OBJS) ; $(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/libdemo.a: $(DEMO_OBJS) ; $(Q)rm -f $@ && ar rcs $@ $^
 
-latgov: $(SHELL_OBJS) $(BUILD)/libcore.a
+$(LATGOV_BIN): $(SHELL_OBJS) $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(SHELL_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
 
@@ -144,27 +147,27 @@ unit-tests: $(UNIT_BINS) $(TEST_HELPERS)
 
 test: $(DEPS_PREREQ)
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all unit-tests
-	$(Q)BUILD=$(BUILD) bash tests/run.sh
+	$(Q)BUILD=$(BUILD) LATGOV=$(abspath $(LATGOV_BIN)) bash tests/run.sh
 
 demo: $(DEPS_PREREQ)
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
-	$(Q)BUILD=$(BUILD) bash tools/demo.sh
+	$(Q)BUILD=$(BUILD) LATGOV=$(abspath $(LATGOV_BIN)) bash tools/demo.sh
 
 bench: $(DEPS_PREREQ)
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all unit-tests
-	$(Q)BUILD=$(BUILD) bash tools/bench/run.sh
+	$(Q)BUILD=$(BUILD) LATGOV=$(abspath $(LATGOV_BIN)) bash tools/bench/run.sh
 
 bench-smoke: $(DEPS_PREREQ)
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all unit-tests
-	$(Q)BUILD=$(BUILD) bash tools/bench/run.sh --smoke
+	$(Q)BUILD=$(BUILD) LATGOV=$(abspath $(LATGOV_BIN)) bash tools/bench/run.sh --smoke
 
 deps:
 	$(Q)bash tools/deps.sh
 
 # ---- install -----------------------------------------------------------------
-install: latgov
+install: $(LATGOV_BIN)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/latgov/policies
-	install -m 0755 latgov $(DESTDIR)$(PREFIX)/sbin/latgov
+	install -m 0755 $(LATGOV_BIN) $(DESTDIR)$(PREFIX)/sbin/latgov
 	$(if $(MANPAGES),install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man8/)
 	$(if $(wildcard policies/*.yaml),install -m 0644 $(wildcard policies/*.yaml) $(DESTDIR)$(SYSCONFDIR)/latgov/policies/)
 	$(if $(wildcard policies/README.md),install -m 0644 policies/README.md $(DESTDIR)$(SYSCONFDIR)/latgov/policies/)
