@@ -41,10 +41,10 @@ ifneq ($(NO_DEPS),1)
 DEPS_PREREQ := deps
 endif
 
-USER_PKGS   := libbpf libelf zlib yaml-0.1
+USER_PKGS   := libbpf libelf zlib yaml-0.1 libmicrohttpd
 USER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(USER_PKGS) 2>/dev/null)
 USER_LIBS   := $(shell $(PKG_CONFIG) --libs $(USER_PKGS) 2>/dev/null) -lm
-CORE_LIBS   := $(shell $(PKG_CONFIG) --libs zlib yaml-0.1 2>/dev/null) -lm
+CORE_LIBS   := $(shell $(PKG_CONFIG) --libs zlib yaml-0.1 libelf 2>/dev/null) -lm
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 
@@ -67,6 +67,10 @@ SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 CORE_SRCS   := $(wildcard user/core/*.c)
 CORE_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
+# user/io: thin file-system shells (cgroup files, state files, ELF/maps reading)
+# that take a root path, so unit tests can point them at a fake tree. No libbpf.
+IO_SRCS     := $(wildcard user/io/*.c)
+IO_OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(IO_SRCS))
 SHELL_SRCS  := $(wildcard user/*.c)
 SHELL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(SHELL_SRCS))
 
@@ -117,12 +121,18 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libloadgen.a: $(LOADGEN_OBJS) ; $(Q)rm -f $@ && ar rcs $@ $^
-$(BUILD)/libdemo.a: $(DEMO_OBJS) ; $(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libio.a: $(IO_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LATGOV_BIN): $(SHELL_OBJS) $(BUILD)/libcore.a
+$(BUILD)/libloadgen.a: $(LOADGEN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libdemo.a: $(DEMO_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LATGOV_BIN): $(SHELL_OBJS) $(BUILD)/libio.a $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(SHELL_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(SHELL_OBJS) $(BUILD)/libio.a $(BUILD)/libcore.a $(USER_LIBS) -lpthread
 
 $(BUILD)/loadgen: $(BUILD)/tools/loadgen/main.o $(BUILD)/libloadgen.a $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
@@ -134,9 +144,9 @@ $(BUILD)/demo-infer: $(BUILD)/tools/demo/main.o $(BUILD)/libdemo.a $(BUILD)/libc
 
 # ---- tests -------------------------------------------------------------------
 # Unit tests link the pure core (and the tools' libraries) with cmocka only: no libbpf.
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libcore.a $(BUILD)/libloadgen.a $(BUILD)/libdemo.a
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libio.a $(BUILD)/libcore.a $(BUILD)/libloadgen.a $(BUILD)/libdemo.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libloadgen.a $(BUILD)/libdemo.a $(BUILD)/libcore.a $(TEST_LIBS) $(CORE_LIBS) -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libloadgen.a $(BUILD)/libdemo.a $(BUILD)/libio.a $(BUILD)/libcore.a $(TEST_LIBS) $(CORE_LIBS) -lpthread
 
 # Small programs the integration tests run (servers, clients, profiling targets).
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libcore.a
