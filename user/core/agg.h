@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The request aggregator: finished request records (struct lg_request) in,
+ * per-endpoint figures per time window and cumulative out. Pure: no clock
+ * reads (callers pass times), no I/O, no locking (one thread owns an agg; a
+ * metrics thread must read under the caller's lock or from a rendered copy).
+ *
+ * Windows. Window k covers [start_ns + k*window_ns, start_ns + (k+1)*window_ns).
+ * A request belongs to the window in which its last response byte falls
+ * (t_last_resp_ns; t_read_ns when there was no response). Records reach user
+ * space late and out of order (a request is emitted when the next one starts,
+ * or by an idle flush up to 250 ms later), so up to AGG_OPEN_WINDOWS windows
+ * stay open at once. agg_roll(now_ns) closes every window that ends at or
+ * before now_ns: pass the time up to which records have been delivered,
+ * typically (monotonic now - 250 ms). A record for a window already closed
+ * is counted in the oldest open window and in agg_stats.late; a record too far
+ * ahead closes the older windows itself.
+ *
+ * Kept: the open windows, the last closed window and the cumulative totals.
+ *
+ * Memory. A histogram is ~19 KB, so they are allocated lazily: an endpoint's
+ * window figures get a histogram when a value first lands in it, and an
+ * endpoint idle for a whole window gives its window histograms back. Gap and
+ * scheduler histograms exist only for streamed / scheduler-attributed traffic.
+ * The number of endpoints is capped; requests beyond the cap go to the
+ * endpoint named "other" and are counted in agg_stats.overflow.
+ *
+ * Hot path: agg_add parses a record's prefixes once, finds the endpoint
+ * through a small open-addressing hash and allocates nothing except the first
+ * time an endpoint (or its window histograms) appears.
+ */
+#ifndef LATGOV_AGG_H
+#define LATGOV_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/hist.h"
+#include "core/http.h"
+
+struct lg_request;
+
+#define AGG_DEFAULT_WINDOW_NS     1000000000ull
+#define AGG_DEFAULT_MAX_ENDPOINTS 256
+#define AGG_OPEN_WINDOWS          4	/* windows accepting records at once */
+#define AGG_OTHER_NAME            "other"
+
+/* The histograms of one endpoint's figures; values in ns. */
+enum agg_hist_kind {
+	AGG_H_LATENCY = 0,	/* t_last_resp - t_arrival (requests with a response) */
+	AGG_H_TTFB,		/* t_first_resp - t_arrival (requests with a response) */
+	AGG_H_GAP,		/* max_gap_ns, streamed responses only (resp_writes > 1) */
+	AGG_H_ONCPU,		/* the LG_REQ_F_SCHED split */
+	AGG_H_RUNQ,
+	AGG_H_BLOCKED,
+	AGG_H_THROTTLED,
+	AGG_H__MAX
+};
+
+/* One endpoint over one window, or cumulative. */
+struct agg_figures {
+	uint64_t requests;
+	uint64_t errors;	/* status_5xx + resets (a 5xx that was reset counts once) */
+	uint64_t status_5xx;
+	uint64_t resets;	/* end_reason == LG_END_RESET */
+	uint64_t no_response;	/* requests with nothing written back */
+	uint64_t streamed;	/* resp_writes > 1 */
+	uint64_t sched;		/* requests with LG_REQ_F_SCHED */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	struct hist *h[AGG_H__MAX];	/* NULL until a value lands: read through agg_hist() */
+};
+
+struct agg_endpoint {
+	char name[ENDPOINT_NAME_MAX];	/* "GET /v1/users/:id", "tcp:6379", "other" */
+	uint8_t role;			/* enum lg_role; LG_ROLE_UNKNOWN counts as server */
+	uint8_t is_other;		/* the overflow endpoint */
+	uint8_t is_http;
+	uint8_t pad[5];
+	uint64_t hash;
+	struct agg_figures last;	/* the last closed window (zero if idle in it) */
+	struct agg_figures cum;		/* every closed window */
+	struct agg_figures open[AGG_OPEN_WINDOWS];	/* indexed by window % AGG_OPEN_WINDOWS */
+};
+
+struct agg_config {
+	uint64_t start_ns;		/* session start, CLOCK_MONOTONIC: window 0 starts here */
+	uint64_t window_ns;		/* 0 = AGG_DEFAULT_WINDOW_NS */
+	uint32_t max_endpoints;		/* 0 = AGG_DEFAULT_MAX_ENDPOINTS; includes "other" */
+};
+
+/* The aggregator's own accounting, shown next to the kernel's loss counters. */
+struct agg_stats {
+	uint64_t records;	/* agg_add calls that were accepted */
+	uint64_t late;		/* records for a window already closed */
+	uint64_t early;		/* records timed before start_ns (put in window 0) */
+	uint64_t overflow;	/* records sent to "other" because of the endpoint cap */
+	uint64_t alloc_failed;	/* histogram allocations that failed (values not kept) */
+	uint64_t bad_records;	/* rejected by agg_add (-EINVAL) */
+};
+
+struct agg;
+
+/* Returns a new aggregator, or NULL (errno = ENOMEM / EINVAL). */
+struct agg *agg_new(const struct agg_config *cfg);
+void agg_free(struct agg *a);
+
+/*
+ * Adds one finished request. Returns 0; -EINVAL if r->type is not
+ * LG_REC_REQUEST or a length field exceeds its prefix (the record is not
+ * counted); -ENOMEM if a histogram could not be allocated (the request is
+ * still counted, its values are not; agg_stats.alloc_failed says so).
+ */
+int agg_add(struct agg *a, const struct lg_request *r);
+
+/*
+ * Closes every open window that ends at or before now_ns, oldest first
+ * (empty windows too, so that idle seconds show as zero). Returns the
+ * number of windows closed (0 if none), never an error. After it returns
+ * > 0, agg_last_window() describes the newest window closed.
+ */
+int agg_roll(struct agg *a, uint64_t now_ns);
+
+/*
+ * Index and start time (ns since cfg.start_ns) of the last closed window.
+ * Returns 0, or -ENODATA if no window has closed yet.
+ */
+int agg_last_window(const struct agg *a, uint64_t *index, uint64_t *start_offset_ns);
+
+uint64_t agg_window_ns(const struct agg *a);
+/* Closed windows so far, i.e. the cumulative figures cover windows_closed * window_ns. */
+uint64_t agg_windows_closed(const struct agg *a);
+
+/* Endpoints in order of first appearance; i < agg_endpoint_count(). NULL if out of range. */
+size_t agg_endpoint_count(const struct agg *a);
+const struct agg_endpoint *agg_endpoint_at(const struct agg *a, size_t i);
+/* The endpoint with that name and role, or NULL. */
+const struct agg_endpoint *agg_find(const struct agg *a, const char *name, uint8_t role);
+
+/* A histogram of some figures; an empty one (count 0) when none was allocated. Never NULL. */
+const struct hist *agg_hist(const struct agg_figures *f, enum agg_hist_kind k);
+
+/*
+ * Sums every endpoint's last-window (which = AGG_LAST) or cumulative
+ * (AGG_CUM) figures into *out, which must be zeroed or previously filled
+ * by this function; histograms are allocated in out. Returns 0 or -ENOMEM.
+ * Release with agg_figures_release().
+ */
+enum agg_which { AGG_LAST = 0, AGG_CUM = 1 };
+int agg_total(const struct agg *a, enum agg_which which, struct agg_figures *out);
+void agg_figures_release(struct agg_figures *f);
+
+const struct agg_stats *agg_stats(const struct agg *a);
+
+#endif
