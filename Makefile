@@ -49,7 +49,7 @@ TEST_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 
 CFLAGS      ?= -O2 -g
-WARN        := -Wall -Wextra -Werror -Wno-missing-field-initializers
+WARN        := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 ALL_CFLAGS  := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) $(USER_CFLAGS) -MMD -MP
 LDFLAGS     ?=
 ifeq ($(SANITIZE),1)

@@ -143,7 +143,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
-	{ "json", optional_argument, NULL, OPT_JSON },
+	{ "json", required_argument, NULL, OPT_JSON },	/* no value for check */
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "flame", required_argument, NULL, OPT_FLAME },
 	{ "output", required_argument, NULL, 'o' },
@@ -252,10 +252,18 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 	o->hz = 99;
 	err[0] = '\0';
 
+	/* 'check --json' is a switch; everywhere else --json takes a FILE. */
+	struct option table[sizeof(long_opts) / sizeof(long_opts[0])];
+
+	memcpy(table, long_opts, sizeof(table));
+	for (struct option *t = table; t->name; t++)
+		if (t->val == OPT_JSON && cmd == LG_CMD_CHECK)
+			t->has_arg = no_argument;
+
 	optind = 0;	/* glibc: full re-initialisation, so the parser can run again */
 	opterr = 0;
 	/* '+': stop at the first non-option, so "-- COMMAND -x" keeps its options. */
-	while ((opt = getopt_long(argc, argv, "+:p:d:i:o:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:p:d:i:o:h", table, NULL)) != -1) {
 		const char *arg = optarg;
 
 		if (opt == '?') {
@@ -301,17 +309,11 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			break;
 		case OPT_SUMMARY: o->summary_path = arg; r = 0; break;
 		case OPT_JSON:
-			if (cmd == LG_CMD_CHECK) {
-				if (arg)
-					r = fail(err, errlen, "check --json takes no value");
-				else
-					o->json = 1, r = 0;
-			} else if (!arg) {
-				r = fail(err, errlen, "--json needs a FILE (one JSON line per window)");
-			} else {
+			if (cmd == LG_CMD_CHECK)
+				o->json = 1;
+			else
 				o->json_path = arg;
-				r = 0;
-			}
+			r = 0;
 			break;
 		case OPT_METRICS: o->metrics_addr = arg; r = 0; break;
 		case OPT_FLAME:

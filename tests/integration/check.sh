@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# 'latgov check' on this machine: every required feature is ok as root, and
+# an unprivileged user gets a non-zero exit with an error naming the fix.
+source "$(dirname "$0")/lib.sh"
+need_root
+
+out=$(mktemp)
+on_exit "rm -f '$out'"
+
+if "$LATGOV" check >"$out" 2>&1; then
+	ok "check exits 0 as root"
+else
+	not_ok "check exits 0 as root" "$(cat "$out")"
+fi
+if grep -q '^result: latgov works here' "$out"; then
+	ok "check says latgov works here"
+else
+	not_ok "check says latgov works here" "$(tail -3 "$out")"
+fi
+
+# Every required row must be ok, read from the JSON form.
+if "$LATGOV" check --json >"$out" 2>&1 &&
+	python3 - "$out" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+bad = [f["name"] for f in report["features"] if f["required"] and f["status"] != "ok"]
+if bad or not report["ok"] or not report["tracer_path"]:
+    print("required features not ok:", bad)
+    sys.exit(1)
+PY
+then
+	ok "check --json: every required feature ok, a tracer path chosen"
+else
+	not_ok "check --json: every required feature ok" "$(cat "$out")"
+fi
+
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+if ! as_nobody test -x "$LATGOV" 2>/dev/null; then
+	skip "check as an unprivileged user" "uid 65534 cannot execute $LATGOV (a parent folder is private)"
+else
+	if as_nobody "$LATGOV" check >"$out" 2>&1; then
+		not_ok "check exits non-zero when not root" "it exited 0"
+	elif grep -q 'run as root: sudo latgov' "$out"; then
+		ok "check as nobody exits non-zero and names the fix"
+	else
+		not_ok "check as nobody names the fix" "$(cat "$out")"
+	fi
+fi

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/folded.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/parse.h"
+
+void tb_init(struct textbuf *tb)
+{
+	memset(tb, 0, sizeof(*tb));
+}
+
+void tb_free(struct textbuf *tb)
+{
+	free(tb->buf);
+	tb_init(tb);
+}
+
+static int tb_reserve(struct textbuf *tb, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (tb->failed)
+		return -ENOMEM;
+	if (tb->len + n + 1 <= tb->cap)
+		return 0;
+	cap = tb->cap ? tb->cap : 1024;
+	while (tb->len + n + 1 > cap)
+		cap *= 2;
+	p = realloc(tb->buf, cap);
+	if (!p) {
+		tb->failed = 1;
+		return -ENOMEM;
+	}
+	tb->buf = p;
+	tb->cap = cap;
+	return 0;
+}
+
+void tb_append(struct textbuf *tb, const char *s, size_t n)
+{
+	if (tb_reserve(tb, n))
+		return;
+	memcpy(tb->buf + tb->len, s, n);
+	tb->len += n;
+	tb->buf[tb->len] = '\0';
+}
+
+void tb_puts(struct textbuf *tb, const char *s)
+{
+	tb_append(tb, s, strlen(s));
+}
+
+void tb_printf(struct textbuf *tb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || tb_reserve(tb, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(tb->buf + tb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	tb->len += (size_t)n;
+}
+
+void tb_xml(struct textbuf *tb, const char *s)
+{
+	const char *run = s;
+
+	for (; *s; s++) {
+		const char *esc = NULL;
+
+		switch (*s) {
+		case '&': esc = "&amp;"; break;
+		case '<': esc = "&lt;"; break;
+		case '>': esc = "&gt;"; break;
+		case '"': esc = "&quot;"; break;
+		case '\'': esc = "&apos;"; break;
+		default:
+			/* XML 1.0 forbids most control characters even escaped. */
+			if ((unsigned char)*s < 0x20)
+				esc = "?";
+		}
+		if (esc) {
+			tb_append(tb, run, (size_t)(s - run));
+			tb_puts(tb, esc);
+			run = s + 1;
+		}
+	}
+	tb_append(tb, run, (size_t)(s - run));
+}
+
+int tb_finish(const struct textbuf *tb)
+{
+	return tb->failed ? -ENOMEM : 0;
+}
+
+/* ---- the table: open addressing, FNV-1a ------------------------------------ */
+
+struct slot {
+	char *stack;
+	uint64_t weight;
+	uint64_t hash;
+};
+
+struct folded {
+	struct slot *slots;
+	size_t cap;		/* power of two */
+	size_t count;
+	uint64_t total;
+};
+
+static uint64_t hash_str(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+struct folded *folded_new(void)
+{
+	struct folded *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->cap = 64;
+	f->slots = calloc(f->cap, sizeof(*f->slots));
+	if (!f->slots) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void folded_free(struct folded *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->cap; i++)
+		free(f->slots[i].stack);
+	free(f->slots);
+	free(f);
+}
+
+static int grow(struct folded *f)
+{
+	size_t cap = f->cap * 2;
+	struct slot *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->cap; i++) {
+		struct slot *s = &f->slots[i];
+		size_t j;
+
+		if (!s->stack)
+			continue;
+		for (j = s->hash & (cap - 1); slots[j].stack; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = *s;
+	}
+	free(f->slots);
+	f->slots = slots;
+	f->cap = cap;
+	return 0;
+}
+
+/* Adds weight to the stack s[0..n) (no NUL needed). */
+static int add_n(struct folded *f, const char *s, size_t n, uint64_t weight)
+{
+	uint64_t h;
+	size_t i;
+
+	if (n == 0)
+		return -EINVAL;
+	if ((f->count + 1) * 4 > f->cap * 3 && grow(f))
+		return -ENOMEM;
+	h = hash_str(s, n);
+	for (i = h & (f->cap - 1); f->slots[i].stack; i = (i + 1) & (f->cap - 1)) {
+		struct slot *sl = &f->slots[i];
+
+		if (sl->hash == h && strlen(sl->stack) == n && !memcmp(sl->stack, s, n)) {
+			sl->weight += weight;
+			f->total += weight;
+			return 0;
+		}
+	}
+	f->slots[i].stack = strndup(s, n);
+	if (!f->slots[i].stack)
+		return -ENOMEM;
+	f->slots[i].hash = h;
+	f->slots[i].weight = weight;
+	f->count++;
+	f->total += weight;
+	return 0;
+}
+
+int folded_add(struct folded *f, const char *stack, uint64_t weight)
+{
+	return add_n(f, stack, strlen(stack), weight);
+}
+
+int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uint64_t weight)
+{
+	struct textbuf tb;
+	int err;
+
+	if (n == 0)
+		return -EINVAL;
+	tb_init(&tb);
+	for (size_t i = 0; i < n; i++) {
+		const char *fr = frames[i] && frames[i][0] ? frames[i] : "[unknown]";
+		size_t start;
+
+		if (i)
+			tb_append(&tb, ";", 1);
+		start = tb.len;
+		tb_puts(&tb, fr);
+		if (tb.failed)
+			break;
+		for (size_t j = start; j < tb.len; j++) {
+			if (tb.buf[j] == ';')
+				tb.buf[j] = ':';
+			else if ((unsigned char)tb.buf[j] < 0x20)
+				tb.buf[j] = '?';
+		}
+	}
+	err = tb_finish(&tb);
+	if (!err)
+		err = add_n(f, tb.buf, tb.len, weight);
+	tb_free(&tb);
+	return err;
+}
+
+int folded_merge(struct folded *dst, const struct folded *src)
+{
+	for (size_t i = 0; i < src->cap; i++) {
+		const struct slot *s = &src->slots[i];
+		int err;
+
+		if (!s->stack)
+			continue;
+		err = folded_add(dst, s->stack, s->weight);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int folded_parse(struct folded *f, const char *text, size_t len, size_t *bad_line)
+{
+	size_t line = 0, pos = 0;
+	int n = 0;
+
+	while (pos < len) {
+		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - s) : len - pos;
+		const char *sp;
+		char num[24];
+		long long w;
+		int err;
+
+		pos += l + (nl ? 1 : 0);
+		line++;
+		if (l && s[l - 1] == '\r')
+			l--;
+		if (l == 0)
+			continue;
+		for (sp = s + l; sp > s && sp[-1] != ' '; sp--)
+			;
+		if (sp <= s + 1 || (size_t)(s + l - sp) >= sizeof(num))
+			goto bad;
+		memcpy(num, sp, (size_t)(s + l - sp));
+		num[s + l - sp] = '\0';
+		if (parse_int(num, 0, INT64_MAX, &w))
+			goto bad;
+		err = add_n(f, s, (size_t)(sp - 1 - s), (uint64_t)w);
+		if (err == -EINVAL)
+			goto bad;
+		if (err)
+			return err;
+		n++;
+		continue;
+bad:
+		if (bad_line)
+			*bad_line = line;
+		return -EINVAL;
+	}
+	return n;
+}
+
+size_t folded_count(const struct folded *f)
+{
+	return f->count;
+}
+
+uint64_t folded_total(const struct folded *f)
+{
+	return f->total;
+}
+
+uint64_t folded_weight(const struct folded *f, const char *stack)
+{
+	size_t n = strlen(stack);
+	uint64_t h = hash_str(stack, n);
+
+	for (size_t i = h & (f->cap - 1); f->slots[i].stack; i = (i + 1) & (f->cap - 1))
+		if (f->slots[i].hash == h && !strcmp(f->slots[i].stack, stack))
+			return f->slots[i].weight;
+	return 0;
+}
+
+static int by_stack(const void *a, const void *b)
+{
+	return strcmp(((const struct folded_entry *)a)->stack, ((const struct folded_entry *)b)->stack);
+}
+
+static int by_weight(const void *a, const void *b)
+{
+	const struct folded_entry *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return strcmp(x->stack, y->stack);
+}
+
+long folded_entries(const struct folded *f, enum folded_order order, struct folded_entry **out)
+{
+	struct folded_entry *e;
+	size_t n = 0;
+
+	*out = NULL;
+	if (f->count == 0)
+		return 0;
+	e = malloc(f->count * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->cap; i++) {
+		if (!f->slots[i].stack)
+			continue;
+		e[n].stack = f->slots[i].stack;
+		e[n].weight = f->slots[i].weight;
+		n++;
+	}
+	qsort(e, n, sizeof(*e), order == FOLDED_BY_WEIGHT ? by_weight : by_stack);
+	*out = e;
+	return (long)n;
+}
+
+int folded_format(const struct folded *f, struct textbuf *tb)
+{
+	struct folded_entry *e;
+	long n = folded_entries(f, FOLDED_BY_STACK, &e);
+
+	if (n < 0)
+		return (int)n;
+	for (long i = 0; i < n; i++)
+		tb_printf(tb, "%s %" PRIu64 "\n", e[i].stack, e[i].weight);
+	free(e);
+	return tb_finish(tb);
+}

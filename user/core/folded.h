@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Folded stacks, in flamegraph.pl's text format: one line per stack, frames
+ * from root to leaf joined by ';', a space, then a weight (samples or µs).
+ * Pure: a table of stack -> weight, built from frames, merged, parsed and
+ * formatted into memory. Files are the caller's business.
+ *
+ * Also the small growable text buffer that the flame writers (folded, SVG,
+ * summary) append to.
+ */
+#ifndef LATGOV_FOLDED_H
+#define LATGOV_FOLDED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Growable NUL-terminated text. Allocation failure is sticky (failed=1). */
+struct textbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int failed;
+};
+
+void tb_init(struct textbuf *tb);
+void tb_free(struct textbuf *tb);
+void tb_append(struct textbuf *tb, const char *s, size_t n);
+void tb_puts(struct textbuf *tb, const char *s);
+void tb_printf(struct textbuf *tb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s escaped for XML text and attribute values (&<>"'). */
+void tb_xml(struct textbuf *tb, const char *s);
+/* 0, or -ENOMEM if any append failed. */
+int tb_finish(const struct textbuf *tb);
+
+struct folded;
+
+struct folded_entry {
+	const char *stack;	/* frames root first, ';'-joined; owned by the table */
+	uint64_t weight;
+};
+
+/* An empty table, or NULL when out of memory. */
+struct folded *folded_new(void);
+void folded_free(struct folded *f);
+
+/*
+ * Adds weight to a stack given as ';'-joined text (root first). Adding to an
+ * existing stack sums. Returns 0, -EINVAL for an empty stack, -ENOMEM.
+ */
+int folded_add(struct folded *f, const char *stack, uint64_t weight);
+
+/*
+ * Adds weight to a stack given as frames, root first. Each frame is cleaned
+ * so the line stays parseable: ';' becomes ':', newlines and other control
+ * characters become '?', an empty frame becomes "[unknown]". Frames are never
+ * dropped. Returns 0, -EINVAL when n == 0, -ENOMEM.
+ */
+int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uint64_t weight);
+
+/* Adds every stack of src to dst. Returns 0 or -ENOMEM. */
+int folded_merge(struct folded *dst, const struct folded *src);
+
+/*
+ * Parses folded text (as written by folded_format or flamegraph tools) into f,
+ * summing repeated stacks. Blank lines are skipped. Returns the number of
+ * stacks read, or -EINVAL with the 1-based number of the first bad line in
+ * *bad_line (a line without " WEIGHT" at its end), or -ENOMEM.
+ */
+int folded_parse(struct folded *f, const char *text, size_t len, size_t *bad_line);
+
+size_t folded_count(const struct folded *f);	/* distinct stacks */
+uint64_t folded_total(const struct folded *f);	/* sum of all weights */
+/* The weight of one stack, 0 if absent. */
+uint64_t folded_weight(const struct folded *f, const char *stack);
+
+enum folded_order {
+	FOLDED_BY_STACK,	/* lexical: stable output, sibling frames adjacent */
+	FOLDED_BY_WEIGHT,	/* heaviest first, ties by stack */
+};
+
+/*
+ * An array of every entry, sorted; the caller frees the array (not the
+ * strings, which belong to f and live until it changes). Returns the count
+ * (*out may be NULL when 0) or -ENOMEM.
+ */
+long folded_entries(const struct folded *f, enum folded_order order, struct folded_entry **out);
+
+/* Appends f in folded text, sorted by stack. Returns 0 or -ENOMEM. */
+int folded_format(const struct folded *f, struct textbuf *tb);
+
+#endif
