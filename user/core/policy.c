@@ -492,8 +492,14 @@ int policy_parse(const char *text, size_t len, const char *filename,
 	if (!yaml_parser_load(&parser, &doc)) {
 		yaml_mark_t m = parser.problem_mark;
 
-		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax error: %s", filename, m.line + 1,
-			 m.column + 1, parser.problem ? parser.problem : "unknown");
+		if (parser.context)
+			snprintf(err, errlen, "%s:%zu:%zu: YAML syntax error: %s (%s started on line %zu)",
+				 filename, m.line + 1, m.column + 1,
+				 parser.problem ? parser.problem : "unknown", parser.context,
+				 parser.context_mark.line + 1);
+		else
+			snprintf(err, errlen, "%s:%zu:%zu: YAML syntax error: %s", filename, m.line + 1,
+				 m.column + 1, parser.problem ? parser.problem : "unknown");
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
