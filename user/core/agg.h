@@ -18,12 +18,14 @@
  *
  * Kept: the open windows, the last closed window and the cumulative totals.
  *
- * Memory. A histogram is ~19 KB, so they are allocated lazily: an endpoint's
- * window figures get a histogram when a value first lands in it, and an
- * endpoint idle for a whole window gives its window histograms back. Gap and
- * scheduler histograms exist only for streamed / scheduler-attributed traffic.
- * The number of endpoints is capped; requests beyond the cap go to the
- * endpoint named "other" and are counted in agg_stats.overflow.
+ * Memory. A histogram is ~19 KB, so they are allocated lazily: window figures
+ * get a histogram when a value first lands in them, and give it back when the
+ * window closes (its "last" copy is freed a window later). Gap and scheduler
+ * histograms exist only for streamed / scheduler-attributed traffic. A busy
+ * endpoint holds about 4 sets (open windows, last, cumulative) of 2 histograms,
+ * ~160 KB; the endpoint cap (128 by default, so <= 20 MB even if all are
+ * busy at once) bounds the total. Requests beyond the cap go to the endpoint
+ * named "other" and are counted in agg_stats.overflow.
  *
  * Hot path: agg_add parses a record's prefixes once, finds the endpoint
  * through a small open-addressing hash and allocates nothing except the first
@@ -41,7 +43,7 @@
 struct lg_request;
 
 #define AGG_DEFAULT_WINDOW_NS     1000000000ull
-#define AGG_DEFAULT_MAX_ENDPOINTS 256
+#define AGG_DEFAULT_MAX_ENDPOINTS 128
 #define AGG_OPEN_WINDOWS          4	/* windows accepting records at once */
 #define AGG_OTHER_NAME            "other"
 

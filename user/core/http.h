@@ -20,7 +20,7 @@ struct lg_request;
 /* Templated routes are capped so that endpoint names stay short and bounded. */
 #define HTTP_ROUTE_MAX     48	/* bytes of templated route, NUL included */
 #define HTTP_SEGMENTS_MAX  8	/* path segments kept; more become "/..." */
-/* Longest endpoint name plus NUL: "OPTIONS " + route, or "client tcp:65535". */
+/* Longest endpoint name plus NUL: "CONNECT " + route (or "tcp:65535"). */
 #define ENDPOINT_NAME_MAX  64
 
 enum http_method {

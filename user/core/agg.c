@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/agg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "latgov/abi.h"
+
+struct agg {
+	uint64_t start_ns;
+	uint64_t window_ns;
+	uint32_t max_endpoints;
+	uint64_t open_first;		/* oldest open window == windows closed so far */
+	struct agg_endpoint **eps;	/* in order of first appearance */
+	size_t neps;
+	struct agg_endpoint *other;	/* also in eps once created */
+	uint32_t *table;		/* open addressing: index + 1 into eps, 0 = free */
+	size_t table_mask;
+	struct agg_stats stats;
+};
+
+/* What agg_hist() hands out for a histogram never allocated. */
+static const struct hist empty_hist = { .min = UINT64_MAX };
+
+const struct hist *agg_hist(const struct agg_figures *f, enum agg_hist_kind k)
+{
+	if ((unsigned int)k >= AGG_H__MAX || !f->h[k])
+		return &empty_hist;
+	return f->h[k];
+}
+
+struct agg *agg_new(const struct agg_config *cfg)
+{
+	struct agg *a;
+	size_t slots = 16;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->start_ns = cfg ? cfg->start_ns : 0;
+	a->window_ns = cfg && cfg->window_ns ? cfg->window_ns : AGG_DEFAULT_WINDOW_NS;
+	a->max_endpoints = cfg && cfg->max_endpoints ? cfg->max_endpoints : AGG_DEFAULT_MAX_ENDPOINTS;
+	if (a->max_endpoints < 2 || a->max_endpoints > (1u << 20)) {
+		free(a);
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Load factor <= 1/2 keeps probes short. */
+	while (slots < 2 * (size_t)a->max_endpoints)
+		slots *= 2;
+	a->table = calloc(slots, sizeof(*a->table));
+	a->eps = calloc(a->max_endpoints, sizeof(*a->eps));
+	if (!a->table || !a->eps) {
+		agg_free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	a->table_mask = slots - 1;
+	return a;
+}
+
+void agg_figures_release(struct agg_figures *f)
+{
+	for (size_t k = 0; k < AGG_H__MAX; k++)
+		free(f->h[k]);
+	memset(f, 0, sizeof(*f));
+}
+
+void agg_free(struct agg *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->neps; i++) {
+		struct agg_endpoint *ep = a->eps[i];
+
+		agg_figures_release(&ep->last);
+		agg_figures_release(&ep->cum);
+		for (size_t w = 0; w < AGG_OPEN_WINDOWS; w++)
+			agg_figures_release(&ep->open[w]);
+		free(ep);
+	}
+	free(a->eps);
+	free(a->table);
+	free(a);
+}
+
+/* FNV-1a over the name, mixed with the role. */
+static uint64_t name_hash(const char *name, size_t len, uint8_t role)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ role;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static struct agg_endpoint *endpoint_new(struct agg *a, const char *name, size_t len,
+					 uint8_t role, uint64_t hash)
+{
+	struct agg_endpoint *ep = calloc(1, sizeof(*ep));
+
+	if (!ep)
+		return NULL;
+	if (len >= sizeof(ep->name))
+		len = sizeof(ep->name) - 1;
+	memcpy(ep->name, name, len);
+	ep->role = role;
+	ep->hash = hash;
+	a->eps[a->neps++] = ep;
+	return ep;
+}
+
+/*
+ * The endpoint for (name, role): found, created, or "other" once the cap is
+ * reached. NULL only if memory ran out.
+ */
+static struct agg_endpoint *endpoint_get(struct agg *a, const char *name, size_t len,
+					 uint8_t role, int is_http)
+{
+	uint64_t hash = name_hash(name, len, role);
+	size_t i = (size_t)hash & a->table_mask;
+	struct agg_endpoint *ep;
+
+	for (;; i = (i + 1) & a->table_mask) {
+		uint32_t slot = a->table[i];
+
+		if (!slot)
+			break;
+		ep = a->eps[slot - 1];
+		if (ep->hash == hash && ep->role == role && !ep->is_other &&
+		    strncmp(ep->name, name, len) == 0 && ep->name[len] == '\0')
+			return ep;
+	}
+	/* One place is always kept for "other". */
+	if (a->neps + 1 >= a->max_endpoints) {
+		a->stats.overflow++;
+		if (!a->other) {
+			a->other = endpoint_new(a, AGG_OTHER_NAME, strlen(AGG_OTHER_NAME),
+						LG_ROLE_SERVER, 0);
+			if (a->other)
+				a->other->is_other = 1;
+		}
+		return a->other;
+	}
+	ep = endpoint_new(a, name, len, role, hash);
+	if (!ep)
+		return NULL;
+	ep->is_http = (uint8_t)is_http;
+	a->table[i] = (uint32_t)a->neps;
+	return ep;
+}
+
+static struct hist *fig_hist(struct agg *a, struct agg_figures *f, enum agg_hist_kind k)
+{
+	if (!f->h[k]) {
+		f->h[k] = malloc(sizeof(struct hist));
+		if (!f->h[k]) {
+			a->stats.alloc_failed++;
+			return NULL;
+		}
+		hist_init(f->h[k]);
+	}
+	return f->h[k];
+}
+
+static int fig_add(struct agg *a, struct agg_figures *f, enum agg_hist_kind k, uint64_t v)
+{
+	struct hist *h = fig_hist(a, f, k);
+
+	if (!h)
+		return -ENOMEM;
+	hist_add(h, v);
+	return 0;
+}
+
+/* Adds src's counts and histograms to dst, allocating dst's histograms as needed. */
+static int figures_merge(struct agg *a, struct agg_figures *dst, const struct agg_figures *src)
+{
+	int err = 0;
+
+	dst->requests += src->requests;
+	dst->errors += src->errors;
+	dst->status_5xx += src->status_5xx;
+	dst->resets += src->resets;
+	dst->no_response += src->no_response;
+	dst->streamed += src->streamed;
+	dst->sched += src->sched;
+	dst->bytes_in += src->bytes_in;
+	dst->bytes_out += src->bytes_out;
+	for (size_t k = 0; k < AGG_H__MAX; k++) {
+		struct hist *h;
+
+		if (!src->h[k] || !src->h[k]->count)
+			continue;
+		if (a) {
+			h = fig_hist(a, dst, k);
+		} else {
+			if (!dst->h[k] && (dst->h[k] = malloc(sizeof(struct hist))))
+				hist_init(dst->h[k]);
+			h = dst->h[k];
+		}
+		if (!h) {
+			err = -ENOMEM;
+			continue;
+		}
+		hist_merge(h, src->h[k]);
+	}
+	return err;
+}
+
+/* Closes the oldest open window: into the cumulative figures, then "last". */
+static void close_window(struct agg *a)
+{
+	size_t slot = (size_t)(a->open_first % AGG_OPEN_WINDOWS);
+
+	for (size_t i = 0; i < a->neps; i++) {
+		struct agg_endpoint *ep = a->eps[i];
+		struct agg_figures *f = &ep->open[slot], tmp;
+
+		if (!f->requests) {
+			/* Idle for a whole window: give the memory back. */
+			agg_figures_release(&ep->last);
+			agg_figures_release(f);
+			continue;
+		}
+		figures_merge(a, &ep->cum, f);
+		tmp = ep->last;
+		ep->last = *f;
+		*f = tmp;
+		/*
+		 * This slot takes no record for AGG_OPEN_WINDOWS - 1 windows: free
+		 * its histograms rather than hold them (memory over malloc calls,
+		 * which are per window, not per record).
+		 */
+		agg_figures_release(f);
+	}
+	a->open_first++;
+}
+
+int agg_roll(struct agg *a, uint64_t now_ns)
+{
+	uint64_t target, count, closed = 0;
+
+	/* Window k ends at start + (k+1)*window; close those with end <= now. */
+	if (now_ns < a->start_ns + a->window_ns)
+		return 0;
+	target = (now_ns - a->start_ns) / a->window_ns;	/* windows [0, target) end by now */
+	if (target <= a->open_first)
+		return 0;
+	count = target - a->open_first;
+	while (a->open_first < target && closed < AGG_OPEN_WINDOWS) {
+		close_window(a);
+		closed++;
+	}
+	if (a->open_first < target) {
+		/* Every open window is empty now: skip to the last one to close. */
+		a->open_first = target - 1;
+		close_window(a);
+	}
+	return count > INT_MAX ? INT_MAX : (int)count;
+}
+
+int agg_add(struct agg *a, const struct lg_request *r)
+{
+	char name[ENDPOINT_NAME_MAX];
+	struct agg_endpoint *ep;
+	struct agg_figures *f;
+	uint64_t t_end, w, arrival;
+	size_t len;
+	int status, err = 0, has_resp;
+	uint8_t role;
+
+	if (r->type != LG_REC_REQUEST || r->req_len > LG_REQ_PREFIX ||
+	    r->resp_len > LG_RESP_PREFIX) {
+		a->stats.bad_records++;
+		return -EINVAL;
+	}
+	has_resp = r->t_last_resp_ns && !(r->flags & LG_REQ_F_NO_RESPONSE);
+	t_end = has_resp ? r->t_last_resp_ns : r->t_read_ns;
+	if (t_end < a->start_ns) {
+		a->stats.early++;
+		w = 0;
+	} else {
+		w = (t_end - a->start_ns) / a->window_ns;
+	}
+	if (w < a->open_first) {
+		a->stats.late++;
+		w = a->open_first;
+	} else if (w >= a->open_first + AGG_OPEN_WINDOWS) {
+		/* Time has moved past the oldest open windows: close them. */
+		agg_roll(a, a->start_ns + (w - AGG_OPEN_WINDOWS + 1) * a->window_ns);
+	}
+
+	role = r->role == LG_ROLE_CLIENT ? LG_ROLE_CLIENT : LG_ROLE_SERVER;
+	len = http_endpoint_name(r, name, sizeof(name));
+	ep = endpoint_get(a, name, len, role, strncmp(name, "tcp:", 4) != 0);
+	if (!ep) {
+		a->stats.alloc_failed++;
+		return -ENOMEM;
+	}
+	a->stats.records++;
+	f = &ep->open[w % AGG_OPEN_WINDOWS];
+	f->requests++;
+	f->bytes_in += r->bytes_in;
+	f->bytes_out += r->bytes_out;
+	status = ep->is_http ? http_record_status(r) : 0;
+	if (status >= 500)
+		f->status_5xx++;
+	if (r->end_reason == LG_END_RESET)
+		f->resets++;
+	if (status >= 500 || r->end_reason == LG_END_RESET)
+		f->errors++;
+	if (!has_resp) {
+		f->no_response++;
+	} else {
+		/* An unknown arrival time is the read time (LG_REQ_F_NO_ARRIVAL). */
+		arrival = r->t_arrival_ns ? r->t_arrival_ns : r->t_read_ns;
+		err |= fig_add(a, f, AGG_H_LATENCY,
+			       r->t_last_resp_ns > arrival ? r->t_last_resp_ns - arrival : 0);
+		if (r->t_first_resp_ns)
+			err |= fig_add(a, f, AGG_H_TTFB,
+				       r->t_first_resp_ns > arrival ? r->t_first_resp_ns - arrival : 0);
+		if (r->resp_writes > 1) {
+			f->streamed++;
+			err |= fig_add(a, f, AGG_H_GAP, r->max_gap_ns);
+		}
+	}
+	if (r->flags & LG_REQ_F_SCHED) {
+		f->sched++;
+		err |= fig_add(a, f, AGG_H_ONCPU, r->oncpu_ns);
+		err |= fig_add(a, f, AGG_H_RUNQ, r->runq_ns);
+		err |= fig_add(a, f, AGG_H_BLOCKED, r->blocked_ns);
+		err |= fig_add(a, f, AGG_H_THROTTLED, r->throttled_ns);
+	}
+	return err ? -ENOMEM : 0;
+}
+
+int agg_last_window(const struct agg *a, uint64_t *index, uint64_t *start_offset_ns)
+{
+	if (!a->open_first)
+		return -ENODATA;
+	if (index)
+		*index = a->open_first - 1;
+	if (start_offset_ns)
+		*start_offset_ns = (a->open_first - 1) * a->window_ns;
+	return 0;
+}
+
+uint64_t agg_window_ns(const struct agg *a)
+{
+	return a->window_ns;
+}
+
+uint64_t agg_windows_closed(const struct agg *a)
+{
+	return a->open_first;
+}
+
+size_t agg_endpoint_count(const struct agg *a)
+{
+	return a->neps;
+}
+
+const struct agg_endpoint *agg_endpoint_at(const struct agg *a, size_t i)
+{
+	return i < a->neps ? a->eps[i] : NULL;
+}
+
+const struct agg_endpoint *agg_find(const struct agg *a, const char *name, uint8_t role)
+{
+	role = role == LG_ROLE_CLIENT ? LG_ROLE_CLIENT : LG_ROLE_SERVER;
+	for (size_t i = 0; i < a->neps; i++) {
+		const struct agg_endpoint *ep = a->eps[i];
+
+		if ((ep->role == role || ep->is_other) && strcmp(ep->name, name) == 0)
+			return ep;
+	}
+	return NULL;
+}
+
+int agg_total(const struct agg *a, enum agg_which which, struct agg_figures *out)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < a->neps; i++) {
+		const struct agg_endpoint *ep = a->eps[i];
+
+		err |= figures_merge(NULL, out, which == AGG_CUM ? &ep->cum : &ep->last);
+	}
+	return err ? -ENOMEM : 0;
+}
+
+const struct agg_stats *agg_stats(const struct agg *a)
+{
+	return &a->stats;
+}
