@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The request tracer: one record per finished request of the traced
+ * processes, built from socket and TCP tracepoints (this kernel has no
+ * kprobes and refuses fentry). The state machine is include/latgov/conn.h.
+ *
+ * Hooks and what each contributes:
+ *   sock_recv_length / sock_send_length   bytes and time of every recv/send, in the
+ *                                          caller's thread: the state machine's input
+ *   tp_btf/tcp_probe                       arrival time and first bytes of an inbound
+ *                                          segment (runs in the SENDER's context on
+ *                                          loopback: the socket is looked up, current
+ *                                          is never used)
+ *   tp_btf/tcp_sendmsg_locked              the user buffer of a send: response prefix
+ *   inet_sock_set_state                    open, FIN, close and reset; listen ports
+ *   sched_process_fork / exit              the target set follows forked workers
+ *   syscalls:sys_{enter,exit}_*            fallback for kernels without sock_*_length
+ *                                          (< 6.3); only one side is loaded
+ *
+ * Cost: each program's first test is the cheapest one that rejects foreign
+ * work: a target-set lookup of the current tgid where the context is the
+ * target's, a byte from the port_watch array where it is not (softirq).
+ * Records go to the ring buffer with BPF_RB_NO_WAKEUP; user space polls on
+ * a timer, so there is no wakeup per request.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "latgov/abi.h"
+#include "latgov/conn.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET      2
+#define AF_INET6     10
+#define IPPROTO_TCP  6
+#define MSG_PEEK     2
+#define S_IFMT       00170000
+#define S_IFSOCK     0140000
+
+/* TCP states (include/net/tcp_states.h). */
+enum {
+	LG_TCP_ESTABLISHED = 1, LG_TCP_SYN_SENT, LG_TCP_SYN_RECV, LG_TCP_FIN_WAIT1,
+	LG_TCP_FIN_WAIT2, LG_TCP_TIME_WAIT, LG_TCP_CLOSE, LG_TCP_CLOSE_WAIT,
+	LG_TCP_LAST_ACK, LG_TCP_LISTEN, LG_TCP_CLOSING,
+};
+
+/*
+ * Local ports worth a look in softirq context (LG_PORT_* bits), indexed by
+ * port. A byte load rejects foreign segments before any map lookup. User
+ * space seeds the listening ports of the targets; listen() and outgoing
+ * connections of targets add theirs. Bits are never cleared (a stale bit
+ * costs one failed lookup, never a wrong record).
+ */
+__u8 port_watch[65536];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_TARGETS);
+	__type(key, __u32);			/* tgid */
+	__type(value, struct lg_target);
+} lg_targets SEC(".maps");
+
+/*
+ * Per-connection state. A plain hash, not LRU: an LRU would evict silently
+ * and a lost request must be counted. Entries go at TCP_CLOSE, which every
+ * TCP socket reaches; a full map is counted as LG_CNT_CONN_MAP_FULL.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_CONNS);
+	__type(key, __u64);			/* struct sock * */
+	__type(value, struct lg_conn);
+} lg_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LG_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lg_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LG_RINGBUF_BYTES);
+} lg_events SEC(".maps");
+
+static const struct lg_conn zero_conn;
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&lg_counters, &idx);
+
+	if (v)
+		*v += 1;	/* per-CPU slot: no atomic needed */
+}
+
+static __always_inline int is_target(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&lg_targets, &tgid) != NULL;
+}
+
+static __always_inline void emit(struct lg_conn *c, int reason)
+{
+	c->req.end_reason = reason;
+	if (bpf_ringbuf_output(&lg_events, &c->req, sizeof(c->req), BPF_RB_NO_WAKEUP)) {
+		count(LG_CNT_RINGBUF_FULL);
+		return;
+	}
+	count(LG_CNT_REQUESTS);
+}
+
+/* Creates the state of a socket; NULL (counted) if the map is full. */
+static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, __u32 cflags)
+{
+	__u64 key = (__u64)sk;
+	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	struct lg_conn *c;
+
+	if (role == LG_ROLE_UNKNOWN && (port_watch[lport] & LG_PORT_LISTEN))
+		role = LG_ROLE_SERVER;
+	if (bpf_map_update_elem(&lg_conns, &key, &zero_conn, BPF_NOEXIST) == -7 /* E2BIG */) {
+		count(LG_CNT_CONN_MAP_FULL);
+		return NULL;
+	}
+	c = bpf_map_lookup_elem(&lg_conns, &key);
+	if (!c)
+		return NULL;
+	if (c->req.type == 0)	/* we inserted it (not a racing creator) */
+		conn_init(c, key, role, cflags, lport, rport);
+	return c;
+}
+
+/* A recv or send of bytes on sk by the current (target) thread. */
+static __always_inline void on_data(struct sock *sk, int dir, __u64 bytes, __u64 id)
+{
+	__u64 key = (__u64)sk;
+	struct lg_conn *c;
+	int reason;
+
+	c = bpf_map_lookup_elem(&lg_conns, &key);
+	if (!c) {
+		/* Not seen at open or arrival: it predates us (or is a client socket). */
+		c = conn_create(sk, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
+		if (!c)
+			return;
+		if (dir == LG_DIR_OUT && c->req.role != LG_ROLE_SERVER)
+			port_watch[c->req.lport] |= LG_PORT_CLIENT;
+	}
+	reason = conn_data_ends_request(c, dir);
+	if (reason)
+		emit(c, reason);
+	conn_on_data(c, dir, bpf_ktime_get_ns(), bytes, id >> 32, (__u32)id,
+		     bpf_get_current_cgroup_id());
+}
+
+static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, int dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!is_target(id >> 32))
+		return 0;
+	if (ctx->ret <= 0 || ctx->protocol != IPPROTO_TCP || (ctx->flags & MSG_PEEK))
+		return 0;
+	on_data(ctx->sk, dir, ctx->ret, id);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int lg_sock_recv(struct trace_event_raw_sock_msg_length *ctx)
+{
+	return sock_length(ctx, LG_DIR_IN);
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int lg_sock_send(struct trace_event_raw_sock_msg_length *ctx)
+{
+	return sock_length(ctx, LG_DIR_OUT);
+}
+
+/* ---- payload prefixes ------------------------------------------------------ */
+
+extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags,
+			       struct bpf_dynptr *ptr__uninit) __ksym __weak;
+
+/*
+ * Copies up to LG_REQ_PREFIX payload bytes of skb starting at off into dst.
+ * Loopback (and most NICs) put TCP payload in page fragments, not the linear
+ * area: bpf_dynptr_from_skb reads across both (allowed for tp_btf since
+ * 6.15). Older kernels read only what is linear. Returns the bytes copied.
+ */
+static __always_inline __u32 skb_prefix(const struct sk_buff *skb, __u32 off, __u32 len,
+					__u8 *dst, __u32 cap, int use_dynptr)
+{
+	struct bpf_dynptr p;
+	__u32 n = len < cap ? len : cap;
+
+	if (n == 0)
+		return 0;
+	if (use_dynptr) {
+		if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &p))
+			return 0;
+		/* Constant sizes keep the verifier happy; try the full then shrink. */
+		if (n >= 64 && cap >= 64 && !bpf_dynptr_read(dst, 64, &p, off, 0))
+			return 64;
+		if (n >= 32 && !bpf_dynptr_read(dst, 32, &p, off, 0))
+			return 32;
+		if (n >= 16 && !bpf_dynptr_read(dst, 16, &p, off, 0))
+			return 16;
+		if (n >= 8 && !bpf_dynptr_read(dst, 8, &p, off, 0))
+			return 8;
+		return 0;
+	} else {
+		__u32 headlen = skb->len - skb->data_len;
+		const void *src = skb->data + off;
+
+		if (off >= headlen)
+			return 0;
+		if (n > headlen - off)
+			n = headlen - off;
+		if (n >= 64 && cap >= 64 && !bpf_probe_read_kernel(dst, 64, src))
+			return 64;
+		if (n >= 32 && !bpf_probe_read_kernel(dst, 32, src))
+			return 32;
+		if (n >= 16 && !bpf_probe_read_kernel(dst, 16, src))
+			return 16;
+		if (n >= 8 && !bpf_probe_read_kernel(dst, 8, src))
+			return 8;
+		return 0;
+	}
+}
+
+static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb, int use_dynptr)
+{
+	__u16 lport = sk->__sk_common.skc_num;
+	const struct tcphdr *th;
+	__u32 doff, len, n;
+	struct lg_conn *c;
+	__u64 key;
+	int copy;
+
+	if (!port_watch[lport])
+		return 0;
+	th = (const struct tcphdr *)skb->data;
+	doff = BPF_CORE_READ_BITFIELD_PROBED(th, doff) * 4;
+	len = skb->len;
+	if (len <= doff)
+		return 0;	/* a bare ACK */
+	len -= doff;
+	key = (__u64)sk;
+	c = bpf_map_lookup_elem(&lg_conns, &key);
+	if (!c) {
+		if (!(port_watch[lport] & LG_PORT_LISTEN))
+			return 0;
+		/* Data on an accepted socket we did not see open: it predates us. */
+		c = conn_create(sk, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
+		if (!c)
+			return 0;
+	}
+	copy = conn_on_arrival(c, bpf_ktime_get_ns());
+	if (copy == LG_COPY_NEXT_REQ) {
+		n = skb_prefix(skb, doff, len, c->next_prefix, LG_REQ_PREFIX, use_dynptr);
+		c->next_len = n;
+	} else if (copy == LG_COPY_RESP) {
+		n = skb_prefix(skb, doff, len, c->req.resp_prefix, LG_RESP_PREFIX, use_dynptr);
+		c->req.resp_len = n;
+	}
+	return 0;
+}
+
+/*
+ * Two variants; user space loads the first and falls back to the second
+ * where the kernel refuses bpf_dynptr_from_skb in tp_btf programs.
+ */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(lg_tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	return tcp_probe(sk, skb, 1);
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(lg_tcp_probe_linear, struct sock *sk, const struct sk_buff *skb)
+{
+	return tcp_probe(sk, skb, 0);
+}
+
+/* The user buffer a send starts from; 0 for kernel pages (sendfile, splice). */
+static __always_inline const void *msg_user_start(const struct msghdr *msg, __u64 *avail)
+{
+	__u8 type = BPF_CORE_READ(msg, msg_iter.iter_type);
+	__u64 off = BPF_CORE_READ(msg, msg_iter.iov_offset);
+	const struct iovec *iov;
+	const void *base;
+
+	*avail = BPF_CORE_READ(msg, msg_iter.count);
+	if (type == 0 /* ITER_UBUF */) {
+		base = BPF_CORE_READ(msg, msg_iter.ubuf);
+		return base + off;
+	}
+	if (type == 1 /* ITER_IOVEC */) {
+		iov = BPF_CORE_READ(msg, msg_iter.__iov);
+		base = BPF_CORE_READ(iov, iov_base);
+		if (off >= BPF_CORE_READ(iov, iov_len))
+			return 0;	/* first iovec consumed: prefix is not at its start */
+		*avail = BPF_CORE_READ(iov, iov_len) - off;
+		return base + off;
+	}
+	return 0;
+}
+
+static __always_inline __u32 user_prefix(const void *src, __u64 avail, __u8 *dst, __u32 cap)
+{
+	if (avail >= 64 && cap >= 64 && !bpf_probe_read_user(dst, 64, src))
+		return 64;
+	if (avail >= 16 && cap >= 16 && !bpf_probe_read_user(dst, 16, src))
+		return 16;
+	if (avail >= 8 && !bpf_probe_read_user(dst, 8, src))
+		return 8;
+	if (avail >= 4 && !bpf_probe_read_user(dst, 4, src))
+		return 4;
+	return 0;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
+{
+	__u64 key = (__u64)sk, avail = 0;
+	const void *src;
+	struct lg_conn *c;
+	int copy;
+
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	c = bpf_map_lookup_elem(&lg_conns, &key);
+	if (!c)
+		return 0;
+	copy = conn_on_send_start(c);
+	if (copy == LG_COPY_NONE)
+		return 0;
+	src = msg_user_start(msg, &avail);
+	if (!src) {
+		if (copy == LG_COPY_NEXT_REQ)
+			c->cflags &= ~LG_CONN_F_NEXT;
+		return 0;
+	}
+	if (copy == LG_COPY_NEXT_REQ)
+		c->next_len = user_prefix(src, avail, c->next_prefix, LG_REQ_PREFIX);
+	else
+		c->req.resp_len = user_prefix(src, avail, c->req.resp_prefix, LG_RESP_PREFIX);
+	return 0;
+}
+
+/* ---- connection lifecycle --------------------------------------------------- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int lg_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	int ns = ctx->newstate, os = ctx->oldstate, reason;
+	__u16 sport = ctx->sport;
+	struct lg_conn *c;
+	__u64 key;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (ns == LG_TCP_LISTEN || ns == LG_TCP_SYN_SENT) {
+		/* Both in the target's own syscall (listen, connect). */
+		if (!is_target(bpf_get_current_pid_tgid() >> 32))
+			return 0;
+		if (ns == LG_TCP_LISTEN) {
+			port_watch[sport] |= LG_PORT_LISTEN;
+			return 0;
+		}
+		/* The source port is not chosen yet: watch it at ESTABLISHED. */
+		conn_create((struct sock *)ctx->skaddr, LG_ROLE_CLIENT, 0);
+		return 0;
+	}
+	if (!port_watch[sport]) {
+		if (ns != LG_TCP_ESTABLISHED || os != LG_TCP_SYN_SENT)
+			return 0;
+	}
+	key = (__u64)ctx->skaddr;
+	if (ns == LG_TCP_ESTABLISHED) {
+		if (os == LG_TCP_SYN_SENT) {
+			if (bpf_map_lookup_elem(&lg_conns, &key))
+				port_watch[sport] |= LG_PORT_CLIENT;
+			return 0;
+		}
+		if (port_watch[sport] & LG_PORT_LISTEN)	/* accepted: softirq, no current */
+			conn_create((struct sock *)ctx->skaddr, LG_ROLE_SERVER, 0);
+		return 0;
+	}
+	c = bpf_map_lookup_elem(&lg_conns, &key);
+	if (!c)
+		return 0;
+	if (ns == LG_TCP_FIN_WAIT1 || ns == LG_TCP_CLOSE_WAIT) {
+		reason = conn_on_fin(c);
+		if (reason) {
+			emit(c, reason);
+			conn_emitted(c);
+		}
+		return 0;
+	}
+	if (ns == LG_TCP_CLOSE) {
+		/* Straight to CLOSE from a synchronised state is an abort (RST). */
+		reason = conn_on_close(c, os == LG_TCP_ESTABLISHED || os == LG_TCP_CLOSE_WAIT ||
+					  os == LG_TCP_FIN_WAIT1 || os == LG_TCP_CLOSING);
+		if (reason)
+			emit(c, reason);
+		bpf_map_delete_elem(&lg_conns, &key);
+	}
+	return 0;
+}
+
+/* ---- the target set follows forks ----------------------------------------- */
+
+static __always_inline void proc_event(__u32 kind, __u32 pid, __u32 ppid)
+{
+	struct lg_proc_event *e = bpf_ringbuf_reserve(&lg_events, sizeof(*e), 0);
+
+	if (!e) {
+		count(LG_CNT_RINGBUF_FULL);
+		return;
+	}
+	e->type = LG_REC_PROC;
+	e->kind = kind;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid;
+	e->ppid = ppid;
+	bpf_ringbuf_submit(e, 0);	/* rare: wake user space so it learns at once */
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(lg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct lg_target t = {};
+
+	if (ptgid == ctgid || !is_target(ptgid))
+		return 0;	/* a new thread is covered by its tgid */
+	if (bpf_map_update_elem(&lg_targets, &ctgid, &t, BPF_ANY)) {
+		count(LG_CNT_TARGET_MAP_FULL);
+		return 0;
+	}
+	proc_event(LG_PROC_FORK, ctgid, ptgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(lg_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	if (!is_target(tgid))
+		return 0;
+	/* The last thread of the group: signal->live already dropped to 0. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	bpf_map_delete_elem(&lg_targets, &tgid);
+	proc_event(LG_PROC_EXIT, tgid, 0);
+	return 0;
+}
+
+/* ---- fallback for kernels without sock_*_length: syscall tracepoints ------- */
+
+struct sys_call {
+	__u32 fd;
+	__u32 dir;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_THREADS);
+	__type(key, __u64);			/* pid_tgid */
+	__type(value, struct sys_call);
+} lg_sys_calls SEC(".maps");
+
+/* fd -> struct sock * of the current task, or NULL if fd is not a TCP socket. */
+static __always_inline struct sock *fd_to_sock(__u32 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *f = NULL;
+	struct socket *so;
+	struct sock *sk;
+
+	if (fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return NULL;
+	return sk;
+}
+
+static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sys_call call = { .fd = ctx->args[0], .dir = dir };
+
+	if (!is_target(id >> 32))
+		return 0;
+	bpf_map_update_elem(&lg_sys_calls, &id, &call, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sys_call *call;
+	struct sock *sk;
+	__u32 fd, dir;
+
+	if (!is_target(id >> 32))
+		return 0;
+	call = bpf_map_lookup_elem(&lg_sys_calls, &id);
+	if (!call)
+		return 0;
+	fd = call->fd;
+	dir = call->dir;
+	bpf_map_delete_elem(&lg_sys_calls, &id);
+	if (ctx->ret <= 0)
+		return 0;
+	sk = fd_to_sock(fd);
+	if (sk)
+		on_data(sk, dir, ctx->ret, id);
+	return 0;
+}
+
+#define SYS_PAIR(name, dir)							\
+SEC("tracepoint/syscalls/sys_enter_" #name)					\
+int lg_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)			\
+{ return sys_enter(ctx, dir); }							\
+SEC("tracepoint/syscalls/sys_exit_" #name)					\
+int lg_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)			\
+{ return sys_exit(ctx); }
+
+SYS_PAIR(read, LG_DIR_IN)
+SYS_PAIR(readv, LG_DIR_IN)
+SYS_PAIR(recvfrom, LG_DIR_IN)
+SYS_PAIR(recvmsg, LG_DIR_IN)
+SYS_PAIR(write, LG_DIR_OUT)
+SYS_PAIR(writev, LG_DIR_OUT)
+SYS_PAIR(sendto, LG_DIR_OUT)
+SYS_PAIR(sendmsg, LG_DIR_OUT)
+SYS_PAIR(sendfile64, LG_DIR_OUT)

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The per-connection request state machine, shared by bpf/requests.bpf.c
+ * (which keeps one struct lg_conn per socket in a hash map) and the unit
+ * tests. Helper-free static inline code: no BPF helpers, no libc, so the
+ * same logic runs in the kernel and under cmocka.
+ *
+ * A connection alternates between a request and its response:
+ *
+ *   IDLE --request bytes--> REQUEST --response bytes--> RESPONSE
+ *     ^                       |  more request bytes        |  more response bytes
+ *     |                       +--------(stay)              +--(stay; gap measured)
+ *     +---- FIN / close / user-space flush (emit) ---------+
+ *                 next request bytes in RESPONSE: emit, then start the next request
+ *
+ * "Request bytes" are what the target receives when it serves (role server:
+ * it read first) and what it sends when it calls a dependency (role client:
+ * it wrote first). The role is fixed at the first data event, or earlier
+ * when the socket belongs to a port the target listens on.
+ *
+ * Callers drive it in two steps so the finished request is emitted from the
+ * connection's own storage (no 224-byte copy on the BPF stack):
+ *   reason = conn_data_ends_request(c, dir);  if (reason) emit c->req with it;
+ *   conn_on_data(c, dir, ...);
+ *
+ * Pipelining: requests read by the same recv call, or read before the
+ * previous response was written, cannot be told apart from one long request
+ * by byte counts alone. Each recv that follows a response starts a request;
+ * a request whose first segment arrived before the previous response ended
+ * is flagged LG_REQ_F_PIPELINED (its arrival time is then the segment's, so
+ * its latency includes the time it queued behind the previous one).
+ */
+#ifndef LATGOV_CONN_H
+#define LATGOV_CONN_H
+
+#include "latgov/abi.h"
+
+enum lg_conn_state {
+	LG_CONN_IDLE     = 0,	/* no request in progress */
+	LG_CONN_REQUEST  = 1,	/* request bytes seen, no response yet */
+	LG_CONN_RESPONSE = 2,	/* response bytes seen */
+};
+
+/* Direction of a data event, seen from the target. */
+enum lg_dir {
+	LG_DIR_IN  = 0,		/* the target received */
+	LG_DIR_OUT = 1,		/* the target sent */
+};
+
+/* lg_conn.cflags */
+#define LG_CONN_F_PREEXISTING (1u << 0)	/* first seen after it was established */
+#define LG_CONN_F_NEXT        (1u << 1)	/* next_* hold the first segment of the next request */
+
+/* What the caller should copy into the connection from a payload it can read. */
+enum lg_copy {
+	LG_COPY_NONE      = 0,
+	LG_COPY_NEXT_REQ  = 1,	/* up to LG_REQ_PREFIX bytes into next_prefix / next_len */
+	LG_COPY_RESP      = 2,	/* up to LG_RESP_PREFIX bytes into req.resp_prefix / resp_len */
+};
+
+/* port_watch[] bits (bpf/requests.bpf.c): why a local port is interesting. */
+#define LG_PORT_LISTEN 1u	/* a target listens on it: accepted sockets are servers */
+#define LG_PORT_CLIENT 2u	/* a target's outgoing connection uses it */
+
+/*
+ * A request whose response has been idle this long is complete as far as
+ * user space is concerned: it flushes it from the map (LG_END_FLUSH) and
+ * drops the kernel's later record of the same (conn_id, seq). With a 100 ms
+ * poll this bounds a record's delay to 250 ms after the last response byte.
+ */
+#define LG_FLUSH_IDLE_NS (150ull * 1000 * 1000)
+
+struct lg_conn {
+	struct lg_request req;		/* the request in progress; req.seq numbers them */
+	__u64 next_arrival_ns;		/* arrival of the next request's first segment */
+	__u32 state;			/* enum lg_conn_state */
+	__u32 cflags;			/* LG_CONN_F_* */
+	__u8  next_len;			/* valid bytes in next_prefix */
+	__u8  pad[7];
+	__u8  next_prefix[LG_REQ_PREFIX];
+};
+_Static_assert(sizeof(struct lg_conn) == 224 + 24 + LG_REQ_PREFIX, "struct lg_conn layout changed");
+
+static inline void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 cflags,
+			     __u16 lport, __u16 rport)
+{
+	c->req.type = LG_REC_REQUEST;
+	c->req.conn_id = conn_id;
+	c->req.role = role;
+	c->req.lport = lport;
+	c->req.rport = rport;
+	c->state = LG_CONN_IDLE;
+	c->cflags = cflags;
+}
+
+/* The direction that carries requests for this role. */
+static inline int conn_request_dir(const struct lg_conn *c)
+{
+	return c->req.role == LG_ROLE_CLIENT ? LG_DIR_OUT : LG_DIR_IN;
+}
+
+/* Fixes the role at the first data event if nothing fixed it before. */
+static inline void conn_settle_role(struct lg_conn *c, int dir)
+{
+	if (c->req.role == LG_ROLE_UNKNOWN)
+		c->req.role = dir == LG_DIR_IN ? LG_ROLE_SERVER : LG_ROLE_CLIENT;
+}
+
+/*
+ * Returns the end reason (LG_END_NEXT_REQUEST) if a data event in direction
+ * dir finishes the request in c->req, which the caller then emits; 0 if not.
+ */
+static inline int conn_data_ends_request(struct lg_conn *c, int dir)
+{
+	conn_settle_role(c, dir);
+	if (dir == conn_request_dir(c) && c->state == LG_CONN_RESPONSE)
+		return LG_END_NEXT_REQUEST;
+	return 0;
+}
+
+static inline void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __u32 tgid,
+				      __u32 tid, __u64 cgroup_id)
+{
+	struct lg_request *r = &c->req;
+	__u64 prev_last = c->state == LG_CONN_RESPONSE ? r->t_last_resp_ns : 0;
+	int i;
+
+	r->seq++;
+	r->flags = c->cflags & LG_CONN_F_PREEXISTING ? LG_REQ_F_PREEXISTING : 0;
+	r->cgroup_id = cgroup_id;
+	r->tgid = tgid;
+	r->tid = tid;
+	r->t_read_ns = now;
+	r->t_arrival_ns = now;
+	if ((c->cflags & LG_CONN_F_NEXT) && c->next_arrival_ns && c->next_arrival_ns <= now) {
+		r->t_arrival_ns = c->next_arrival_ns;
+		if (prev_last && c->next_arrival_ns < prev_last)
+			r->flags |= LG_REQ_F_PIPELINED;
+	} else if (conn_request_dir(c) == LG_DIR_IN) {
+		r->flags |= LG_REQ_F_NO_ARRIVAL;
+	}
+	r->req_len = 0;
+	if (c->cflags & LG_CONN_F_NEXT) {
+		r->req_len = c->next_len > LG_REQ_PREFIX ? LG_REQ_PREFIX : c->next_len;
+		for (i = 0; i < LG_REQ_PREFIX; i++)
+			r->req_prefix[i] = c->next_prefix[i];
+	}
+	c->cflags &= ~LG_CONN_F_NEXT;
+	c->next_arrival_ns = 0;
+	c->next_len = 0;
+	r->t_first_resp_ns = 0;
+	r->t_last_resp_ns = 0;
+	r->max_gap_ns = 0;
+	r->resp_writes = 0;
+	r->reads = 1;
+	r->resp_len = 0;
+	r->end_reason = 0;
+	if (conn_request_dir(c) == LG_DIR_IN) {
+		r->bytes_in = bytes;
+		r->bytes_out = 0;
+	} else {
+		r->bytes_out = bytes;
+		r->bytes_in = 0;
+	}
+	c->state = LG_CONN_REQUEST;
+}
+
+/*
+ * Applies a data event of bytes in direction dir at time now, after the
+ * caller emitted what conn_data_ends_request() reported. Returns 1 if the
+ * event was counted, 0 if it was ignored: response bytes with no request
+ * (the middle of a response on a connection opened before latgov attached,
+ * or a protocol where the server speaks first).
+ */
+static inline int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 bytes, __u32 tgid,
+			       __u32 tid, __u64 cgroup_id)
+{
+	struct lg_request *r = &c->req;
+
+	conn_settle_role(c, dir);
+	if (dir == conn_request_dir(c)) {
+		if (c->state == LG_CONN_REQUEST) {
+			if (dir == LG_DIR_IN)
+				r->bytes_in += bytes;
+			else
+				r->bytes_out += bytes;
+			r->reads++;
+			return 1;
+		}
+		conn_start_request(c, now, bytes, tgid, tid, cgroup_id);
+		return 1;
+	}
+
+	if (c->state == LG_CONN_IDLE)
+		return 0;
+	if (dir == LG_DIR_IN)
+		r->bytes_in += bytes;
+	else
+		r->bytes_out += bytes;
+	if (tid != r->tid)
+		r->flags |= LG_REQ_F_MULTI_THREAD;
+	if (c->state == LG_CONN_REQUEST) {
+		c->state = LG_CONN_RESPONSE;
+		r->t_first_resp_ns = now;
+		r->t_last_resp_ns = now;
+		r->resp_writes = 1;
+		return 1;
+	}
+	if (now > r->t_last_resp_ns && now - r->t_last_resp_ns > r->max_gap_ns)
+		r->max_gap_ns = now - r->t_last_resp_ns;
+	if (now > r->t_last_resp_ns)
+		r->t_last_resp_ns = now;
+	r->resp_writes++;
+	return 1;
+}
+
+/*
+ * An inbound segment with payload reached the socket at time now (tcp_probe).
+ * Returns what the caller should copy from its payload: for a server, the
+ * first segment of the next request (its arrival time is recorded here); for
+ * a client, the start of the response.
+ */
+static inline int conn_on_arrival(struct lg_conn *c, __u64 now)
+{
+	if (c->req.role == LG_ROLE_CLIENT) {
+		if (c->state == LG_CONN_REQUEST && c->req.resp_len == 0)
+			return LG_COPY_RESP;
+		return LG_COPY_NONE;
+	}
+	/* Server or unknown: segments while a request is being read continue it. */
+	if (c->state == LG_CONN_REQUEST || (c->cflags & LG_CONN_F_NEXT))
+		return LG_COPY_NONE;
+	c->cflags |= LG_CONN_F_NEXT;
+	c->next_arrival_ns = now;
+	c->next_len = 0;
+	return LG_COPY_NEXT_REQ;
+}
+
+/*
+ * The target is about to send a user buffer (tcp_sendmsg_locked). Returns
+ * what the caller should copy from it: a server's first response bytes, or
+ * a client's next request.
+ */
+static inline int conn_on_send_start(struct lg_conn *c)
+{
+	if (c->req.role == LG_ROLE_CLIENT) {
+		if (c->state == LG_CONN_REQUEST || (c->cflags & LG_CONN_F_NEXT))
+			return LG_COPY_NONE;
+		c->cflags |= LG_CONN_F_NEXT;
+		c->next_arrival_ns = 0;
+		c->next_len = 0;
+		return LG_COPY_NEXT_REQ;
+	}
+	if (c->req.role == LG_ROLE_SERVER && c->state == LG_CONN_REQUEST && c->req.resp_len == 0)
+		return LG_COPY_RESP;
+	return LG_COPY_NONE;
+}
+
+/*
+ * One side sent FIN (FIN_WAIT1 / CLOSE_WAIT). A response in progress is
+ * complete: returns LG_END_CLOSE for the caller to emit, else 0. A request
+ * still waiting for its response stays open (clients may half-close after
+ * sending).
+ */
+static inline int conn_on_fin(struct lg_conn *c)
+{
+	return c->state == LG_CONN_RESPONSE ? LG_END_CLOSE : 0;
+}
+
+/*
+ * The socket reached TCP_CLOSE; reset says it was aborted (RST) rather than
+ * closed in order. Returns the end reason to emit the request in progress
+ * with, or 0 if there is none. A request with no response gets
+ * LG_REQ_F_NO_RESPONSE.
+ */
+static inline int conn_on_close(struct lg_conn *c, int reset)
+{
+	if (c->state == LG_CONN_IDLE)
+		return 0;
+	if (c->state == LG_CONN_REQUEST)
+		c->req.flags |= LG_REQ_F_NO_RESPONSE;
+	return reset ? LG_END_RESET : LG_END_CLOSE;
+}
+
+/* After the caller emitted c->req at a FIN, close or flush: nothing is in progress. */
+static inline void conn_emitted(struct lg_conn *c)
+{
+	c->state = LG_CONN_IDLE;
+}
+
+/* 1 if user space should flush c->req now: its response has been idle for idle_ns. */
+static inline int conn_flush_due(const struct lg_conn *c, __u64 now, __u64 idle_ns)
+{
+	return c->state == LG_CONN_RESPONSE && now > c->req.t_last_resp_ns &&
+	       now - c->req.t_last_resp_ns >= idle_ns;
+}
+
+#endif /* LATGOV_CONN_H */
