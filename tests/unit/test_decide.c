@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control law: scripted tick sequences, and a simulated CPU-bound service
+ * (M/M/1 under a CFS quota, as a fluid queue) under a step load.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/decide.h"
+#include "core/policy.h"
+
+#define S 1000000000ull
+
+static struct policy slo_policy(void)
+{
+	struct policy p;
+
+	policy_defaults(&p);
+	p.metric = POLICY_METRIC_LATENCY;
+	p.percentile = 99;
+	p.target_us = 50000;
+	p.cpu_set = 1;
+	p.cpu_min_mc = 250;
+	p.cpu_max_mc = 4000;
+	p.max_step_up = 1.0;
+	p.max_step_down = 0.10;
+	p.calm_ns = 10 * S;
+	p.cooldown_ns = 5 * S;
+	p.hysteresis = 0.10;
+	p.cpu_margin = 0.20;
+	p.min_requests = 20;
+	return p;
+}
+
+static struct decide_inputs window(uint64_t latency_us, uint64_t requests, double usage)
+{
+	struct decide_inputs in = {
+		.latency_us = latency_us,
+		.requests = requests,
+		.rate = (double)requests,
+		.cpu_usage_cores = usage,
+		.runq_share = -1,
+		.mem_pressure = -1,
+	};
+	return in;
+}
+
+static void test_breach_raises_in_proportion(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(80000, 500, 0.9);
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 1600);	/* 1000m x 80/50 */
+	assert_non_null(strstr(d.reason, "raise: breach"));
+
+	/* a huge breach is capped at x(1 + max_step_up) */
+	in = window(900000, 500, 1.5);
+	decide(&p, &s, &in, 2 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 3200);
+
+	/* and never beyond cpu.max */
+	decide(&p, &s, &in, 3 * S, &d);
+	assert_int_equal(d.cpu_mc, 4000);
+	decide(&p, &s, &in, 4 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(d.cpu_mc, 4000);
+	assert_non_null(strstr(d.reason, "at cpu.max 4000m"));
+}
+
+static void test_calm_lowers_slowly(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(10000, 500, 0.3);
+	uint64_t prev = 2000, t;
+	int lowers = 0;
+
+	(void)state;
+	decide_init(&s, &p, 2000, 0, 0);
+	for (t = 1; t <= 60; t++) {
+		decide(&p, &s, &in, t * S, &d);
+		if (t < 10) {
+			/* no step down before the calm time */
+			assert_int_equal(d.action, DECIDE_HOLD);
+			assert_non_null(strstr(d.reason, "calm for"));
+		}
+		if (d.action == DECIDE_LOWER) {
+			lowers++;
+			assert_true(d.cpu_mc >= prev * 9 / 10);	/* bounded step */
+			assert_true(d.cpu_mc < prev);
+		}
+		assert_true(d.cpu_mc >= 360);	/* usage 0.3 x 1.2 */
+		prev = d.cpu_mc;
+	}
+	assert_true(lowers >= 5);
+	assert_true(prev < 2000);
+}
+
+static void test_lowering_stops_at_usage_plus_margin(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(10000, 500, 0.8);
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 20 * S, &d);
+	assert_int_equal(d.action, DECIDE_LOWER);
+	assert_int_equal(d.cpu_mc, 960);	/* 0.8 x 1.2, not 900 */
+	decide(&p, &s, &in, 40 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_non_null(strstr(d.reason, "leaves no room"));
+}
+
+static void test_cut_then_breach_rolls_back(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs calm = window(10000, 500, 0.3);
+	struct decide_inputs breach = window(52000, 500, 0.9);
+
+	(void)state;
+	decide_init(&s, &p, 2000, 0, 0);
+	decide(&p, &s, &calm, 20 * S, &d);
+	assert_int_equal(d.action, DECIDE_LOWER);
+	assert_int_equal(d.cpu_mc, 1800);
+	decide(&p, &s, &breach, 21 * S, &d);
+	assert_int_equal(d.action, DECIDE_ROLLBACK);
+	assert_int_equal(d.cpu_mc, 2000);	/* back to before the cut, not just x1.04 */
+	assert_non_null(strstr(d.reason, "rollback"));
+
+	/* a breach long after a confirmed cut is an ordinary raise */
+	decide_init(&s, &p, 2000, 0, 0);
+	decide(&p, &s, &calm, 20 * S, &d);
+	assert_int_equal(d.action, DECIDE_LOWER);
+	decide(&p, &s, &breach, 26 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+}
+
+static void test_too_few_requests_hold(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(900000, 5, 0.9);
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(d.cpu_mc, 1000);
+	assert_string_equal(d.reason,
+			    "hold: 5 requests in the window, the policy needs 20 to judge the objective");
+}
+
+static void test_band_holds(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(47000, 500, 0.5);
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 30 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_non_null(strstr(d.reason, "inside the 10% band"));
+}
+
+static void test_error_ceiling_is_a_breach(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(10000, 1000, 0.5);
+
+	(void)state;
+	p.max_error_rate = 0.01;
+	in.errors = 30;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_non_null(strstr(d.reason, "error rate 3.00% over ceiling 1.00%"));
+}
+
+static void test_throttle_without_objective(void **state)
+{
+	struct policy p;
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(0, 0, 1.0);
+
+	(void)state;
+	policy_defaults(&p);
+	p.cpu_set = 1;
+	p.cpu_min_mc = 500;
+	p.cpu_max_mc = 2000;
+	in.throttle_ratio = 0.9;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 1800);	/* x(1 + 0.9 - 0.1) */
+
+	/* a pinned policy (min == max) never moves */
+	p.cpu_min_mc = p.cpu_max_mc = 1000;
+	decide_init(&s, &p, 0, 0, 0);
+	assert_int_equal(s.cpu_mc, 1000);
+	for (uint64_t t = 1; t < 100; t++) {
+		in.throttle_ratio = (t % 3) ? 0.95 : 0.0;
+		in.cpu_usage_cores = (t % 3) ? 1.0 : 0.01;
+		decide(&p, &s, &in, t * S, &d);
+		assert_int_equal(d.cpu_mc, 1000);
+	}
+}
+
+static void test_memory(void **state)
+{
+	struct policy p;
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(0, 0, 0);
+	uint64_t prev;
+
+	(void)state;
+	policy_defaults(&p);
+	p.memory_set = 1;
+	p.mem_min = 64ull << 20;
+	p.mem_max = 1ull << 30;
+	p.mem_step_down = 0.01;
+	decide_init(&s, &p, 0, 512ull << 20, 0);
+
+	in.mem_usage = 300ull << 20;
+	in.mem_events = 4;
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.mem_action, DECIDE_RAISE);
+	assert_true(d.mem_bytes > 512ull << 20);
+	assert_int_equal(d.action, DECIDE_HOLD);	/* no CPU section */
+
+	/* quiet: gentle steps down, never below usage + margin */
+	in.mem_events = 0;
+	prev = d.mem_bytes;
+	for (uint64_t t = 2; t < 2000; t++) {
+		decide(&p, &s, &in, t * S, &d);
+		if (d.mem_action == DECIDE_LOWER)
+			assert_true(d.mem_bytes >= prev - prev / 100 - 1);
+		assert_true(d.mem_bytes >= (uint64_t)((300ull << 20) * 1.1));
+		prev = d.mem_bytes;
+	}
+	assert_true(prev < (uint64_t)((300ull << 20) * 1.12));
+
+	/* usage creeping over the limit raises it before events pile up */
+	in.mem_usage = prev;
+	decide(&p, &s, &in, 3000 * S, &d);
+	assert_int_equal(d.mem_action, DECIDE_RAISE);
+}
+
+/* A tiny deterministic generator, so the random walk is the same every run. */
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return *x >> 33;
+}
+
+static void test_bounds_never_crossed(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	uint64_t seed = 42;
+
+	(void)state;
+	p.memory_set = 1;
+	p.mem_min = 128ull << 20;
+	p.mem_max = 1ull << 30;
+	decide_init(&s, &p, 100000, 64ull << 40, 0);	/* starts far outside both */
+	assert_true(s.cpu_mc <= p.cpu_max_mc && s.mem_bytes <= p.mem_max);
+	for (uint64_t t = 1; t < 5000; t++) {
+		struct decide_inputs in = window(lcg(&seed) % 400000, lcg(&seed) % 100,
+						 (double)(lcg(&seed) % 8000) / 1000.0);
+
+		in.throttle_ratio = (double)(lcg(&seed) % 1000) / 1000.0;
+		in.mem_usage = (lcg(&seed) % 4096) << 20;
+		in.mem_events = lcg(&seed) % 4 == 0 ? lcg(&seed) % 50 : 0;
+		in.errors = lcg(&seed) % 5;
+		decide(&p, &s, &in, t * S / 2, &d);
+		assert_true(d.cpu_mc >= p.cpu_min_mc && d.cpu_mc <= p.cpu_max_mc);
+		assert_true(d.mem_bytes >= p.mem_min && d.mem_bytes <= p.mem_max);
+		assert_int_equal(d.cpu_mc, s.cpu_mc);
+	}
+}
+
+/*
+ * The simulated service: CPU-bound requests of 5 ms each, served as an M/M/1
+ * queue whose service rate is the quota (limit / 5 ms per second). p99 of the
+ * time in system is ln(100) / (mu - lambda) while stable; beyond that a fluid
+ * backlog builds and adds its drain time.
+ */
+struct sim {
+	double backlog;		/* requests queued beyond what the quota serves */
+};
+
+static void sim_tick(struct sim *sim, double lambda, double limit_cores, struct decide_inputs *in)
+{
+	const double demand = 0.005;	/* CPU seconds per request */
+	double mu = limit_cores / demand, p99, rho;
+
+	rho = lambda / mu;
+	sim->backlog = fmax(0, sim->backlog + lambda - mu);
+	if (rho < 0.98)
+		p99 = log(100.0) / (mu - lambda);
+	else
+		p99 = log(100.0) / (mu * 0.02);
+	p99 += sim->backlog / mu;
+	*in = window((uint64_t)(p99 * 1e6), (uint64_t)lambda, fmin(lambda * demand, limit_cores));
+	if (sim->backlog > 0)
+		in->cpu_usage_cores = limit_cores;
+	in->throttle_ratio = rho > 0.7 ? fmin(1.0, (rho - 0.7) / 0.3) : 0.0;
+}
+
+static void test_simulated_step_load(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in;
+	struct sim sim = { 0 };
+	const int low1_end = 120, high_end = 300, end = 480;
+	double lambda, limit_high_max = 0, limit_high_min = 1e9;
+	int met_high = 0, high_ticks = 0, reaction = -1, changes_late = 0;
+	int trace = getenv("LATGOV_SIM_TRACE") != NULL;
+	uint64_t limit_mc;
+
+	(void)state;
+	/* need at 40/s: 0.66 cores; at 200/s: 1.46 cores (p99 <= 50ms) */
+	decide_init(&s, &p, 0, 0, 0);
+	limit_mc = s.cpu_mc;
+	for (int t = 1; t <= end; t++) {
+		lambda = (t > low1_end && t <= high_end) ? 200 : 40;
+		sim_tick(&sim, lambda, limit_mc / 1000.0, &in);
+		decide(&p, &s, &in, (uint64_t)t * S, &d);
+		if (trace)
+			fprintf(stderr, "t=%d lambda=%.0f limit=%llum p99=%.1fms -> %s\n", t, lambda,
+				(unsigned long long)limit_mc, in.latency_us / 1000.0, d.reason);
+		assert_true(d.cpu_mc >= p.cpu_min_mc && d.cpu_mc <= p.cpu_max_mc);
+
+		if (t > low1_end && t <= high_end) {
+			if (reaction < 0 && in.latency_us <= p.target_us)
+				reaction = t - low1_end - 1;
+			if (reaction >= 0) {
+				high_ticks++;
+				met_high += in.latency_us <= p.target_us;
+			}
+			if (t > high_end - 60) {
+				limit_high_max = fmax(limit_high_max, limit_mc);
+				limit_high_min = fmin(limit_high_min, limit_mc);
+				changes_late += d.action != DECIDE_HOLD;
+			}
+		}
+		limit_mc = d.cpu_mc;
+	}
+	/* before the step the governor probed down to near what 40/s needs */
+	/* reaction: the SLO holds again within 3 ticks of the step (log2(1.46/0.7) < 2 raises) */
+	assert_true(reaction >= 0 && reaction <= 3);
+	/* after reacting, the SLO holds in at least 95% of the high-load windows */
+	assert_true(met_high * 100 >= high_ticks * 95);
+	/* settled: in the last minute of high load at most 2 changes and a narrow range */
+	assert_true(changes_late <= 2);
+	assert_true(limit_high_max <= limit_high_min * 1.15);
+	assert_true(limit_high_min >= 1460);
+	/* and the load going away gives the CPU back */
+	assert_true(limit_mc < limit_high_min * 0.7);
+	assert_true(limit_mc >= 660);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_breach_raises_in_proportion),
+		cmocka_unit_test(test_calm_lowers_slowly),
+		cmocka_unit_test(test_lowering_stops_at_usage_plus_margin),
+		cmocka_unit_test(test_cut_then_breach_rolls_back),
+		cmocka_unit_test(test_too_few_requests_hold),
+		cmocka_unit_test(test_band_holds),
+		cmocka_unit_test(test_error_ceiling_is_a_breach),
+		cmocka_unit_test(test_throttle_without_objective),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_bounds_never_crossed),
+		cmocka_unit_test(test_simulated_step_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

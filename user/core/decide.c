@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control law (see decide.h for its sources). Two independent loops:
+ * CPU quota against the latency objective (or the throttle ratio when the
+ * policy has no objective), and the memory soft limit against memory events
+ * and pressure.
+ */
+#include "core/decide.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *decide_action_name(enum decide_action a)
+{
+	switch (a) {
+	case DECIDE_HOLD: return "hold";
+	case DECIDE_RAISE: return "raise";
+	case DECIDE_LOWER: return "lower";
+	case DECIDE_ROLLBACK: return "rollback";
+	default: return "?";
+	}
+}
+
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static double clamp_d(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static uint64_t mul_u64(uint64_t v, double f)
+{
+	double r = (double)v * f;
+
+	return r >= 1.8e19 ? UINT64_MAX : (uint64_t)llround(r);
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cpu_mc,
+		 uint64_t cur_mem_bytes, uint64_t now_ns)
+{
+	memset(s, 0, sizeof(*s));
+	if (p->cpu_set) {
+		if (p->cpu_initial_mc)
+			s->cpu_mc = p->cpu_initial_mc;
+		else if (cur_cpu_mc == 0)
+			s->cpu_mc = p->cpu_max_mc;	/* unlimited: start generous, probe down */
+		else
+			s->cpu_mc = clamp_u64(cur_cpu_mc, p->cpu_min_mc, p->cpu_max_mc);
+	}
+	if (p->memory_set) {
+		if (p->mem_initial)
+			s->mem_bytes = p->mem_initial;
+		else if (cur_mem_bytes == 0)
+			s->mem_bytes = p->mem_max;
+		else
+			s->mem_bytes = clamp_u64(cur_mem_bytes, p->mem_min, p->mem_max);
+	}
+	/* calm is earned: the first cut waits a full calm time after start */
+	s->last_breach_ns = now_ns;
+	s->last_change_ns = now_ns;
+	s->last_mem_breach_ns = now_ns;
+	s->last_mem_change_ns = now_ns;
+}
+
+static void describe_latency(const struct policy *p, const struct decide_inputs *in, char *buf,
+			     size_t len)
+{
+	snprintf(buf, len, "%s p%g %.1fms vs target %.1fms",
+		 p->metric == POLICY_METRIC_TTFB ? "ttfb" : "latency", p->percentile,
+		 in->latency_us / 1000.0, p->target_us / 1000.0);
+}
+
+static void decide_cpu(const struct policy *p, struct decide_state *s,
+		       const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
+{
+	const int objective = p->metric != POLICY_METRIC_NONE;
+	const uint64_t limit = s->cpu_mc;
+	uint64_t floor_mc, want;
+	char what[96] = "";
+	double r = 0, err_rate = 0, f;
+	int lat_breach, err_breach, throttled, near, shortage;
+
+	d->action = DECIDE_HOLD;
+	d->cpu_mc = limit;
+	floor_mc = (uint64_t)llround(in->cpu_usage_cores * (1.0 + p->cpu_margin) * 1000.0);
+
+	if (objective && in->requests < p->min_requests) {
+		snprintf(d->reason, sizeof(d->reason),
+			 "hold: %llu requests in the window, the policy needs %llu to judge the objective",
+			 (unsigned long long)in->requests, (unsigned long long)p->min_requests);
+		return;
+	}
+	if (objective) {
+		r = (double)in->latency_us / (double)p->target_us;
+		d->slo_ratio = r;
+		describe_latency(p, in, what, sizeof(what));
+		if (in->requests)
+			err_rate = (double)in->errors / (double)in->requests;
+	}
+	lat_breach = objective && r > 1.0;
+	err_breach = objective && p->max_error_rate >= 0 && err_rate > p->max_error_rate;
+	throttled = in->throttle_ratio > p->throttle_target;
+	/* throttling alone only counts when latency is close to the target: a
+	 * throttled service that meets its SLO comfortably has the quota it needs */
+	near = !objective || r > 1.0 - p->hysteresis;
+	shortage = throttled && near;
+
+	/* a cut that has survived its cooldown is confirmed: no rollback to it */
+	if (s->last_cut_ns && now_ns - s->last_cut_ns > p->cooldown_ns)
+		s->last_cut_ns = 0;
+
+	if (lat_breach || err_breach || shortage) {
+		const char *why;
+		char cause[128];
+
+		s->last_breach_ns = now_ns;
+		f = 1.0;
+		if (lat_breach) {
+			f = r;
+			snprintf(cause, sizeof(cause), "%s (x%.2f)", what, r);
+			why = "breach";
+		} else if (err_breach) {
+			f = p->max_error_rate > 0 ? err_rate / p->max_error_rate : 1.0 + p->max_step_up;
+			snprintf(cause, sizeof(cause), "error rate %.2f%% over ceiling %.2f%%",
+				 err_rate * 100, p->max_error_rate * 100);
+			why = "breach";
+		} else {
+			snprintf(cause, sizeof(cause), "throttled in %.0f%% of periods (target %.0f%%)",
+				 in->throttle_ratio * 100, p->throttle_target * 100);
+			why = "shortage";
+		}
+		if (throttled)
+			f = fmax(f, 1.0 + (in->throttle_ratio - p->throttle_target));
+		f = clamp_d(f, 1.0, 1.0 + p->max_step_up);
+		want = mul_u64(limit, f);
+		if (want < floor_mc)
+			want = floor_mc;
+		/* the cut did not hold: go back to where we were before it */
+		if ((lat_breach || err_breach) && s->last_cut_ns &&
+		    now_ns - s->last_cut_ns <= p->cooldown_ns) {
+			if (want < s->pre_cut_mc)
+				want = s->pre_cut_mc;
+			want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
+			d->action = DECIDE_ROLLBACK;
+			d->cpu_mc = want;
+			s->last_cut_ns = 0;
+			snprintf(d->reason, sizeof(d->reason),
+				 "rollback: %s %.1fs after a cut: %llum -> %llum", cause,
+				 secs(now_ns - s->last_change_ns), (unsigned long long)limit,
+				 (unsigned long long)want);
+		} else {
+			want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
+			if (want <= limit) {
+				snprintf(d->reason, sizeof(d->reason),
+					 "hold: %s: %s, but the limit is at cpu.max %llum", why, cause,
+					 (unsigned long long)p->cpu_max_mc);
+				return;
+			}
+			d->action = DECIDE_RAISE;
+			d->cpu_mc = want;
+			snprintf(d->reason, sizeof(d->reason), "raise: %s: %s: %llum -> %llum", why,
+				 cause, (unsigned long long)limit, (unsigned long long)want);
+		}
+		s->cpu_mc = d->cpu_mc;
+		s->last_change_ns = now_ns;
+		return;
+	}
+
+	if (limit < p->cpu_min_mc || limit > p->cpu_max_mc) {
+		want = clamp_u64(limit, p->cpu_min_mc, p->cpu_max_mc);
+		d->action = want > limit ? DECIDE_RAISE : DECIDE_LOWER;
+		d->cpu_mc = s->cpu_mc = want;
+		s->last_change_ns = now_ns;
+		snprintf(d->reason, sizeof(d->reason), "%s: %llum is outside the policy bounds %llum..%llum",
+			 decide_action_name(d->action), (unsigned long long)limit,
+			 (unsigned long long)p->cpu_min_mc, (unsigned long long)p->cpu_max_mc);
+		return;
+	}
+	if (objective && r >= 1.0 - p->hysteresis) {
+		snprintf(d->reason, sizeof(d->reason), "hold: %s, inside the %.0f%% band", what,
+			 p->hysteresis * 100);
+		return;
+	}
+	if (!objective && in->throttle_ratio > p->throttle_target / 2) {
+		snprintf(d->reason, sizeof(d->reason),
+			 "hold: throttled in %.0f%% of periods, near the %.0f%% target",
+			 in->throttle_ratio * 100, p->throttle_target * 100);
+		return;
+	}
+	if (now_ns - s->last_breach_ns < p->calm_ns) {
+		snprintf(d->reason, sizeof(d->reason), "hold: %s%scalm for %.1fs of the %.1fs required",
+			 what, objective ? ", " : "", secs(now_ns - s->last_breach_ns), secs(p->calm_ns));
+		return;
+	}
+	if (now_ns - s->last_change_ns < p->cooldown_ns) {
+		snprintf(d->reason, sizeof(d->reason), "hold: cooldown, %.1fs since the last change of %.1fs",
+			 secs(now_ns - s->last_change_ns), secs(p->cooldown_ns));
+		return;
+	}
+
+	/* Probe down; smaller steps as latency nears the band, so the loop
+	 * settles instead of sawing across the target. */
+	f = p->max_step_down;
+	if (objective)
+		f *= clamp_d(2.0 * (1.0 - p->hysteresis - r) / (1.0 - p->hysteresis), 0.25, 1.0);
+	want = mul_u64(limit, 1.0 - f);
+	if (want < floor_mc)
+		want = floor_mc;
+	want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
+	if (want >= limit) {
+		snprintf(d->reason, sizeof(d->reason),
+			 "hold: %s%susage %.2f cores + %.0f%% margin leaves no room below %llum", what,
+			 objective ? ", " : "", in->cpu_usage_cores, p->cpu_margin * 100,
+			 (unsigned long long)limit);
+		return;
+	}
+	d->action = DECIDE_LOWER;
+	d->cpu_mc = want;
+	s->pre_cut_mc = limit;
+	s->cpu_mc = want;
+	s->last_cut_ns = now_ns;
+	s->last_change_ns = now_ns;
+	snprintf(d->reason, sizeof(d->reason), "lower: %s%scalm for %.1fs, usage %.2f cores: %llum -> %llum",
+		 what, objective ? ", " : "", secs(now_ns - s->last_breach_ns), in->cpu_usage_cores,
+		 (unsigned long long)limit, (unsigned long long)want);
+}
+
+static void decide_memory(const struct policy *p, struct decide_state *s,
+			  const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
+{
+	const uint64_t limit = s->mem_bytes;
+	uint64_t floor_b, want;
+	double sev = 0, f;
+	int pressure;
+
+	d->mem_action = DECIDE_HOLD;
+	d->mem_bytes = limit;
+	floor_b = mul_u64(in->mem_usage, 1.0 + p->mem_margin);
+
+	if (in->mem_events)
+		sev = 1.0 + log2((double)in->mem_events);
+	if (in->mem_pressure >= 0 && in->mem_pressure > p->mem_pressure_target)
+		sev = fmax(sev, in->mem_pressure / p->mem_pressure_target);
+	pressure = sev > 0;
+
+	if (pressure || floor_b > limit) {
+		/* Senpai backs off in proportion to the square of the pressure
+		 * error; 5% per unit of severity squared, capped by max_step_up */
+		f = 1.0 + clamp_d(0.05 * sev * sev, 0, p->max_step_up);
+		want = mul_u64(limit, f);
+		if (want < floor_b)
+			want = floor_b;
+		want = clamp_u64(want, p->mem_min, p->mem_max);
+		if (pressure)
+			s->last_mem_breach_ns = now_ns;
+		if (want <= limit) {
+			snprintf(d->mem_reason, sizeof(d->mem_reason),
+				 "hold: %s, but memory is at its max %llu", pressure ? "pressure" : "usage near the limit",
+				 (unsigned long long)p->mem_max);
+			return;
+		}
+		d->mem_action = DECIDE_RAISE;
+		snprintf(d->mem_reason, sizeof(d->mem_reason),
+			 "raise: %llu events, pressure %.2f%%, usage %llu: %llu -> %llu",
+			 (unsigned long long)in->mem_events,
+			 in->mem_pressure >= 0 ? in->mem_pressure * 100 : 0.0,
+			 (unsigned long long)in->mem_usage, (unsigned long long)limit,
+			 (unsigned long long)want);
+		goto change;
+	}
+	if (limit < p->mem_min || limit > p->mem_max) {
+		want = clamp_u64(limit, p->mem_min, p->mem_max);
+		d->mem_action = want > limit ? DECIDE_RAISE : DECIDE_LOWER;
+		snprintf(d->mem_reason, sizeof(d->mem_reason), "%s: %llu is outside the policy bounds",
+			 decide_action_name(d->mem_action), (unsigned long long)limit);
+		goto change;
+	}
+	if (now_ns - s->last_mem_breach_ns < p->calm_ns || now_ns - s->last_mem_change_ns < p->cooldown_ns) {
+		snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: waiting for calm and cooldown");
+		return;
+	}
+	want = mul_u64(limit, 1.0 - p->mem_step_down);
+	if (want < floor_b)
+		want = floor_b;
+	want = clamp_u64(want, p->mem_min, p->mem_max);
+	if (want >= limit) {
+		snprintf(d->mem_reason, sizeof(d->mem_reason),
+			 "hold: usage %llu + %.0f%% margin leaves no room below %llu",
+			 (unsigned long long)in->mem_usage, p->mem_margin * 100, (unsigned long long)limit);
+		return;
+	}
+	d->mem_action = DECIDE_LOWER;
+	snprintf(d->mem_reason, sizeof(d->mem_reason), "lower: quiet, usage %llu: %llu -> %llu",
+		 (unsigned long long)in->mem_usage, (unsigned long long)limit, (unsigned long long)want);
+change:
+	d->mem_bytes = s->mem_bytes = want;
+	s->last_mem_change_ns = now_ns;
+}
+
+void decide(const struct policy *p, struct decide_state *s, const struct decide_inputs *in,
+	    uint64_t now_ns, struct decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (p->cpu_set) {
+		decide_cpu(p, s, in, now_ns, d);
+	} else {
+		d->action = DECIDE_HOLD;
+		snprintf(d->reason, sizeof(d->reason), "hold: the policy leaves CPU alone");
+	}
+	if (p->memory_set) {
+		decide_memory(p, s, in, now_ns, d);
+	} else {
+		d->mem_action = DECIDE_HOLD;
+		snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: the policy leaves memory alone");
+	}
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The governor's control law: a pure function of the policy, its own state,
+ * one tick's inputs and now_ns. It returns what the limits should be and why;
+ * the shell (user/governor.c) writes them, or in dry-run only says so.
+ *
+ * The shape follows what works in the field (FACTS.md, "Governors"): back off
+ * fast and in proportion to the error (HPA: current x metric / target; Senpai:
+ * up to +100% at once), probe down slowly after a quiet stretch, in bounded
+ * steps and never below live usage plus a margin (Autothrottle, Senpai), roll a
+ * cut back when a breach follows it, and hold inside a tolerance band.
+ */
+#ifndef LATGOV_DECIDE_H
+#define LATGOV_DECIDE_H
+
+#include <stdint.h>
+
+#include "core/policy.h"
+
+enum decide_action {
+	DECIDE_HOLD = 0,
+	DECIDE_RAISE,
+	DECIDE_LOWER,
+	DECIDE_ROLLBACK,
+	DECIDE_ACTION_COUNT,
+};
+
+struct decide_inputs {
+	/* the request window (the policy's metric and percentile) */
+	uint64_t latency_us;
+	uint64_t requests;
+	double rate;			/* requests per second */
+	uint64_t errors;
+
+	/* the cgroup, over the last tick */
+	double cpu_usage_cores;
+	double throttle_ratio;		/* delta nr_throttled / delta nr_periods; 0 without periods */
+	double runq_share;		/* share of request time waiting to run; < 0 unknown */
+	uint64_t mem_usage;		/* bytes */
+	uint64_t mem_events;		/* high/max/failcnt events since the last tick */
+	double mem_pressure;		/* PSI some share of the tick (0..1); < 0 unknown (v1) */
+};
+
+struct decide_state {
+	uint64_t cpu_mc;		/* the CPU limit held now, millicores */
+	uint64_t mem_bytes;		/* memory.high / soft limit held now */
+	uint64_t last_breach_ns;	/* latest breach, throttling or pressure: calm counts from here */
+	uint64_t last_change_ns;	/* latest raise, lower or rollback of CPU */
+	uint64_t last_cut_ns;		/* latest CPU cut not yet confirmed; 0: none */
+	uint64_t pre_cut_mc;		/* the limit before that cut */
+	uint64_t last_mem_breach_ns;
+	uint64_t last_mem_change_ns;
+};
+
+#define DECIDE_REASON_MAX 192
+
+struct decision {
+	enum decide_action action;	/* CPU */
+	uint64_t cpu_mc;		/* new CPU limit (== old on hold) */
+	enum decide_action mem_action;
+	uint64_t mem_bytes;		/* new memory.high / soft limit */
+	double slo_ratio;		/* percentile / target; 0 without an objective or data */
+	char reason[DECIDE_REASON_MAX];
+	char mem_reason[DECIDE_REASON_MAX];
+};
+
+/*
+ * Starts the state from the limits found on the cgroup (0 = unlimited),
+ * moved into the policy's bounds and to its initial values where given.
+ * now_ns is the time of the first tick; calm counts from it.
+ */
+void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cpu_mc,
+		 uint64_t cur_mem_bytes, uint64_t now_ns);
+
+/* One tick: fills *d and advances *s. Never leaves the policy's bounds. */
+void decide(const struct policy *p, struct decide_state *s, const struct decide_inputs *in,
+	    uint64_t now_ns, struct decision *d);
+
+const char *decide_action_name(enum decide_action a);
+
+#endif
