@@ -249,6 +249,9 @@ int http_parse_request(const void *prefix, size_t len, struct http_request_line 
 		if (s == end)
 			truncated = 0;	/* cut inside the host: the route is unknown, say "/" */
 	}
+	if (truncated && (memchr(p + path_start, '?', end - path_start) ||
+			  memchr(p + path_start, '#', end - path_start)))
+		truncated = 0;	/* cut in the query string: the path is whole */
 	out->method = m;
 	out->truncated = (uint8_t)truncated;
 	http_template_route(p + path_start, end - path_start, truncated, out->route,

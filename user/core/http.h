@@ -43,7 +43,7 @@ const char *http_method_name(enum http_method m);
 struct http_request_line {
 	enum http_method method;
 	char route[HTTP_ROUTE_MAX];	/* templated, NUL-terminated, starts with '/' (or "*") */
-	uint8_t truncated;		/* the prefix ended before " HTTP/1.x" */
+	uint8_t truncated;		/* the prefix ended inside the path: its last segment is partial */
 	uint8_t minor;			/* 0 or 1 from "HTTP/1.x"; 0xff when truncated */
 };
 

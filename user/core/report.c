@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/counters.h"
+
+static double ns_to_us(uint64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
+/* {"p50":..,"p90":..,"p99":..,"p999":..,"max":..,"mean":..} in µs. */
+static void json_quantiles(struct jsonw *jw, const char *key, const struct hist *h)
+{
+	jw_key(jw, key);
+	jw_obj_begin(jw);
+	jw_kv_double(jw, "p50", ns_to_us(hist_quantile(h, 0.50)));
+	jw_kv_double(jw, "p90", ns_to_us(hist_quantile(h, 0.90)));
+	jw_kv_double(jw, "p99", ns_to_us(hist_quantile(h, 0.99)));
+	jw_kv_double(jw, "p999", ns_to_us(hist_quantile(h, 0.999)));
+	jw_kv_double(jw, "max", ns_to_us(h->count ? h->max : 0));
+	jw_kv_double(jw, "mean", hist_mean(h) / 1e3);
+	jw_obj_end(jw);
+}
+
+/* {"p50":..,"p99":..} in µs, for the scheduler split. */
+static void json_p50_p99(struct jsonw *jw, const char *key, const struct hist *h)
+{
+	jw_key(jw, key);
+	jw_obj_begin(jw);
+	jw_kv_double(jw, "p50", ns_to_us(hist_quantile(h, 0.50)));
+	jw_kv_double(jw, "p99", ns_to_us(hist_quantile(h, 0.99)));
+	jw_obj_end(jw);
+}
+
+static const char *const sched_keys[] = {
+	[AGG_H_ONCPU] = "oncpu_us",
+	[AGG_H_RUNQ] = "runq_us",
+	[AGG_H_BLOCKED] = "blocked_us",
+	[AGG_H_THROTTLED] = "throttled_us",
+};
+
+/* The figures every output shares; seconds is the span the rps is over. */
+static void json_endpoint(struct jsonw *jw, const struct agg_endpoint *ep,
+			  const struct agg_figures *f, double seconds, int detail)
+{
+	jw_obj_begin(jw);
+	jw_kv_str(jw, "name", ep->name);
+	if (ep->role == LG_ROLE_CLIENT)
+		jw_kv_str(jw, "role", "client");
+	jw_kv_u64(jw, "requests", f->requests);
+	jw_kv_double(jw, "rps", seconds > 0 ? (double)f->requests / seconds : 0.0);
+	jw_kv_u64(jw, "errors", f->errors);
+	if (detail) {
+		jw_kv_u64(jw, "status_5xx", f->status_5xx);
+		jw_kv_u64(jw, "resets", f->resets);
+		jw_kv_u64(jw, "no_response", f->no_response);
+	}
+	jw_kv_u64(jw, "bytes_in", f->bytes_in);
+	jw_kv_u64(jw, "bytes_out", f->bytes_out);
+	json_quantiles(jw, "latency_us", agg_hist(f, AGG_H_LATENCY));
+	json_quantiles(jw, "ttfb_us", agg_hist(f, AGG_H_TTFB));
+	if (f->streamed) {
+		if (detail)
+			jw_kv_u64(jw, "streamed", f->streamed);
+		json_quantiles(jw, "gap_us", agg_hist(f, AGG_H_GAP));
+	}
+	if (f->sched) {
+		for (int k = AGG_H_ONCPU; k <= AGG_H_THROTTLED; k++)
+			json_p50_p99(jw, sched_keys[k], agg_hist(f, (enum agg_hist_kind)k));
+	}
+	jw_obj_end(jw);
+}
+
+int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped)
+{
+	uint64_t index, start;
+	double window_s = (double)agg_window_ns(a) / 1e9;
+
+	if (agg_last_window(a, &index, &start))
+		return -ENODATA;
+	jw_obj_begin(jw);
+	jw_kv_double(jw, "t", (double)start / 1e9);
+	jw_kv_double(jw, "window_s", window_s);
+	jw_key(jw, "endpoints");
+	jw_arr_begin(jw);
+	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
+		const struct agg_endpoint *ep = agg_endpoint_at(a, i);
+
+		if (ep->last.requests)
+			json_endpoint(jw, ep, &ep->last, window_s, 0);
+	}
+	jw_arr_end(jw);
+	jw_kv_u64(jw, "dropped", dropped);
+	jw_obj_end(jw);
+	jw_raw(jw, "\n");
+	return jw_finish(jw);
+}
+
+int report_summary_json(struct jsonw *jw, const struct agg *a, uint64_t duration_ns,
+			const uint64_t counters[LG_CNT__MAX])
+{
+	const struct agg_stats *st = agg_stats(a);
+	double seconds = (double)duration_ns / 1e9;
+	uint64_t requests = 0, errors = 0;
+
+	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
+		requests += agg_endpoint_at(a, i)->cum.requests;
+		errors += agg_endpoint_at(a, i)->cum.errors;
+	}
+	jw_obj_begin(jw);
+	jw_kv_double(jw, "duration_s", seconds);
+	jw_kv_double(jw, "window_s", (double)agg_window_ns(a) / 1e9);
+	jw_kv_u64(jw, "requests", requests);
+	jw_kv_u64(jw, "errors", errors);
+	jw_kv_double(jw, "rps", seconds > 0 ? (double)requests / seconds : 0.0);
+	jw_kv_u64(jw, "dropped", counters_dropped(counters));
+	jw_key(jw, "endpoints");
+	jw_arr_begin(jw);
+	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
+		const struct agg_endpoint *ep = agg_endpoint_at(a, i);
+
+		if (ep->cum.requests)
+			json_endpoint(jw, ep, &ep->cum, seconds, 1);
+	}
+	jw_arr_end(jw);
+	jw_key(jw, "counters");
+	jw_obj_begin(jw);
+	for (unsigned int i = 0; i < LG_CNT__MAX; i++)
+		jw_kv_u64(jw, counter_name(i), counters ? counters[i] : 0);
+	jw_obj_end(jw);
+	jw_key(jw, "aggregator");
+	jw_obj_begin(jw);
+	jw_kv_u64(jw, "records", st->records);
+	jw_kv_u64(jw, "late", st->late);
+	jw_kv_u64(jw, "early", st->early);
+	jw_kv_u64(jw, "overflow", st->overflow);
+	jw_kv_u64(jw, "alloc_failed", st->alloc_failed);
+	jw_kv_u64(jw, "bad_records", st->bad_records);
+	jw_obj_end(jw);
+	jw_obj_end(jw);
+	return jw_finish(jw);
+}
+
+void report_human_ns(uint64_t ns, char *out, size_t size)
+{
+	double v = (double)ns;
+
+	if (ns < 1000)
+		snprintf(out, size, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
+		snprintf(out, size, "%.0fus", v / 1e3);
+	else if (ns < 100000000)
+		snprintf(out, size, "%.1fms", v / 1e6);
+	else if (ns < 1000000000)
+		snprintf(out, size, "%.0fms", v / 1e6);
+	else if (ns < 100000000000ull)
+		snprintf(out, size, "%.2fs", v / 1e9);
+	else
+		snprintf(out, size, "%.0fs", v / 1e9);
+}
+
+struct row {
+	const struct agg_endpoint *ep;
+	const struct agg_figures *f;
+};
+
+static int busiest_first(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+
+	if (a->f->requests != b->f->requests)
+		return a->f->requests > b->f->requests ? -1 : 1;
+	return strcmp(a->ep->name, b->ep->name);
+}
+
+/* Endpoints with requests in the chosen figures, busiest first; *n rows. NULL if none or no memory. */
+static struct row *collect(const struct agg *a, enum agg_which which, size_t *n, int *err)
+{
+	size_t count = agg_endpoint_count(a), k = 0;
+	struct row *rows;
+
+	*n = 0;
+	*err = 0;
+	if (!count)
+		return NULL;
+	rows = calloc(count, sizeof(*rows));
+	if (!rows) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct agg_endpoint *ep = agg_endpoint_at(a, i);
+		const struct agg_figures *f = which == AGG_CUM ? &ep->cum : &ep->last;
+
+		if (f->requests)
+			rows[k++] = (struct row){ ep, f };
+	}
+	qsort(rows, k, sizeof(*rows), busiest_first);
+	*n = k;
+	return rows;
+}
+
+/* Width of the endpoint column: the longest name shown, within [8, 48]. */
+static int name_width(const struct row *rows, size_t n)
+{
+	size_t w = 8;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(rows[i].ep->name) + (rows[i].ep->role == LG_ROLE_CLIENT ? 2 : 0);
+
+		if (l > w)
+			w = l;
+	}
+	return (int)(w > 48 ? 48 : w);
+}
+
+/* Client-role endpoints are marked "> " (calls out to a dependency). */
+static void row_name(const struct agg_endpoint *ep, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s", ep->role == LG_ROLE_CLIENT ? "> " : "", ep->name);
+}
+
+int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
+{
+	uint64_t index, start;
+	double window_s = (double)agg_window_ns(a) / 1e9;
+	char name[ENDPOINT_NAME_MAX + 2], p50[16], p99[16], max[16], t[32] = "";
+	struct row *rows;
+	size_t n;
+	int err, w;
+
+	if (agg_last_window(a, &index, &start))
+		return -ENODATA;
+	rows = collect(a, AGG_LAST, &n, &err);
+	if (err)
+		return err;
+	w = name_width(rows, n);
+	if (plain)
+		snprintf(t, sizeof(t), "t=%.3gs ", (double)start / 1e9);
+	else
+		sb_printf(sb, "%-*s %10s %8s %8s %8s %8s\n", w, "ENDPOINT", "RPS", "P50",
+			  "P99", "MAX", "ERRORS");
+	for (size_t i = 0; i < n; i++) {
+		const struct hist *lat = agg_hist(rows[i].f, AGG_H_LATENCY);
+
+		row_name(rows[i].ep, name, sizeof(name));
+		report_human_ns(hist_quantile(lat, 0.50), p50, sizeof(p50));
+		report_human_ns(hist_quantile(lat, 0.99), p99, sizeof(p99));
+		report_human_ns(lat->count ? lat->max : 0, max, sizeof(max));
+		if (plain)
+			sb_printf(sb, "%s%s rps=%.1f p50=%s p99=%s max=%s errors=%" PRIu64 "\n", t,
+				  name, (double)rows[i].f->requests / window_s, p50, p99, max,
+				  rows[i].f->errors);
+		else
+			sb_printf(sb, "%-*.*s %10.1f %8s %8s %8s %8" PRIu64 "\n", w, w, name,
+				  (double)rows[i].f->requests / window_s, p50, p99, max,
+				  rows[i].f->errors);
+	}
+	if (!n && plain)
+		sb_printf(sb, "%sno requests\n", t);
+	free(rows);
+	return sb_finish(sb);
+}
+
+int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t duration_ns,
+			 const uint64_t counters[LG_CNT__MAX])
+{
+	double seconds = (double)duration_ns / 1e9;
+	char name[ENDPOINT_NAME_MAX + 2], q[8][16];
+	uint64_t requests = 0, errors = 0;
+	struct row *rows;
+	size_t n;
+	int err, w;
+
+	rows = collect(a, AGG_CUM, &n, &err);
+	if (err)
+		return err;
+	w = name_width(rows, n);
+	sb_printf(sb, "%-*s %9s %9s %7s %8s %8s %8s %8s %8s %8s %9s %9s\n", w, "ENDPOINT",
+		  "REQUESTS", "RPS", "ERRORS", "P50", "P90", "P99", "P99.9", "MAX", "MEAN",
+		  "TTFB_P50", "TTFB_P99");
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_figures *f = rows[i].f;
+		const struct hist *lat = agg_hist(f, AGG_H_LATENCY);
+		const struct hist *ttfb = agg_hist(f, AGG_H_TTFB);
+
+		row_name(rows[i].ep, name, sizeof(name));
+		report_human_ns(hist_quantile(lat, 0.50), q[0], sizeof(q[0]));
+		report_human_ns(hist_quantile(lat, 0.90), q[1], sizeof(q[1]));
+		report_human_ns(hist_quantile(lat, 0.99), q[2], sizeof(q[2]));
+		report_human_ns(hist_quantile(lat, 0.999), q[3], sizeof(q[3]));
+		report_human_ns(lat->count ? lat->max : 0, q[4], sizeof(q[4]));
+		report_human_ns((uint64_t)hist_mean(lat), q[5], sizeof(q[5]));
+		report_human_ns(hist_quantile(ttfb, 0.50), q[6], sizeof(q[6]));
+		report_human_ns(hist_quantile(ttfb, 0.99), q[7], sizeof(q[7]));
+		sb_printf(sb, "%-*.*s %9" PRIu64 " %9.1f %7" PRIu64 " %8s %8s %8s %8s %8s %8s %9s %9s\n",
+			  w, w, name, f->requests, seconds > 0 ? (double)f->requests / seconds : 0.0,
+			  f->errors, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
+		requests += f->requests;
+		errors += f->errors;
+	}
+	free(rows);
+	sb_printf(sb, "total: %" PRIu64 " requests in %.1fs (%.1f rps), %" PRIu64 " errors, %" PRIu64
+		  " dropped\n", requests, seconds, seconds > 0 ? (double)requests / seconds : 0.0,
+		  errors, counters_dropped(counters));
+	if (counters) {
+		for (unsigned int i = 0; i < LG_CNT__MAX; i++)
+			if (i != LG_CNT_REQUESTS && counters[i])
+				sb_printf(sb, "lost: %s %" PRIu64 "\n", counter_name(i), counters[i]);
+	}
+	if (agg_stats(a)->overflow)
+		sb_printf(sb, "note: %" PRIu64 " requests counted under \"other\": more endpoints than the cap\n",
+			  agg_stats(a)->overflow);
+	return sb_finish(sb);
+}
