@@ -3,107 +3,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/parse.h"
-
-void tb_init(struct textbuf *tb)
-{
-	memset(tb, 0, sizeof(*tb));
-}
-
-void tb_free(struct textbuf *tb)
-{
-	free(tb->buf);
-	tb_init(tb);
-}
-
-static int tb_reserve(struct textbuf *tb, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (tb->failed)
-		return -ENOMEM;
-	if (tb->len + n + 1 <= tb->cap)
-		return 0;
-	cap = tb->cap ? tb->cap : 1024;
-	while (tb->len + n + 1 > cap)
-		cap *= 2;
-	p = realloc(tb->buf, cap);
-	if (!p) {
-		tb->failed = 1;
-		return -ENOMEM;
-	}
-	tb->buf = p;
-	tb->cap = cap;
-	return 0;
-}
-
-void tb_append(struct textbuf *tb, const char *s, size_t n)
-{
-	if (tb_reserve(tb, n))
-		return;
-	memcpy(tb->buf + tb->len, s, n);
-	tb->len += n;
-	tb->buf[tb->len] = '\0';
-}
-
-void tb_puts(struct textbuf *tb, const char *s)
-{
-	tb_append(tb, s, strlen(s));
-}
-
-void tb_printf(struct textbuf *tb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || tb_reserve(tb, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(tb->buf + tb->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	tb->len += (size_t)n;
-}
-
-void tb_xml(struct textbuf *tb, const char *s)
-{
-	const char *run = s;
-
-	for (; *s; s++) {
-		const char *esc = NULL;
-
-		switch (*s) {
-		case '&': esc = "&amp;"; break;
-		case '<': esc = "&lt;"; break;
-		case '>': esc = "&gt;"; break;
-		case '"': esc = "&quot;"; break;
-		case '\'': esc = "&apos;"; break;
-		default:
-			/* XML 1.0 forbids most control characters even escaped. */
-			if ((unsigned char)*s < 0x20)
-				esc = "?";
-		}
-		if (esc) {
-			tb_append(tb, run, (size_t)(s - run));
-			tb_puts(tb, esc);
-			run = s + 1;
-		}
-	}
-	tb_append(tb, run, (size_t)(s - run));
-}
-
-int tb_finish(const struct textbuf *tb)
-{
-	return tb->failed ? -ENOMEM : 0;
-}
 
 /* ---- the table: open addressing, FNV-1a ------------------------------------ */
 
@@ -216,20 +120,20 @@ int folded_add(struct folded *f, const char *stack, uint64_t weight)
 
 int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uint64_t weight)
 {
-	struct textbuf tb;
+	struct strbuf tb;
 	int err;
 
 	if (n == 0)
 		return -EINVAL;
-	tb_init(&tb);
+	sb_init(&tb);
 	for (size_t i = 0; i < n; i++) {
 		const char *fr = frames[i] && frames[i][0] ? frames[i] : "[unknown]";
 		size_t start;
 
 		if (i)
-			tb_append(&tb, ";", 1);
+			sb_add(&tb, ";", 1);
 		start = tb.len;
-		tb_puts(&tb, fr);
+		sb_puts(&tb, fr);
 		if (tb.failed)
 			break;
 		for (size_t j = start; j < tb.len; j++) {
@@ -239,10 +143,10 @@ int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uin
 				tb.buf[j] = '?';
 		}
 	}
-	err = tb_finish(&tb);
+	err = sb_finish(&tb);
 	if (!err)
 		err = add_n(f, tb.buf, tb.len, weight);
-	tb_free(&tb);
+	sb_free(&tb);
 	return err;
 }
 
@@ -361,7 +265,7 @@ long folded_entries(const struct folded *f, enum folded_order order, struct fold
 	return (long)n;
 }
 
-int folded_format(const struct folded *f, struct textbuf *tb)
+int folded_format(const struct folded *f, struct strbuf *tb)
 {
 	struct folded_entry *e;
 	long n = folded_entries(f, FOLDED_BY_STACK, &e);
@@ -369,7 +273,7 @@ int folded_format(const struct folded *f, struct textbuf *tb)
 	if (n < 0)
 		return (int)n;
 	for (long i = 0; i < n; i++)
-		tb_printf(tb, "%s %" PRIu64 "\n", e[i].stack, e[i].weight);
+		sb_printf(tb, "%s %" PRIu64 "\n", e[i].stack, e[i].weight);
 	free(e);
-	return tb_finish(tb);
+	return sb_finish(tb);
 }

@@ -4,9 +4,6 @@
  * from root to leaf joined by ';', a space, then a weight (samples or µs).
  * Pure: a table of stack -> weight, built from frames, merged, parsed and
  * formatted into memory. Files are the caller's business.
- *
- * Also the small growable text buffer that the flame writers (folded, SVG,
- * summary) append to.
  */
 #ifndef LATGOV_FOLDED_H
 #define LATGOV_FOLDED_H
@@ -14,23 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Growable NUL-terminated text. Allocation failure is sticky (failed=1). */
-struct textbuf {
-	char *buf;
-	size_t len;
-	size_t cap;
-	int failed;
-};
-
-void tb_init(struct textbuf *tb);
-void tb_free(struct textbuf *tb);
-void tb_append(struct textbuf *tb, const char *s, size_t n);
-void tb_puts(struct textbuf *tb, const char *s);
-void tb_printf(struct textbuf *tb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s escaped for XML text and attribute values (&<>"'). */
-void tb_xml(struct textbuf *tb, const char *s);
-/* 0, or -ENOMEM if any append failed. */
-int tb_finish(const struct textbuf *tb);
+#include "core/strbuf.h"
 
 struct folded;
 
@@ -86,6 +67,6 @@ enum folded_order {
 long folded_entries(const struct folded *f, enum folded_order order, struct folded_entry **out);
 
 /* Appends f in folded text, sorted by stack. Returns 0 or -ENOMEM. */
-int folded_format(const struct folded *f, struct textbuf *tb);
+int folded_format(const struct folded *f, struct strbuf *tb);
 
 #endif

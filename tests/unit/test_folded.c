@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Folded stacks: building from frames, merging, parsing and formatting. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/folded.h"
+
+static void test_frames_sum_and_sanitize(void **state)
+{
+	const char *a[] = { "main", "work", "hot" };
+	const char *b[] = { "main", "a;b", "line\nbreak", "" };
+	struct folded *f = folded_new();
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(folded_add_frames(f, a, 3, 5), 0);
+	assert_int_equal(folded_add_frames(f, a, 3, 7), 0);
+	assert_int_equal(folded_add_frames(f, b, 4, 1), 0);
+	assert_int_equal(folded_add_frames(f, a, 0, 1), -EINVAL);
+	assert_int_equal(folded_count(f), 2);
+	assert_int_equal(folded_total(f), 13);
+	assert_int_equal(folded_weight(f, "main;work;hot"), 12);
+	/* ';' would split the frame, a newline would split the line; empty is kept. */
+	assert_int_equal(folded_weight(f, "main;a:b;line?break;[unknown]"), 1);
+	folded_free(f);
+}
+
+static void test_merge_and_format(void **state)
+{
+	struct folded *x = folded_new(), *y = folded_new();
+	struct strbuf sb;
+
+	(void)state;
+	assert_int_equal(folded_add(x, "p;b", 2), 0);
+	assert_int_equal(folded_add(x, "p;a", 1), 0);
+	assert_int_equal(folded_add(y, "p;b", 3), 0);
+	assert_int_equal(folded_add(y, "q", 4), 0);
+	assert_int_equal(folded_merge(x, y), 0);
+	assert_int_equal(folded_total(x), 10);
+	sb_init(&sb);
+	assert_int_equal(folded_format(x, &sb), 0);
+	assert_string_equal(sb.buf, "p;a 1\np;b 5\nq 4\n");
+	sb_free(&sb);
+	folded_free(x);
+	folded_free(y);
+}
+
+static void test_parse_roundtrip(void **state)
+{
+	const char text[] = "main;do work;leaf 10\n\nmain;other 3\r\nmain;do work;leaf 5\n";
+	struct folded *f = folded_new();
+	struct folded_entry *e;
+	size_t bad = 0;
+	long n;
+
+	(void)state;
+	assert_int_equal(folded_parse(f, text, strlen(text), &bad), 3);
+	/* Spaces inside a frame are allowed: the weight is after the last one. */
+	assert_int_equal(folded_weight(f, "main;do work;leaf"), 15);
+	n = folded_entries(f, FOLDED_BY_WEIGHT, &e);
+	assert_int_equal(n, 2);
+	assert_string_equal(e[0].stack, "main;do work;leaf");
+	assert_string_equal(e[1].stack, "main;other");
+	free(e);
+	folded_free(f);
+}
+
+static void test_parse_errors(void **state)
+{
+	struct folded *f = folded_new();
+	size_t bad = 0;
+
+	(void)state;
+	assert_int_equal(folded_parse(f, "a 1\nnoweight\n", 13, &bad), -EINVAL);
+	assert_int_equal(bad, 2);
+	assert_int_equal(folded_parse(f, "a -3\n", 5, &bad), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_int_equal(folded_parse(f, " 3\n", 3, &bad), -EINVAL);
+	folded_free(f);
+}
+
+static void test_many_stacks_grow(void **state)
+{
+	struct folded *f = folded_new();
+	char buf[32];
+
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof(buf), "s;%d", i % 1000);
+		assert_int_equal(folded_add(f, buf, 1), 0);
+	}
+	assert_int_equal(folded_count(f), 1000);
+	assert_int_equal(folded_weight(f, "s;999"), 5);
+	assert_int_equal(folded_weight(f, "s;1000"), 0);
+	folded_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frames_sum_and_sanitize),
+		cmocka_unit_test(test_merge_and_format),
+		cmocka_unit_test(test_parse_roundtrip),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_many_stacks_grow),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
