@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-	libyaml-dev libmicrohttpd-dev
+	libyaml-dev libmicrohttpd-dev libjson-c-dev
 	# tests
 	libcmocka-dev nginx-light curl iproute2 procps python3
 	# benchmarks
