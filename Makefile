@@ -177,6 +177,12 @@ bench-smoke: $(DEPS_PREREQ)
 deps:
 	$(Q)bash tools/deps.sh
 
+# The integration tests on Debian's 6.1 kernel with pure cgroup v2, under qemu.
+vmtest:
+	$(Q)bash tools/deps.sh --vm
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all unit-tests
+	$(Q)BUILD=$(BUILD) LATGOV=$(abspath $(LATGOV_BIN)) bash tests/run.sh vm
+
 # ---- install -----------------------------------------------------------------
 install: $(LATGOV_BIN)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/latgov/policies

@@ -5,7 +5,12 @@
 # results, and ends with one line "N passed, N failed, N skipped". Exits non-zero
 # if anything failed.
 #
-#   tests/run.sh [unit|integration] [NAME-FILTER]
+# Then, unless it is itself inside the VM, the integration tests marked
+# "# vmtest: yes" run again on a 6.1 kernel with pure cgroup v2 under qemu
+# (tools/vmtest/run.sh), or skip with the reason when qemu or the kernel
+# package is missing.
+#
+#   tests/run.sh [unit|integration|vm] [NAME-FILTER]
 set -uo pipefail
 
 BUILD=${BUILD:-build}
@@ -67,10 +72,22 @@ if [[ $which == all || $which == integration ]]; then
 	echo "== integration tests"
 	for t in tests/integration/*.sh; do
 		[[ $(basename "$t") == lib.sh ]] && continue
+		# Inside the VM (12x slower) only the tests that carry the marker run.
+		[[ ${LATGOV_VM:-} == 1 ]] && ! grep -q '^# vmtest: yes' "$t" && continue
 		[[ -z $filter || $t == *"$filter"* ]] || continue
 		echo "# $(basename "$t" .sh)"
 		run_one "$(basename "$t" .sh)" 600 bash "$t"
 	done
+fi
+
+if [[ ($which == all || $which == vm) && ${LATGOV_VM:-} != 1 ]]; then
+	echo "== integration tests on Linux 6.1 with cgroup v2 (vmtest)"
+	if ((EUID != 0)); then
+		echo "ok - vmtest # SKIP needs root"
+		skip=$((skip + 1))
+	else
+		run_one vmtest 400 bash tools/vmtest/run.sh "$filter"
+	fi
 fi
 
 if ((${#failed_names[@]})); then

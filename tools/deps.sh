@@ -14,6 +14,11 @@ packages=(
 	linux-perf bpftrace wrk
 )
 
+# "--vm": also what 'make vmtest' needs, a second kernel (Debian's 6.1 LTS) and qemu.
+if [[ ${1:-} == --vm ]]; then
+	packages+=(qemu-system-x86 linux-image-amd64 busybox-static xz-utils cpio)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -3,6 +3,7 @@
 # 'latgov check' on this machine: every required feature is ok as root, and
 # an unprivileged user gets a non-zero exit with an error naming the fix.
 source "$(dirname "$0")/lib.sh"
+# vmtest: yes
 need_root
 
 out=$(mktemp)
