@@ -242,7 +242,7 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 		return err;
 	w = name_width(rows, n);
 	if (plain)
-		snprintf(t, sizeof(t), "t=%.3gs ", (double)start / 1e9);
+		snprintf(t, sizeof(t), "t=%.10gs ", (double)start / 1e9);
 	else
 		sb_printf(sb, "%-*s %10s %8s %8s %8s %8s\n", w, "ENDPOINT", "RPS", "P50",
 			  "P99", "MAX", "ERRORS");
