@@ -1,8 +1,439 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Not built yet: says so and exits 2 (see cmd_not_implemented). */
+/*
+ * cmd_session: the loop shared by trace, flame and govern (see session.h).
+ * It orchestrates; targets.c finds the processes, tracer.c talks to libbpf,
+ * the pure core aggregates and renders.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "commands.h"
+#include "core/agg.h"
+#include "core/counters.h"
+#include "core/jsonw.h"
+#include "core/prom.h"
+#include "core/report.h"
+#include "core/strbuf.h"
+#include "latgov/conn.h"
+#include "metrics.h"
+#include "session.h"
+#include "targets.h"
+#include "tracer.h"
+
+#define TARGET_REFRESH_NS (1000ull * 1000 * 1000)
+
+static volatile sig_atomic_t stop_requested;
+
+struct session {
+	const struct lg_options *opts;
+	struct targets tg;
+	struct tracer *tracer;
+	struct agg *agg;
+	uint64_t start_ns;
+	uint64_t now_ns;
+	uint64_t counters[LG_CNT__MAX];
+	struct session_part parts[SESSION_MAX_PARTS];
+	int nparts;
+	int targets_gone;
+	int agg_errors;
+};
+
+/* The trace output part: terminal, --json, --metrics. */
+struct trace_output {
+	int tty;
+	FILE *json;
+	struct metrics *metrics;
+	uint64_t dropped_before;
+	struct jsonw jw;
+	struct strbuf sb;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (stop_requested)	/* a second Ctrl-C: the user means it */
+		_exit(130);
+	stop_requested = 1;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int session_add_part(struct session *s, const struct session_part *p)
+{
+	if (s->nparts == SESSION_MAX_PARTS)
+		return -ENOSPC;
+	s->parts[s->nparts++] = *p;
+	return 0;
+}
+
+const struct lg_options *session_options(const struct session *s) { return s->opts; }
+const struct agg *session_agg(const struct session *s) { return s->agg; }
+const uint64_t *session_counters(const struct session *s) { return s->counters; }
+uint64_t session_start_ns(const struct session *s) { return s->start_ns; }
+uint64_t session_elapsed_ns(const struct session *s) { return s->now_ns - s->start_ns; }
+
+/* ---- tracer callbacks -------------------------------------------------------- */
+
+static void on_request(void *ctx, const struct lg_request *r)
+{
+	struct session *s = ctx;
+
+	if (agg_add(s->agg, r) == -EINVAL)
+		s->agg_errors++;
+}
+
+static void on_proc(void *ctx, const struct lg_proc_event *e)
+{
+	(void)ctx;
+	(void)e;	/* the kernel keeps the target set; liveness is checked on refresh */
+}
+
+/* ---- the trace output part ----------------------------------------------------- */
+
+static int write_all(FILE *f, const char *buf, size_t len)
+{
+	if (fwrite(buf, 1, len, f) != len || fflush(f))
+		return -EIO;
+	return 0;
+}
+
+static int output_window(struct session *s, void *ctx)
+{
+	struct trace_output *out = ctx;
+	uint64_t dropped = counters_dropped(s->counters);
+	int e;
+
+	sb_reset(&out->sb);
+	if (report_window_table(&out->sb, s->agg, !out->tty) == 0 && sb_finish(&out->sb) == 0) {
+		if (out->tty)
+			fputs("\033[H\033[2J", stdout);
+		fwrite(out->sb.buf, 1, out->sb.len, stdout);
+		if (out->tty && dropped)
+			printf("dropped %llu records (see the summary's counters)\n",
+			       (unsigned long long)dropped);
+		fflush(stdout);
+	}
+	if (out->json) {
+		jw_reset(&out->jw);
+		e = report_window_json(&out->jw, s->agg, dropped - out->dropped_before);
+		if (e == 0 && jw_finish(&out->jw) == 0 &&
+		    write_all(out->json, out->jw.buf, out->jw.len)) {
+			fprintf(stderr, "latgov: writing %s failed: %s\n", s->opts->json_path,
+				strerror(errno));
+			fclose(out->json);
+			out->json = NULL;
+		}
+	}
+	out->dropped_before = dropped;
+	if (out->metrics) {
+		sb_reset(&out->sb);
+		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 &&
+		    sb_finish(&out->sb) == 0)
+			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
+	}
+	return 0;
+}
+
+static int write_summary_file(struct session *s, struct trace_output *out, uint64_t dur)
+{
+	FILE *f;
+	int e;
+
+	jw_reset(&out->jw);
+	e = report_summary_json(&out->jw, s->agg, dur, s->counters);
+	if (!e)
+		e = jw_finish(&out->jw);
+	if (e)
+		return e;
+	f = fopen(s->opts->summary_path, "we");
+	if (!f) {
+		e = -errno;
+		fprintf(stderr, "latgov: cannot write the summary to %s: %s\n",
+			s->opts->summary_path, strerror(-e));
+		return e;
+	}
+	e = write_all(f, out->jw.buf, out->jw.len);
+	if (!e)
+		e = write_all(f, "\n", 1);
+	if (fclose(f) && !e)
+		e = -EIO;
+	if (e)
+		fprintf(stderr, "latgov: cannot write the summary to %s: %s\n",
+			s->opts->summary_path, strerror(-e));
+	return e;
+}
+
+static void output_end(struct session *s, void *ctx)
+{
+	struct trace_output *out = ctx;
+	uint64_t dur = s->now_ns - s->start_ns;
+
+	sb_reset(&out->sb);
+	if (report_summary_table(&out->sb, s->agg, dur, s->counters) == 0 &&
+	    sb_finish(&out->sb) == 0) {
+		fputs("\n", stdout);
+		fwrite(out->sb.buf, 1, out->sb.len, stdout);
+		fflush(stdout);
+	}
+	if (s->opts->summary_path)
+		write_summary_file(s, out, dur);
+	if (out->metrics) {
+		sb_reset(&out->sb);
+		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 &&
+		    sb_finish(&out->sb) == 0)
+			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
+	}
+	if (out->json)
+		fclose(out->json);
+	metrics_stop(out->metrics);
+	jw_free(&out->jw);
+	sb_free(&out->sb);
+	free(out);
+}
+
+/* Returns 0, or 2 with a message for a bad --json / --metrics. */
+static int output_add(struct session *s)
+{
+	struct trace_output *out = calloc(1, sizeof(*out));
+	struct session_part part = { "trace output", output_window, output_end, out };
+	char err[256];
+
+	if (!out)
+		return 1;
+	out->tty = isatty(STDOUT_FILENO);
+	jw_init(&out->jw);
+	sb_init(&out->sb);
+	if (s->opts->json_path) {
+		out->json = fopen(s->opts->json_path, "we");
+		if (!out->json) {
+			fprintf(stderr, "latgov: cannot write --json %s: %s\n", s->opts->json_path,
+				strerror(errno));
+			goto err;
+		}
+	}
+	if (s->opts->metrics_addr &&
+	    metrics_start(&out->metrics, s->opts->metrics_addr, err, sizeof(err))) {
+		fprintf(stderr, "latgov: %s\n", err);
+		goto err;
+	}
+	session_add_part(s, &part);
+	return 0;
+err:
+	if (out->json)
+		fclose(out->json);
+	jw_free(&out->jw);
+	sb_free(&out->sb);
+	free(out);
+	return 2;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static int add_targets(struct session *s, size_t from)
+{
+	size_t i;
+	int e;
+
+	for (i = from; i < s->tg.npids; i++) {
+		e = tracer_add_target(s->tracer, s->tg.pids[i]);
+		if (e) {
+			fprintf(stderr, "latgov: cannot trace PID %u: %s\n", s->tg.pids[i], strerror(-e));
+			return e;
+		}
+	}
+	for (i = 0; i < s->tg.nports; i++)
+		tracer_watch_listen_port(s->tracer, s->tg.ports[i]);
+	return 0;
+}
+
+/* 1 when nothing is left to trace. */
+static int targets_gone(struct session *s)
+{
+	size_t i;
+	int st;
+
+	if (s->tg.child > 0) {
+		if (waitpid(s->tg.child, &st, WNOHANG) == s->tg.child) {
+			s->tg.child = 0;
+			return 1;
+		}
+		return 0;
+	}
+	if (tracer_target_count(s->tracer) > 0) {
+		for (i = 0; i < s->tg.npids; i++)
+			if (targets_pid_alive(s->tg.pids[i]))
+				return 0;
+		/* The pids we started from are gone; forked children may remain. */
+		return tracer_target_count(s->tracer) == 0;
+	}
+	return 1;
+}
+
+static int run_parts_window(struct session *s)
+{
+	int i, e;
+
+	tracer_counters(s->tracer, s->counters);
+	for (i = 0; i < s->nparts; i++) {
+		if (!s->parts[i].on_window)
+			continue;
+		e = s->parts[i].on_window(s, s->parts[i].ctx);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+static int loop(struct session *s)
+{
+	uint64_t next_refresh = s->start_ns + TARGET_REFRESH_NS;
+	uint64_t end = s->opts->duration_ns ? s->start_ns + s->opts->duration_ns : 0;
+	int e;
+
+	while (!stop_requested) {
+		e = tracer_poll(s->tracer, SESSION_POLL_MS);
+		if (e < 0) {
+			fprintf(stderr, "latgov: reading the ring buffer failed: %s\n", strerror(-e));
+			return e;
+		}
+		s->now_ns = mono_ns();
+		tracer_flush_idle(s->tracer, s->now_ns, LG_FLUSH_IDLE_NS);
+		if (s->now_ns > s->start_ns + SESSION_DELIVERY_NS &&
+		    agg_roll(s->agg, s->now_ns - SESSION_DELIVERY_NS) > 0) {
+			e = run_parts_window(s);
+			if (e)
+				return e;
+		}
+		if (end && s->now_ns >= end)
+			break;
+		if (s->now_ns >= next_refresh) {
+			size_t before = s->tg.npids;
+
+			next_refresh = s->now_ns + TARGET_REFRESH_NS;
+			if (targets_refresh(&s->tg) > 0)
+				add_targets(s, before);
+			if (targets_gone(s)) {
+				s->targets_gone = 1;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Drains what is in flight and closes the last windows. */
+static void finish(struct session *s)
+{
+	int i;
+
+	s->now_ns = mono_ns();
+	tracer_poll(s->tracer, 0);
+	tracer_flush_idle(s->tracer, s->now_ns, 0);
+	tracer_poll(s->tracer, 0);
+	/* Close every window, the partial last one included. */
+	if (agg_roll(s->agg, s->now_ns + agg_window_ns(s->agg)) > 0)
+		run_parts_window(s);
+	tracer_counters(s->tracer, s->counters);
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].on_end)
+			s->parts[i].on_end(s, s->parts[i].ctx);
+	s->nparts = 0;
+}
 
 int cmd_session(const struct lg_options *opts)
 {
-	return cmd_not_implemented(options_cmd_name(opts->cmd));
+	struct tracer_callbacks cb = { on_request, on_proc, NULL };
+	struct agg_config acfg = { 0 };
+	struct session *s;
+	struct sigaction sa;
+	const char *force;
+	char err[512];
+	int rc = 1, e;
+
+	if (opts->cmd != LG_CMD_TRACE)
+		return cmd_not_implemented(options_cmd_name(opts->cmd));
+	if (geteuid() != 0) {
+		fprintf(stderr, "latgov %s: needs root (BPF programs and tracepoints need CAP_BPF and CAP_PERFMON): run it with sudo\n",
+			options_cmd_name(opts->cmd));
+		return 1;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return 1;
+	s->opts = opts;
+	cb.ctx = s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	e = targets_resolve(opts, &s->tg, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
+		rc = e == -ENOMEM ? 1 : 2;
+		goto out_free;
+	}
+	force = getenv("LATGOV_FORCE_SYSCALL_PATH");
+	e = tracer_open(&s->tracer, &cb, force && strcmp(force, "1") == 0, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
+		goto out_targets;
+	}
+	if (add_targets(s, 0))
+		goto out_tracer;
+
+	s->start_ns = mono_ns();
+	s->now_ns = s->start_ns;
+	acfg.start_ns = s->start_ns;
+	acfg.window_ns = opts->interval_ns;
+	s->agg = agg_new(&acfg);
+	if (!s->agg) {
+		fprintf(stderr, "latgov: cannot create the aggregator: %s\n", strerror(errno));
+		goto out_tracer;
+	}
+	rc = output_add(s);
+	if (rc)
+		goto out_agg;
+	e = targets_start_command(&s->tg, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
+		rc = 2;
+		finish(s);
+		goto out_agg;
+	}
+	fprintf(stderr, "latgov: tracing %zu process%s (hooks: %s%s); Ctrl-C to stop\n",
+		s->tg.npids, s->tg.npids == 1 ? "" : "es", tracer_hook_path(s->tracer),
+		tracer_skb_dynptr(s->tracer) ? "" : ", linear skb data only");
+
+	e = loop(s);
+	finish(s);
+	rc = e ? 1 : 0;
+	if (s->targets_gone)
+		fprintf(stderr, "latgov: the target exited; the summary covers the run so far\n");
+
+out_agg:
+	agg_free(s->agg);
+out_tracer:
+	tracer_close(s->tracer);
+out_targets:
+	targets_cleanup(&s->tg, 2000);
+out_free:
+	free(s);
+	return rc;
 }

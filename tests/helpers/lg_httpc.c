@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * An HTTP/1.x client for the tracer's integration tests. It sends a known
+ * number of requests, measures each one itself (send to last byte, and to
+ * first byte) and prints JSON the test compares with latgov's summary:
+ *
+ *   lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold]
+ *
+ *   default   one keep-alive connection for all requests
+ *   --new     a new connection per request ("Connection: close")
+ *   --http10  HTTP/1.0 requests (the server closes after each answer)
+ *   --hold    connect and send one warm-up request first, print "ready" on
+ *             stderr, wait for a line on stdin, then send COUNT requests on
+ *             the same connection (a connection older than the tracer)
+ *
+ * Paths are used in turn. Output: {"requests":N,"latency_us":{p50,p90,p99,
+ * max,mean},"ttfb_us":{...},"events_last":E} where events_last counts SSE
+ * "data:" lines in the last response. Quantiles are exact (nearest rank).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/parse.h"
+
+#define MAX_PATHS 16
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int dial(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "lg_httpc: connect to 127.0.0.1:%u: %s\n", port, strerror(errno));
+		exit(1);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+struct response {
+	uint64_t ttfb_ns;
+	uint64_t total_ns;
+	int events;
+	int closed;	/* the server closed the connection */
+};
+
+static int count_events(const char *buf, size_t len)
+{
+	int n = 0;
+	const char *p = buf, *end = buf + len;
+
+	while ((p = memmem(p, (size_t)(end - p), "data:", 5))) {
+		n++;
+		p += 5;
+	}
+	return n;
+}
+
+/* Sends one request and reads its whole response. Returns 0 or -1. */
+static int exchange(int fd, const char *path, int http10, int close_it, struct response *r)
+{
+	static char buf[1 << 22];
+	char req[512];
+	size_t have = 0, body_start = 0;
+	long long clen = -1;
+	int chunked = 0, n;
+	uint64_t t0;
+
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.%d\r\nHost: 127.0.0.1\r\n%s\r\n", path,
+		     http10 ? 0 : 1, close_it && !http10 ? "Connection: close\r\n" : "");
+	memset(r, 0, sizeof(*r));
+	t0 = now_ns();
+	if (write(fd, req, (size_t)n) != n)
+		return -1;
+	for (;;) {
+		ssize_t got = read(fd, buf + have, sizeof(buf) - have - 1);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			r->closed = 1;
+			if (!body_start || clen >= 0 || chunked)
+				return body_start && !chunked && clen < 0 ? 0 : -1;
+			break;	/* close-delimited body */
+		}
+		if (!r->ttfb_ns)
+			r->ttfb_ns = now_ns() - t0;
+		have += (size_t)got;
+		buf[have] = 0;
+		if (!body_start) {
+			char *end = strstr(buf, "\r\n\r\n"), *h;
+
+			if (!end)
+				continue;
+			body_start = (size_t)(end - buf) + 4;
+			h = strcasestr(buf, "\r\ncontent-length:");
+			if (h && h < end) {
+				char num[24];
+				size_t l;
+
+				h += 17;
+				h += strspn(h, " ");
+				l = strspn(h, "0123456789");
+				if (l == 0 || l >= sizeof(num))
+					return -1;
+				memcpy(num, h, l);
+				num[l] = 0;
+				if (parse_int(num, 0, sizeof(buf) - 1, &clen))
+					return -1;
+			}
+			h = strcasestr(buf, "\r\ntransfer-encoding: chunked");
+			chunked = h && h < end;
+		}
+		if (clen >= 0 && have - body_start >= (size_t)clen)
+			break;
+		if (chunked && have >= 5 && memcmp(buf + have - 5, "0\r\n\r\n", 5) == 0)
+			break;
+	}
+	r->total_ns = now_ns() - t0;
+	r->events = count_events(buf + body_start, have - body_start);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double quantile_us(const uint64_t *sorted, size_t n, double q)
+{
+	size_t rank = (size_t)ceil(q * (double)n);
+
+	if (rank < 1)
+		rank = 1;
+	return (double)sorted[rank - 1] / 1000.0;
+}
+
+static void print_stats(const char *key, uint64_t *v, size_t n)
+{
+	double sum = 0;
+	size_t i;
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (i = 0; i < n; i++)
+		sum += (double)v[i];
+	printf("\"%s\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"mean\":%.1f}", key,
+	       quantile_us(v, n, 0.50), quantile_us(v, n, 0.90), quantile_us(v, n, 0.99),
+	       (double)v[n - 1] / 1000.0, sum / (double)n / 1000.0);
+}
+
+int main(int argc, char **argv)
+{
+	char *paths[MAX_PATHS], *save = NULL, *tok;
+	int npaths = 0, new_conn = 0, http10 = 0, hold = 0, fd = -1, i;
+	uint64_t *lat, *ttfb;
+	struct response r;
+	long long count;
+	uint16_t port;
+
+	if (argc < 4 || parse_port(argv[1], &port) || parse_int(argv[2], 1, 10000000, &count)) {
+		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold]\n");
+		return 2;
+	}
+	for (tok = strtok_r(argv[3], ",", &save); tok && npaths < MAX_PATHS;
+	     tok = strtok_r(NULL, ",", &save))
+		paths[npaths++] = tok;
+	for (i = 4; i < argc; i++) {
+		if (strcmp(argv[i], "--new") == 0)
+			new_conn = 1;
+		else if (strcmp(argv[i], "--http10") == 0)
+			http10 = new_conn = 1;
+		else if (strcmp(argv[i], "--hold") == 0)
+			hold = 1;
+		else {
+			fprintf(stderr, "lg_httpc: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	lat = calloc((size_t)count, sizeof(*lat));
+	ttfb = calloc((size_t)count, sizeof(*ttfb));
+	if (!lat || !ttfb)
+		return 1;
+	if (hold) {
+		char line[16];
+
+		fd = dial(port);
+		if (exchange(fd, paths[0], 0, 0, &r)) {
+			fprintf(stderr, "lg_httpc: warm-up request failed\n");
+			return 1;
+		}
+		fprintf(stderr, "ready\n");
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
+	for (i = 0; i < count; i++) {
+		if (fd < 0)
+			fd = dial(port);
+		if (exchange(fd, paths[i % npaths], http10, new_conn, &r)) {
+			fprintf(stderr, "lg_httpc: request %d (%s) failed\n", i + 1, paths[i % npaths]);
+			return 1;
+		}
+		lat[i] = r.total_ns;
+		ttfb[i] = r.ttfb_ns;
+		if (new_conn || r.closed) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	printf("{\"requests\":%lld,", count);
+	print_stats("latency_us", lat, (size_t)count);
+	putchar(',');
+	print_stats("ttfb_us", ttfb, (size_t)count);
+	printf(",\"events_last\":%d}\n", r.events);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A watching session (trace, flame, govern): one BPF load, one ring-buffer
+ * loop, one aggregator. The loop polls the ring buffer every
+ * SESSION_POLL_MS, flushes idle requests, closes finished windows, and after
+ * each closed window calls every registered part's on_window hook; at the end
+ * each part's on_end. The trace output (table, JSONL, /metrics) is one such
+ * part; the flame profiler and the governor are meant to be others.
+ */
+#ifndef LATGOV_SESSION_H
+#define LATGOV_SESSION_H
+
+#include <stdint.h>
+
+#include "core/agg.h"
+#include "core/options.h"
+#include "latgov/abi.h"
+
+#define SESSION_POLL_MS      100
+/* Records reach user space within this long of a response's end: windows close this late. */
+#define SESSION_DELIVERY_NS  (250ull * 1000 * 1000)
+#define SESSION_MAX_PARTS    8
+
+struct session;
+
+struct session_part {
+	const char *name;
+	/* After each closed window (agg_last_window() is it). Returns 0 or -errno (ends the session). */
+	int (*on_window)(struct session *s, void *ctx);
+	/* Once, after the last window closed; frees ctx. */
+	void (*on_end)(struct session *s, void *ctx);
+	void *ctx;
+};
+
+/* Adds a part before the loop starts. Returns 0 or -ENOSPC. */
+int session_add_part(struct session *s, const struct session_part *p);
+
+const struct lg_options *session_options(const struct session *s);
+const struct agg *session_agg(const struct session *s);
+/* The kernel's loss counters as of the last window. */
+const uint64_t *session_counters(const struct session *s);
+/* CLOCK_MONOTONIC ns of the start, and the session's length so far. */
+uint64_t session_start_ns(const struct session *s);
+uint64_t session_elapsed_ns(const struct session *s);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What a session traces: the processes named by -p, --port, --cgroup or
+ * -- COMMAND, found through /proc and the cgroup file system, and the TCP
+ * ports they listen on. For -- COMMAND, latgov starts the command in a
+ * cgroup of its own and removes it at the end.
+ */
+#ifndef LATGOV_TARGETS_H
+#define LATGOV_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/options.h"
+
+#define TARGETS_MAX_PIDS  4096
+#define TARGETS_MAX_PORTS 256
+
+struct targets {
+	uint32_t pids[TARGETS_MAX_PIDS];	/* tgids */
+	size_t npids;
+	uint16_t ports[TARGETS_MAX_PORTS];	/* TCP ports they listen on */
+	size_t nports;
+	char cgroup_procs[512];			/* --cgroup / COMMAND: cgroup.procs to re-read */
+	char created_cgroup[512];		/* COMMAND: the cgroup latgov made, removed at the end */
+	pid_t child;				/* COMMAND: the service latgov started */
+	int child_go_fd;			/* COMMAND: write end of the child's start pipe */
+	int child_status_fd;			/* COMMAND: exec result (EOF = exec'd, or an errno) */
+};
+
+/*
+ * Finds the target's processes (threads map to their tgid). For COMMAND,
+ * creates the cgroup and forks the command, stopped before exec until
+ * targets_start_command(). Returns 0; -ESRCH/-ENOENT/-EINVAL with a message
+ * naming the PID, port or path and what to do in err (the caller exits 2);
+ * other -errno for system failures.
+ */
+int targets_resolve(const struct lg_options *o, struct targets *tg, char *err, size_t errlen);
+
+/*
+ * COMMAND only (a no-op otherwise): lets the forked command exec, and waits
+ * until it did. Returns 0, or -errno with a message in err if exec failed.
+ */
+int targets_start_command(struct targets *tg, char *err, size_t errlen);
+
+/*
+ * Re-reads the cgroup's processes (--cgroup, COMMAND) and the listen ports of
+ * every target, adding new ones to tg. Returns the number of new pids.
+ */
+int targets_refresh(struct targets *tg);
+
+/* 1 if the process is alive (a zombie counts as gone). */
+int targets_pid_alive(uint32_t pid);
+
+/*
+ * COMMAND: stops the command (SIGTERM, then SIGKILL after grace_ms) and every
+ * process left in its cgroup, then removes the cgroup. Safe to call twice.
+ * Returns the command's wait status, or -1 if there was none.
+ */
+int targets_cleanup(struct targets *tg, int grace_ms);
+
+#endif

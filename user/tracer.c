@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loader and consumer for bpf/requests.bpf.c (see tracer.h).
+ *
+ * Kernel differences are decided here, once, at load time:
+ *   - sock:sock_{recv,send}_length (>= 6.3) or the syscall-tracepoint
+ *     fallback: whichever is not used is not loaded (set_autoload false);
+ *   - tcp_probe reading payload through bpf_dynptr_from_skb (tp_btf support
+ *     since 6.15) or only the skb's linear part: tried in that order.
+ *
+ * Idle flush and de-duplication. The kernel emits a request when the next
+ * one starts or the connection closes; a keep-alive connection left idle
+ * would hold its last request forever. Every poll, requests idle in the
+ * RESPONSE state for LG_FLUSH_IDLE_NS are read from the connection map and
+ * delivered; (conn_id, seq) is remembered, and the kernel's own record of
+ * that request, when it comes, is dropped. Limit: a streamed response that
+ * pauses longer than LG_FLUSH_IDLE_NS between chunks is reported as it was
+ * at the pause (later chunks are not counted in it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "latgov/conn.h"
+#include "requests.skel.h"
+#include "tracer.h"
+
+#define FLUSHED_BUCKETS 4096
+
+/* A request delivered by an idle flush, awaiting the kernel's copy. */
+struct flushed {
+	struct flushed *next;
+	uint64_t conn_id;
+	uint64_t seq;
+};
+
+struct tracer {
+	struct requests_bpf *skel;
+	struct ring_buffer *rb;
+	struct tracer_callbacks cb;
+	int syscall_path;
+	int dynptr;
+	int conns_fd;
+	int ncpus;
+	uint64_t duplicates;
+	struct flushed *flushed[FLUSHED_BUCKETS];
+};
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (getenv("LATGOV_DEBUG") || level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static size_t flushed_bucket(uint64_t conn_id)
+{
+	return (conn_id >> 6 ^ conn_id >> 18) % FLUSHED_BUCKETS;
+}
+
+/* 1 if (conn_id, seq) was flushed already; forgets it (the kernel emits each request once). */
+static int flushed_take(struct tracer *t, uint64_t conn_id, uint64_t seq)
+{
+	struct flushed **pp = &t->flushed[flushed_bucket(conn_id)], *f;
+
+	for (; (f = *pp); pp = &f->next) {
+		if (f->conn_id != conn_id)
+			continue;
+		if (seq > f->seq) {	/* a later request: the flushed one is history */
+			*pp = f->next;
+			free(f);
+			return 0;
+		}
+		if (seq == f->seq) {
+			*pp = f->next;
+			free(f);
+			return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static int flushed_has(struct tracer *t, uint64_t conn_id, uint64_t seq)
+{
+	struct flushed *f;
+
+	for (f = t->flushed[flushed_bucket(conn_id)]; f; f = f->next)
+		if (f->conn_id == conn_id && f->seq == seq)
+			return 1;
+	return 0;
+}
+
+static int flushed_put(struct tracer *t, uint64_t conn_id, uint64_t seq)
+{
+	size_t b = flushed_bucket(conn_id);
+	struct flushed *f;
+
+	for (f = t->flushed[b]; f; f = f->next) {
+		if (f->conn_id == conn_id) {
+			f->seq = seq;
+			return 0;
+		}
+	}
+	f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->conn_id = conn_id;
+	f->seq = seq;
+	f->next = t->flushed[b];
+	t->flushed[b] = f;
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	const struct lg_request *r = data;
+	uint32_t type;
+
+	if (size < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (type == LG_REC_REQUEST && size >= sizeof(*r)) {
+		if (flushed_take(t, r->conn_id, r->seq)) {
+			t->duplicates++;
+			return 0;
+		}
+		if (t->cb.on_request)
+			t->cb.on_request(t->cb.ctx, r);
+	} else if (type == LG_REC_PROC && size >= sizeof(struct lg_proc_event)) {
+		if (t->cb.on_proc)
+			t->cb.on_proc(t->cb.ctx, data);
+	}
+	return 0;
+}
+
+/* libbpf attaches tracepoints through tracefs; mount it where it is missing. */
+static int ensure_tracefs(char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		return 0;
+	snprintf(err, errlen, "tracefs is not mounted and mounting it at /sys/kernel/tracing failed (%s): mount it with 'mount -t tracefs tracefs /sys/kernel/tracing'",
+		 strerror(errno));
+	return -ENOENT;
+}
+
+/* 1 if the kernel has the tracepoint (its btf_trace_ typedef is in vmlinux BTF). */
+static int kernel_has_tracepoint(const char *name)
+{
+	char type[128];
+	struct btf *btf = btf__load_vmlinux_btf();
+	int found;
+
+	if (!btf)
+		return 0;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	found = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return found;
+}
+
+static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		int is_sys = strncmp(name, "lg_sys_", 7) == 0;
+		int is_sock = strcmp(name, "lg_sock_recv") == 0 || strcmp(name, "lg_sock_send") == 0;
+
+		if ((is_sys && !syscall_path) || (is_sock && syscall_path))
+			bpf_program__set_autoload(prog, false);
+	}
+	bpf_program__set_autoload(dynptr ? skel->progs.lg_tcp_probe_linear : skel->progs.lg_tcp_probe,
+				  false);
+}
+
+int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int force_syscall_path,
+		char *err, size_t errlen)
+{
+	struct tracer *t;
+	int e, dynptr;
+
+	libbpf_set_print(libbpf_quiet);
+	e = ensure_tracefs(err, errlen);
+	if (e)
+		return e;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->cb = *cb;
+	t->syscall_path = force_syscall_path || !kernel_has_tracepoint("sock_recv_length");
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		e = t->ncpus ? t->ncpus : -EINVAL;
+		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
+		goto err_free;
+	}
+
+	e = -EINVAL;
+	for (dynptr = 1; dynptr >= 0; dynptr--) {
+		t->skel = requests_bpf__open();
+		if (!t->skel) {
+			e = -errno;
+			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-e));
+			goto err_free;
+		}
+		choose_programs(t->skel, t->syscall_path, dynptr);
+		e = requests_bpf__load(t->skel);
+		if (!e)
+			break;
+		requests_bpf__destroy(t->skel);
+		t->skel = NULL;
+	}
+	if (!t->skel) {
+		snprintf(err, errlen, "the kernel refused the request tracer's BPF programs (%s): run 'latgov check' to see which feature is missing, LATGOV_DEBUG=1 for the verifier log",
+			 strerror(-e));
+		goto err_free;
+	}
+	t->dynptr = dynptr;
+	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
+
+	e = requests_bpf__attach(t->skel);
+	if (e) {
+		snprintf(err, errlen, "cannot attach the request tracer's programs: %s", strerror(-e));
+		goto err_destroy;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.lg_events), on_record, t, NULL);
+	if (!t->rb) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(-e));
+		goto err_destroy;
+	}
+	*out = t;
+	return 0;
+
+err_destroy:
+	requests_bpf__destroy(t->skel);
+err_free:
+	free(t);
+	return e;
+}
+
+void tracer_close(struct tracer *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	requests_bpf__destroy(t->skel);
+	for (i = 0; i < FLUSHED_BUCKETS; i++) {
+		while (t->flushed[i]) {
+			struct flushed *f = t->flushed[i];
+
+			t->flushed[i] = f->next;
+			free(f);
+		}
+	}
+	free(t);
+}
+
+const char *tracer_hook_path(const struct tracer *t)
+{
+	return t->syscall_path ? "syscalls" : "sock_length";
+}
+
+int tracer_skb_dynptr(const struct tracer *t)
+{
+	return t->dynptr;
+}
+
+int tracer_add_target(struct tracer *t, uint32_t tgid)
+{
+	struct lg_target v = { 0 };
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.lg_targets), &tgid, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void tracer_watch_listen_port(struct tracer *t, uint16_t port)
+{
+	t->skel->bss->port_watch[port] |= LG_PORT_LISTEN;
+}
+
+int tracer_target_count(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.lg_targets), n = 0;
+	uint32_t key, next;
+	uint32_t *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+int tracer_poll(struct tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Records are submitted without wakeups: poll only waited; drain now. */
+	n = ring_buffer__consume(t->rb);
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
+{
+	struct lg_conn c;
+	uint64_t key, next, *prev = NULL;
+	int n = 0, e;
+
+	while (bpf_map_get_next_key(t->conns_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(t->conns_fd, &key, &c))
+			continue;	/* closed meanwhile: the kernel emitted it */
+		if (!conn_flush_due(&c, now_ns, idle_ns) && !(idle_ns == 0 && c.state == LG_CONN_RESPONSE))
+			continue;
+		if (flushed_has(t, c.req.conn_id, c.req.seq))
+			continue;
+		e = flushed_put(t, c.req.conn_id, c.req.seq);
+		if (e)
+			return e;
+		c.req.end_reason = LG_END_FLUSH;
+		if (t->cb.on_request)
+			t->cb.on_request(t->cb.ctx, &c.req);
+		n++;
+	}
+	return n;
+}
+
+int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX])
+{
+	int fd = bpf_map__fd(t->skel->maps.lg_counters);
+	uint64_t *percpu;
+	uint32_t i;
+	int c, e = 0;
+
+	percpu = calloc(t->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (i = 0; i < LG_CNT__MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, percpu)) {
+			e = -errno;
+			continue;
+		}
+		for (c = 0; c < t->ncpus; c++)
+			out[i] += percpu[c];
+	}
+	free(percpu);
+	return e;
+}
+
+uint64_t tracer_duplicates(const struct tracer *t)
+{
+	return t->duplicates;
+}
+
+struct bpf_object *tracer_object(struct tracer *t)
+{
+	return t->skel->obj;
+}

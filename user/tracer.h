@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The request tracer's libbpf side: loads bpf/requests.bpf.c, picks the hook
+ * set this kernel supports, attaches, consumes the ring buffer, flushes
+ * requests that went idle, and reads the loss counters. It hands records to
+ * callbacks; what to do with them is the session's business.
+ */
+#ifndef LATGOV_TRACER_H
+#define LATGOV_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "latgov/abi.h"
+
+struct tracer;
+struct bpf_object;
+
+struct tracer_callbacks {
+	/* A finished request (each (conn_id, seq) once). */
+	void (*on_request)(void *ctx, const struct lg_request *r);
+	/* A target forked or exited. */
+	void (*on_proc)(void *ctx, const struct lg_proc_event *e);
+	void *ctx;
+};
+
+/*
+ * Loads and attaches. force_syscall_path selects the syscall-tracepoint
+ * fallback even where sock_*_length exists (LATGOV_FORCE_SYSCALL_PATH=1).
+ * Returns 0 and *out, or -errno with a message naming the cause in err.
+ */
+int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int force_syscall_path,
+		char *err, size_t errlen);
+/* Detaches and frees everything; NULL is fine. */
+void tracer_close(struct tracer *t);
+
+/* "sock_length" (kernel >= 6.3) or "syscalls" (fallback). */
+const char *tracer_hook_path(const struct tracer *t);
+/* 1 if request prefixes come from the whole skb (bpf_dynptr_from_skb), 0 if linear data only. */
+int tracer_skb_dynptr(const struct tracer *t);
+
+/* Adds a process (tgid) to the target set. Returns 0 or -errno. */
+int tracer_add_target(struct tracer *t, uint32_t tgid);
+/* Marks a port the targets listen on, so accepted sockets count as servers. */
+void tracer_watch_listen_port(struct tracer *t, uint16_t port);
+/* Number of tgids in the kernel's target set (followed across forks). */
+int tracer_target_count(struct tracer *t);
+
+/*
+ * Waits up to timeout_ms, then delivers every record in the ring buffer.
+ * Returns the number of records delivered, or -errno.
+ */
+int tracer_poll(struct tracer *t, int timeout_ms);
+
+/*
+ * Delivers requests whose response has been idle for idle_ns at now_ns
+ * (CLOCK_MONOTONIC) straight from the connection map, with end reason
+ * LG_END_FLUSH; the kernel's later record of the same request is dropped.
+ * idle_ns = 0 flushes every request with a response (end of session).
+ * Returns the number flushed, or -errno.
+ */
+int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns);
+
+/* Sums the per-CPU loss and activity counters. Returns 0 or -errno. */
+int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX]);
+
+/* Kernel records dropped as duplicates of flushed ones (for the curious). */
+uint64_t tracer_duplicates(const struct tracer *t);
+
+/* The loaded object, for later parts of a session that share its maps. */
+struct bpf_object *tracer_object(struct tracer *t);
+
+#endif
