@@ -7,7 +7,12 @@
  * buckets are 1/64 of their value wide, so a bound rarely falls on a bucket
  * edge: a bucket is counted under a bound only if it lies wholly below it.
  * An observation within 1.6% below a bound may therefore be counted in the
- * next bucket up; _count and _sum are exact, and buckets stay cumulative.
+ * next bucket up. The error is one-sided on purpose: the share of requests
+ * under an SLO bound is never overstated. _count and _sum are exact, and
+ * buckets stay cumulative.
+ *
+ * The figures are everything aggregated so far: closed windows plus the
+ * windows still open, so a scrape is as fresh as the last record.
  */
 #ifndef LATGOV_PROM_H
 #define LATGOV_PROM_H
