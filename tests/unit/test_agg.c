@@ -259,6 +259,35 @@ static void test_long_idle_roll(void **state)
 	agg_free(a);
 }
 
+/* One window at a time, so that a JSONL writer sees every window. */
+static void test_roll_next(void **state)
+{
+	struct agg *a = new_agg(0);
+	const struct agg_endpoint *ep;
+	uint64_t index, seen[2] = { 0, 0 };
+	int n = 0;
+
+	(void)state;
+	add(a, req("GET /a HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START + 100 * MS, MS, MS));
+	add(a, req("GET /a HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START + SEC + 100 * MS, MS, MS));
+	add(a, req("GET /a HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START + SEC + 200 * MS, MS, MS));
+	ep = find(a, "GET /a");
+	assert_int_equal(agg_roll_next(a, START + SEC - 1), 0);
+	while (agg_roll_next(a, START + 2 * SEC + 300 * MS) > 0) {
+		assert_true(n < 2);
+		assert_int_equal(agg_last_window(a, &index, NULL), 0);
+		assert_int_equal(index, (uint64_t)n);
+		seen[n++] = ep->last.requests;
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 2);
+	assert_int_equal(ep->cum.requests, 3);
+	assert_int_equal(agg_roll_next(a, START), 0);
+	assert_int_equal(agg_roll_next(a, 0), 0);
+	agg_free(a);
+}
+
 static void test_endpoint_cap(void **state)
 {
 	struct agg *a = new_agg(4);
@@ -362,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_timing_fields),
 		cmocka_unit_test(test_late_and_early),
 		cmocka_unit_test(test_long_idle_roll),
+		cmocka_unit_test(test_roll_next),
 		cmocka_unit_test(test_endpoint_cap),
 		cmocka_unit_test(test_roles_and_total),
 		cmocka_unit_test(test_bad_records),

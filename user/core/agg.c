@@ -264,6 +264,14 @@ int agg_roll(struct agg *a, uint64_t now_ns)
 	return count > INT_MAX ? INT_MAX : (int)count;
 }
 
+int agg_roll_next(struct agg *a, uint64_t now_ns)
+{
+	if (now_ns < a->start_ns || (now_ns - a->start_ns) / a->window_ns <= a->open_first)
+		return 0;
+	close_window(a);
+	return 1;
+}
+
 int agg_add(struct agg *a, const struct lg_request *r)
 {
 	char name[ENDPOINT_NAME_MAX];

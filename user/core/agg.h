@@ -124,6 +124,14 @@ int agg_add(struct agg *a, const struct lg_request *r);
 int agg_roll(struct agg *a, uint64_t now_ns);
 
 /*
+ * Closes only the oldest open window, if it ends at or before now_ns.
+ * Returns 1 if it closed one, 0 if not. For writers that want every window
+ * (JSONL): while (agg_roll_next(a, t) > 0) write the window line. agg_roll()
+ * is the one for long jumps (it skips empty windows in one step).
+ */
+int agg_roll_next(struct agg *a, uint64_t now_ns);
+
+/*
  * Index and start time (ns since cfg.start_ns) of the last closed window.
  * Returns 0, or -ENODATA if no window has closed yet.
  */
