@@ -71,7 +71,7 @@ fi
 if [[ $which == all || $which == integration ]]; then
 	echo "== integration tests"
 	for t in tests/integration/*.sh; do
-		[[ $(basename "$t") == lib.sh ]] && continue
+		[[ $(basename "$t") == lib*.sh ]] && continue
 		# Inside the VM (12x slower) only the tests that carry the marker run.
 		[[ ${LATGOV_VM:-} == 1 ]] && ! grep -q '^# vmtest: yes' "$t" && continue
 		[[ -z $filter || $t == *"$filter"* ]] || continue
