@@ -266,6 +266,21 @@ static void test_window_line_exact(void **state)
 	agg_roll(a, START + 2 * SEC);
 	assert_int_equal(report_window_json(&jw, a, 0), 0);
 	assert_string_equal(jw.buf, "{\"t\":1,\"window_s\":1,\"endpoints\":[],\"dropped\":0}\n");
+	/* The session ended 250 ms into window 2: that window is 0.25 s long, rps scaled. */
+	assert_int_equal(agg_add(a, &(struct lg_request){ 0 }), -EINVAL);
+	{
+		struct lg_request r = req("GET /a HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START + 2 * SEC, MS);
+
+		assert_int_equal(agg_add(a, &r), 0);
+	}
+	agg_set_end(a, START + 2 * SEC + SEC / 4);
+	agg_roll(a, START + 3 * SEC);
+	jw_reset(&jw);
+	assert_int_equal(report_window_json(&jw, a, 0), 0);
+	assert_true(json_ok(jw.buf));
+	assert_string_equal(json_get(jw.buf, "t"), "2");
+	assert_string_equal(json_get(jw.buf, "window_s"), "0.25");
+	assert_string_equal(json_get(jw.buf, "endpoints[0].rps"), "4");
 	jw_free(&jw);
 	agg_free(a);
 }

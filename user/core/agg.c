@@ -13,6 +13,7 @@ struct agg {
 	uint64_t window_ns;
 	uint32_t max_endpoints;
 	uint64_t open_first;		/* oldest open window == windows closed so far */
+	uint64_t end_ns;		/* session end, 0 = not known yet */
 	struct agg_endpoint **eps;	/* in order of first appearance */
 	size_t neps;
 	struct agg_endpoint *other;	/* also in eps once created */
@@ -361,6 +362,24 @@ int agg_last_window(const struct agg *a, uint64_t *index, uint64_t *start_offset
 uint64_t agg_window_ns(const struct agg *a)
 {
 	return a->window_ns;
+}
+
+void agg_set_end(struct agg *a, uint64_t end_ns)
+{
+	a->end_ns = end_ns;
+}
+
+uint64_t agg_last_window_ns(const struct agg *a)
+{
+	uint64_t start, end;
+
+	if (!a->open_first)
+		return 0;
+	start = a->start_ns + (a->open_first - 1) * a->window_ns;
+	end = start + a->window_ns;
+	if (a->end_ns && a->end_ns > start && a->end_ns < end)
+		end = a->end_ns;
+	return end - start;
 }
 
 uint64_t agg_windows_closed(const struct agg *a)

@@ -138,6 +138,15 @@ int agg_roll_next(struct agg *a, uint64_t now_ns);
 int agg_last_window(const struct agg *a, uint64_t *index, uint64_t *start_offset_ns);
 
 uint64_t agg_window_ns(const struct agg *a);
+
+/*
+ * Tells the aggregator when the session ended (before the final roll), so
+ * that the last, partial window reports its true length: agg_last_window_ns()
+ * and the rps of the writers use it. 0 clears it.
+ */
+void agg_set_end(struct agg *a, uint64_t end_ns);
+/* Length of the last closed window: window_ns, or less for one cut by agg_set_end(); 0 if none. */
+uint64_t agg_last_window_ns(const struct agg *a);
 /* Closed windows so far, i.e. the cumulative figures cover windows_closed * window_ns. */
 uint64_t agg_windows_closed(const struct agg *a);
 

@@ -80,7 +80,7 @@ static void json_endpoint(struct jsonw *jw, const struct agg_endpoint *ep,
 int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped)
 {
 	uint64_t index, start;
-	double window_s = (double)agg_window_ns(a) / 1e9;
+	double window_s = (double)agg_last_window_ns(a) / 1e9;
 
 	if (agg_last_window(a, &index, &start))
 		return -ENODATA;
@@ -229,7 +229,7 @@ static void row_name(const struct agg_endpoint *ep, char *out, size_t size)
 int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 {
 	uint64_t index, start;
-	double window_s = (double)agg_window_ns(a) / 1e9;
+	double window_s = (double)agg_last_window_ns(a) / 1e9;
 	char name[ENDPOINT_NAME_MAX + 2], p50[16], p99[16], max[16], t[32] = "";
 	struct row *rows;
 	size_t n;

@@ -20,7 +20,8 @@
 
 /*
  * Appends one JSONL line (ending in '\n') for the last closed window:
- *   {"t":<window start, s since session start>,"window_s":..,
+ *   {"t":<window start, s since session start>,"window_s":<its length: shorter
+ *    for the last window of a session cut by agg_set_end()>,
  *    "endpoints":[{"name":..,"role":"client" (client role only),"requests":..,
  *    "rps":..,"errors":..,"bytes_in":..,"bytes_out":..,"latency_us":{p50,p90,
  *    p99,p999,max,mean},"ttfb_us":{...},"gap_us":{...} (streamed only),
