@@ -1,8 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Not built yet: says so and exits 2 (see cmd_not_implemented). */
-#include "commands.h"
+/*
+ * latgov restore: undo the limits recorded under /run/latgov by a latgov
+ * that died without restoring them (SIGKILL, OOM kill, power cut of the
+ * process). A latgov still running is left alone: it restores on exit.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-int cmd_restore(const struct lg_options *opts)
+#include "commands.h"
+#include "io/statefile.h"
+
+int cmd_restore(const struct lg_options *o)
 {
-	return cmd_not_implemented(options_cmd_name(opts->cmd));
+	char real[PATH_MAX];
+	const char *target = NULL;
+	int ret;
+
+	if (o->cgroup) {
+		/* state files name the resolved path; a removed cgroup is matched as given */
+		target = realpath(o->cgroup, real) ? real : o->cgroup;
+	}
+	ret = statefile_restore_dead(STATEFILE_DIR, target, NULL, stdout);
+	if (ret < 0) {
+		fprintf(stderr, "latgov restore: cannot read %s: %s\n", STATEFILE_DIR, strerror(-ret));
+		return 1;
+	}
+	return ret ? 1 : 0;
 }

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The governor shell (see governor.h): monitor, decide (pure), execute,
+ * feedback, audit. The only blocking work kept off the tick is the memory
+ * write, which may reclaim synchronously for a long time when it lowers
+ * memory.high: it runs on a writer thread, one write at a time.
+ */
+#include "governor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/jsonw.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void cg_rates_between(const struct cg_stats *a, const struct cg_stats *b, uint64_t dt_ns,
+		      struct cg_rates *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->usage_cores = -1;
+	r->cpu_pressure = -1;
+	r->mem_pressure = -1;
+	if (!dt_ns)
+		return;
+	if (a->have_usage && b->have_usage && b->usage_ns >= a->usage_ns)
+		r->usage_cores = (double)(b->usage_ns - a->usage_ns) / (double)dt_ns;
+	if (b->nr_periods >= a->nr_periods && b->nr_throttled >= a->nr_throttled) {
+		r->periods = b->nr_periods - a->nr_periods;
+		r->throttled = b->nr_throttled - a->nr_throttled;
+		r->throttle_ratio = r->periods ? (double)r->throttled / (double)r->periods : 0.0;
+	}
+	if (b->throttled_ns >= a->throttled_ns)
+		r->throttled_ns = b->throttled_ns - a->throttled_ns;
+	if (b->mem_events >= a->mem_events)
+		r->mem_events = b->mem_events - a->mem_events;
+	if (b->oom_kills >= a->oom_kills)
+		r->oom_kills = b->oom_kills - a->oom_kills;
+	if (a->have_psi && b->have_psi) {
+		r->cpu_pressure = (double)(b->cpu_some_us - a->cpu_some_us) * 1000.0 / (double)dt_ns;
+		r->mem_pressure = (double)(b->mem_some_us - a->mem_some_us) * 1000.0 / (double)dt_ns;
+	}
+}
+
+/* ---- one knob under control --------------------------------------------- */
+
+int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob knob,
+		  struct statefile *sf)
+{
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	k->knob = knob;
+	ret = cg_knob_path(t, knob, k->path, sizeof(k->path));
+	if (ret)
+		return ret;
+	ret = cg_read_knob(t, knob, k->orig, sizeof(k->orig));
+	if (ret)
+		return ret;
+	if (sf)
+		ret = statefile_record(sf, k->path, k->orig);
+	return ret;
+}
+
+int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf)
+{
+	char cur[STATEFILE_VALUE_MAX];
+
+	if (k->foreign || !k->last[0])
+		return 0;
+	if (cg_read_knob(t, k->knob, cur, sizeof(cur)))
+		return 0;
+	if (!strcmp(cur, k->last))
+		return 0;
+	k->foreign = 1;
+	if (sf)
+		statefile_mark_foreign(sf, k->path);
+	fprintf(stderr,
+		"latgov: %s was changed by someone else (now %s, latgov wrote %s); latgov leaves it alone from now on and will not restore it\n",
+		k->path, cur, k->last);
+	return 1;
+}
+
+/* The first half of a write: check, skip unchanged values, record the intent. */
+static int knob_ctl_begin(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+			  const char *value, char *cur, size_t curlen)
+{
+	int ret;
+
+	if (k->foreign)
+		return 0;
+	ret = cg_read_knob(t, k->knob, cur, curlen);
+	if (ret)
+		return ret;
+	/* every bandwidth write un-throttles the group: never rewrite a value */
+	if (!strcmp(cur, value))
+		return 0;
+	if (sf) {
+		ret = statefile_intend(sf, k->path, value);
+		if (ret)
+			return ret;
+	}
+	return 1;
+}
+
+/* The second half: read back, record what the kernel kept. */
+static int knob_ctl_finish(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+			   const char *value, int write_ret)
+{
+	char back[STATEFILE_VALUE_MAX];
+	int ret;
+
+	ret = cg_read_knob(t, k->knob, back, sizeof(back));
+	if (ret)
+		return write_ret ? write_ret : ret;
+	/* what is there now is latgov's (or, on failure, unchanged); either way
+	 * it is the value to compare later reads against */
+	snprintf(k->last, sizeof(k->last), "%s", back);
+	if (sf)
+		statefile_confirm(sf, k->path, back);
+	if (write_ret)
+		return write_ret;
+	if (strcmp(back, value))
+		fprintf(stderr, "latgov: wrote %s to %s; the kernel keeps %s\n", value, k->path, back);
+	return 1;
+}
+
+int knob_ctl_write(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+		   const char *value, FILE *dry_out)
+{
+	char cur[STATEFILE_VALUE_MAX];
+	int ret;
+
+	if (dry_out) {
+		if (k->foreign || cg_read_knob(t, k->knob, cur, sizeof(cur)) || !strcmp(cur, value))
+			return 0;
+		fprintf(dry_out, "latgov: dry run: would write %s: %s -> %s\n", k->path, cur, value);
+		return 0;
+	}
+	ret = knob_ctl_begin(k, t, sf, value, cur, sizeof(cur));
+	if (ret <= 0)
+		return ret;
+	ret = cg_write_knob(t, k->knob, value, 0);
+	return knob_ctl_finish(k, t, sf, value, ret);
+}
+
+/* ---- the governor --------------------------------------------------------- */
+
+struct governor {
+	struct policy policy;
+	struct cg_target cg;
+	struct statefile *sf;
+	int writes;		/* enforce mode */
+	FILE *dry_out;		/* dry-run: where "would write" goes */
+	FILE *log;
+	struct jsonw jw;
+
+	struct decide_state st;
+	int started;
+	uint64_t period_us;
+	struct cg_stats prev;
+	uint64_t prev_ns;
+
+	struct knob_ctl cpu;
+	struct knob_ctl mem;
+	int have_cpu, have_mem;
+
+	/* the memory writer thread: one pending write at a time */
+	pthread_t writer;
+	int writer_running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int mem_posted;		/* a write is waiting or in progress */
+	int mem_done;		/* finished; result below */
+	int mem_ret;
+	int stopping;
+	char mem_value[STATEFILE_VALUE_MAX];
+
+	struct governor_status status;
+};
+
+static void *memory_writer(void *arg)
+{
+	struct governor *g = arg;
+	char value[STATEFILE_VALUE_MAX];
+	int ret;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (!g->stopping && !(g->mem_posted && !g->mem_done))
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->stopping)
+			break;
+		snprintf(value, sizeof(value), "%s", g->mem_value);
+		pthread_mutex_unlock(&g->mu);
+		/* may reclaim for a long time when lowering; the tick does not wait */
+		ret = cg_write_knob(&g->cg, g->mem.knob, value, 1);
+		pthread_mutex_lock(&g->mu);
+		g->mem_ret = ret;
+		g->mem_done = 1;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+int governor_open(struct governor **out, const struct policy *policy, const char *cgroup_path,
+		  int dry_run, const char *log_path, char *err, size_t errlen)
+{
+	struct governor *g;
+	int ret;
+
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	g->policy = *policy;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	jw_init(&g->jw);
+	if (dry_run && g->policy.mode == POLICY_MODE_ENFORCE)
+		g->policy.mode = POLICY_MODE_DRY_RUN;
+	g->writes = g->policy.mode == POLICY_MODE_ENFORCE;
+	g->dry_out = g->policy.mode == POLICY_MODE_DRY_RUN ? stdout : NULL;
+
+	ret = cg_open(&g->cg, cgroup_path, NULL, err, errlen);
+	if (ret)
+		goto fail;
+	if (policy->cpu_set && !g->cg.cpu_dir[0]) {
+		ret = -EOPNOTSUPP;
+		snprintf(err, errlen, "the policy sets cpu, but cgroup %s has no CPU controller (v1: no %s sibling under the cpu hierarchy)",
+			 g->cg.path, g->cg.path);
+		goto fail;
+	}
+	if (policy->memory_set && !g->cg.mem_dir[0]) {
+		ret = -EOPNOTSUPP;
+		snprintf(err, errlen, "the policy sets memory, but cgroup %s has no memory controller (v1: no sibling under the memory hierarchy)",
+			 g->cg.path);
+		goto fail;
+	}
+	if (g->writes) {
+		ret = statefile_acquire(&g->sf, STATEFILE_DIR, g->cg.path, err, errlen);
+		if (ret)
+			goto fail;
+	}
+	/* the originals reach the state file here, before any write */
+	if (policy->cpu_set) {
+		ret = cg_cpu_period(&g->cg, &g->period_us);
+		if (!ret)
+			ret = knob_ctl_init(&g->cpu, &g->cg, CG_KNOB_CPU_MAX, g->sf);
+		if (ret) {
+			snprintf(err, errlen, "cgroup %s: cannot read or record its CPU limit: %s", g->cg.path,
+				 strerror(-ret));
+			goto fail;
+		}
+		g->have_cpu = 1;
+	}
+	if (policy->memory_set) {
+		ret = knob_ctl_init(&g->mem, &g->cg, CG_KNOB_MEM_HIGH, g->sf);
+		if (ret) {
+			snprintf(err, errlen, "cgroup %s: cannot read or record %s: %s", g->cg.path,
+				 cg_knob_file(&g->cg, CG_KNOB_MEM_HIGH), strerror(-ret));
+			goto fail;
+		}
+		g->have_mem = 1;
+		if (g->writes) {
+			ret = -pthread_create(&g->writer, NULL, memory_writer, g);
+			if (ret) {
+				snprintf(err, errlen, "cannot start the memory writer thread: %s", strerror(-ret));
+				goto fail;
+			}
+			g->writer_running = 1;
+		}
+	}
+	if (log_path) {
+		g->log = fopen(log_path, "ae");
+		if (!g->log) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the audit log %s: %s", log_path, strerror(errno));
+			goto fail;
+		}
+		setvbuf(g->log, NULL, _IOLBF, 0);
+	}
+	cg_read_stats(&g->cg, &g->prev);
+	g->prev_ns = mono_ns();
+	g->status.writes = g->writes;
+	*out = g;
+	return 0;
+fail:
+	if (g->writer_running) {
+		pthread_mutex_lock(&g->mu);
+		g->stopping = 1;
+		pthread_cond_signal(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->writer, NULL);
+	}
+	if (g->sf)
+		statefile_release(g->sf, 1);	/* nothing was written yet */
+	jw_free(&g->jw);
+	free(g);
+	return ret;
+}
+
+/* Collects a finished memory write, if any. */
+static void memory_collect(struct governor *g)
+{
+	char value[STATEFILE_VALUE_MAX];
+	int done, ret;
+
+	pthread_mutex_lock(&g->mu);
+	done = g->mem_posted && g->mem_done;
+	ret = g->mem_ret;
+	snprintf(value, sizeof(value), "%s", g->mem_value);
+	if (done)
+		g->mem_posted = g->mem_done = 0;
+	pthread_mutex_unlock(&g->mu);
+	if (!done)
+		return;
+	ret = knob_ctl_finish(&g->mem, &g->cg, g->sf, value, ret);
+	if (ret < 0)
+		fprintf(stderr, "latgov: cannot write %s to %s: %s\n", value, g->mem.path, strerror(-ret));
+}
+
+static int memory_busy(struct governor *g)
+{
+	int busy;
+
+	pthread_mutex_lock(&g->mu);
+	busy = g->mem_posted;
+	pthread_mutex_unlock(&g->mu);
+	return busy;
+}
+
+static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k, int have,
+		     enum decide_action action, const char *reason, const char *value,
+		     const char *outcome)
+{
+	jw_key(jw, key);
+	jw_obj_begin(jw);
+	jw_kv_str(jw, "action", decide_action_name(action));
+	jw_kv_str(jw, "reason", reason);
+	if (have) {
+		jw_kv_str(jw, "file", k->path);
+		jw_kv_str(jw, "value", value);
+		jw_kv_str(jw, "outcome", outcome);
+	}
+	jw_obj_end(jw);
+}
+
+int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns)
+{
+	char cpu_val[64] = "", mem_val[64] = "", cur[STATEFILE_VALUE_MAX];
+	const char *cpu_outcome = "unchanged", *mem_outcome = "unchanged";
+	struct decide_inputs in = { 0 };
+	struct cg_stats now_stats;
+	struct cg_rates r;
+	struct decision d;
+	enum decide_action overall;
+	uint64_t mono = mono_ns();
+	int ret;
+
+	/* monitor */
+	cg_read_stats(&g->cg, &now_stats);
+	cg_rates_between(&g->prev, &now_stats, mono - g->prev_ns, &r);
+	g->prev = now_stats;
+	g->prev_ns = mono;
+
+	if (g->writer_running)
+		memory_collect(g);
+	if (g->have_cpu && g->writes)
+		knob_ctl_check(&g->cpu, &g->cg, g->sf);
+	if (g->have_mem && g->writes && !memory_busy(g))
+		knob_ctl_check(&g->mem, &g->cg, g->sf);
+
+	in.latency_us = w ? w->latency_us : 0;
+	in.requests = w ? w->requests : 0;
+	in.rate = w ? w->rate : 0;
+	in.errors = w ? w->errors : 0;
+	in.runq_share = w ? w->runq_share : -1;
+	in.cpu_usage_cores = r.usage_cores > 0 ? r.usage_cores : 0;
+	in.throttle_ratio = r.throttle_ratio;
+	in.mem_usage = now_stats.mem_usage;
+	in.mem_events = r.mem_events;
+	in.mem_pressure = r.mem_pressure;
+
+	if (!g->started) {
+		uint64_t cpu_mc = 0, mem_b = 0;
+
+		if (g->have_cpu && !cg_read_knob(&g->cg, CG_KNOB_CPU_MAX, cur, sizeof(cur)))
+			cg_parse_cpu(&g->cg, cur, g->period_us, &cpu_mc);
+		if (g->have_mem && !cg_read_knob(&g->cg, CG_KNOB_MEM_HIGH, cur, sizeof(cur)) &&
+		    !cg_parse_mem(cur, &mem_b) && mem_b == CG_UNLIMITED)
+			mem_b = 0;
+		decide_init(&g->st, &g->policy, cpu_mc, mem_b, now_ns);
+		g->started = 1;
+	}
+
+	/* decide */
+	decide(&g->policy, &g->st, &in, now_ns, &d);
+
+	/* execute and feed back */
+	if (g->have_cpu) {
+		cg_format_cpu(&g->cg, d.cpu_mc, g->period_us, cpu_val, sizeof(cpu_val));
+		if (g->cpu.foreign) {
+			cpu_outcome = "not written: changed by someone else";
+		} else if (!g->writes) {
+			/* dry run prints the write; observe only logs it */
+			if (!cg_read_knob(&g->cg, CG_KNOB_CPU_MAX, cur, sizeof(cur)) && strcmp(cur, cpu_val)) {
+				cpu_outcome = g->dry_out ? "not written: dry run" : "not written: observe mode";
+				if (g->dry_out)
+					knob_ctl_write(&g->cpu, &g->cg, NULL, cpu_val, g->dry_out);
+			}
+		} else {
+			ret = knob_ctl_write(&g->cpu, &g->cg, g->sf, cpu_val, NULL);
+			if (ret < 0) {
+				cpu_outcome = "write failed";
+				fprintf(stderr, "latgov: cannot write %s to %s: %s\n", cpu_val, g->cpu.path,
+					strerror(-ret));
+			} else if (ret > 0) {
+				cpu_outcome = "written";
+			}
+		}
+	}
+	if (g->have_mem) {
+		cg_format_mem(&g->cg, d.mem_bytes, mem_val, sizeof(mem_val));
+		if (g->mem.foreign) {
+			mem_outcome = "not written: changed by someone else";
+		} else if (!g->writes) {
+			if (!cg_read_knob(&g->cg, CG_KNOB_MEM_HIGH, cur, sizeof(cur)) && strcmp(cur, mem_val)) {
+				mem_outcome = g->dry_out ? "not written: dry run" : "not written: observe mode";
+				if (g->dry_out)
+					knob_ctl_write(&g->mem, &g->cg, NULL, mem_val, g->dry_out);
+			}
+		} else if (memory_busy(g)) {
+			mem_outcome = "not written: the previous memory write is still in progress";
+		} else {
+			ret = knob_ctl_begin(&g->mem, &g->cg, g->sf, mem_val, cur, sizeof(cur));
+			if (ret < 0) {
+				mem_outcome = "write failed";
+			} else if (ret > 0) {
+				pthread_mutex_lock(&g->mu);
+				snprintf(g->mem_value, sizeof(g->mem_value), "%s", mem_val);
+				g->mem_posted = 1;
+				g->mem_done = 0;
+				pthread_cond_signal(&g->cv);
+				pthread_mutex_unlock(&g->mu);
+				mem_outcome = "queued to the memory writer";
+			}
+		}
+	}
+
+	/* status for the live view and /metrics */
+	overall = d.action != DECIDE_HOLD ? d.action : d.mem_action;
+	g->status.ticks++;
+	g->status.decisions[overall]++;
+	g->status.last_action = overall;
+	snprintf(g->status.last_reason, sizeof(g->status.last_reason), "%s",
+		 d.action != DECIDE_HOLD || d.mem_action == DECIDE_HOLD ? d.reason : d.mem_reason);
+	g->status.cpu_limit_cores = g->have_cpu ? d.cpu_mc / 1000.0 : 0;
+	g->status.cpu_usage_cores = in.cpu_usage_cores;
+	g->status.throttle_ratio = r.throttle_ratio;
+	g->status.mem_limit_bytes = g->have_mem ? d.mem_bytes : 0;
+	g->status.mem_usage_bytes = now_stats.mem_usage;
+	g->status.cpu_foreign = g->cpu.foreign;
+	g->status.mem_foreign = g->mem.foreign;
+
+	/* audit */
+	if (g->log) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		jw_reset(&g->jw);
+		jw_obj_begin(&g->jw);
+		jw_kv_double(&g->jw, "time", ts.tv_sec + ts.tv_nsec / 1e9);
+		jw_kv_u64(&g->jw, "tick", g->status.ticks);
+		jw_kv_str(&g->jw, "policy", g->policy.name);
+		jw_kv_str(&g->jw, "mode", policy_mode_name(g->policy.mode));
+		jw_kv_str(&g->jw, "cgroup", g->cg.path);
+		jw_key(&g->jw, "inputs");
+		jw_obj_begin(&g->jw);
+		jw_kv_u64(&g->jw, "latency_us", in.latency_us);
+		jw_kv_u64(&g->jw, "requests", in.requests);
+		jw_kv_double(&g->jw, "rate", in.rate);
+		jw_kv_u64(&g->jw, "errors", in.errors);
+		jw_kv_double(&g->jw, "cpu_usage_cores", r.usage_cores);
+		jw_kv_double(&g->jw, "throttle_ratio", r.throttle_ratio);
+		jw_kv_u64(&g->jw, "throttled_ns", r.throttled_ns);
+		jw_kv_u64(&g->jw, "mem_usage", in.mem_usage);
+		jw_kv_u64(&g->jw, "mem_events", in.mem_events);
+		jw_kv_double(&g->jw, "mem_pressure", r.mem_pressure);
+		jw_kv_double(&g->jw, "runq_share", in.runq_share);
+		jw_obj_end(&g->jw);
+		jw_kv_double(&g->jw, "slo_ratio", d.slo_ratio);
+		jw_kv_str(&g->jw, "action", decide_action_name(overall));
+		if (g->have_cpu)
+			jw_kv_double(&g->jw, "cpu_limit_cores", d.cpu_mc / 1000.0);
+		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d.action, d.reason, cpu_val, cpu_outcome);
+		log_knob(&g->jw, "memory", &g->mem, g->have_mem, d.mem_action, d.mem_reason, mem_val,
+			 mem_outcome);
+		jw_obj_end(&g->jw);
+		jw_raw(&g->jw, "\n");
+		if (!jw_finish(&g->jw))
+			fwrite(g->jw.buf, 1, g->jw.len, g->log);
+	}
+	return 0;
+}
+
+void governor_status(const struct governor *g, struct governor_status *st)
+{
+	*st = g->status;
+}
+
+int governor_close(struct governor *g)
+{
+	int left = 0;
+
+	if (!g)
+		return 0;
+	if (g->writer_running) {
+		pthread_mutex_lock(&g->mu);
+		g->stopping = 1;
+		pthread_cond_signal(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		/* a write in progress finishes first; restore must come after it */
+		pthread_join(g->writer, NULL);
+		g->writer_running = 0;
+		memory_collect(g);
+	}
+	if (g->sf) {
+		left = statefile_restore(g->sf, NULL, stderr);
+		statefile_release(g->sf, left == 0);
+	}
+	if (g->log)
+		fclose(g->log);
+	jw_free(&g->jw);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	return left ? 1 : 0;
+}

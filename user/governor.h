@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The governor shell: one tick reads the cgroup, runs the pure decide(),
+ * writes what changed (memory writes on their own thread, so a slow reclaim
+ * never stalls the loop), reads every write back, notices foreign writes and
+ * appends the tick to the JSONL audit log.
+ *
+ * Used by `govern` (the session feeds it one request window per tick) and,
+ * through the knob_ctl helpers, by `enforce`.
+ *
+ * Crash safety comes from io/statefile.h: the originals are saved under
+ * /run/latgov before the first write; governor_close() restores them, and
+ * `latgov restore` does after a crash.
+ */
+#ifndef LATGOV_GOVERNOR_H
+#define LATGOV_GOVERNOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/decide.h"
+#include "core/policy.h"
+#include "io/cgroup.h"
+#include "io/statefile.h"
+
+/* One request window from the aggregator, for the policy's metric. */
+struct governor_window {
+	uint64_t latency_us;	/* the policy's percentile (of latency or TTFB) */
+	uint64_t requests;
+	double rate;		/* requests per second */
+	uint64_t errors;
+	double runq_share;	/* share of request time in the run queue; < 0 unknown */
+};
+
+/* What the live view and /metrics show. */
+struct governor_status {
+	uint64_t ticks;
+	double cpu_limit_cores;		/* 0: unlimited or not governed */
+	double cpu_usage_cores;
+	double throttle_ratio;
+	uint64_t mem_limit_bytes;	/* memory.high / soft limit; 0: unlimited or not governed */
+	uint64_t mem_usage_bytes;
+	enum decide_action last_action;
+	char last_reason[DECIDE_REASON_MAX];
+	uint64_t decisions[DECIDE_ACTION_COUNT];	/* latgov_decisions_total{action} */
+	int cpu_foreign;		/* someone else wrote the CPU limit: hands off */
+	int mem_foreign;
+	int writes;			/* 0 in dry-run and observe */
+};
+
+struct governor;
+
+/*
+ * Opens the governor for the cgroup at cgroup_path. dry_run (or a policy in
+ * observe/dry-run mode) writes nothing and takes no lock; dry-run prints each
+ * write it would make on stdout. log_path (may be NULL) gets the JSONL audit
+ * log. Returns 0 or -errno with a message in err.
+ */
+int governor_open(struct governor **out, const struct policy *policy, const char *cgroup_path,
+		  int dry_run, const char *log_path, char *err, size_t errlen);
+
+/*
+ * One tick, for the window that just ended. now_ns is CLOCK_MONOTONIC.
+ * Returns 0; errors writing a limit are reported (stderr and audit log) and
+ * the loop goes on.
+ */
+int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns);
+
+void governor_status(const struct governor *g, struct governor_status *st);
+
+/*
+ * Restores every limit changed, removes the state file and frees g.
+ * Returns 0, or 1 if something could not be restored (the state file is
+ * then kept for `latgov restore`).
+ */
+int governor_close(struct governor *g);
+
+/* Rates between two cgroup readings dt_ns apart. */
+struct cg_rates {
+	double usage_cores;		/* -1: unknown (v1 without cpuacct) */
+	double throttle_ratio;		/* delta nr_throttled / delta nr_periods; 0 without periods */
+	uint64_t periods;
+	uint64_t throttled;
+	uint64_t throttled_ns;
+	uint64_t mem_events;
+	uint64_t oom_kills;
+	double cpu_pressure;		/* PSI some share; -1 unknown */
+	double mem_pressure;
+};
+
+void cg_rates_between(const struct cg_stats *a, const struct cg_stats *b, uint64_t dt_ns,
+		      struct cg_rates *r);
+
+/*
+ * One cgroup file under latgov's control. knob_ctl_init records its original
+ * in the state file (sf NULL: dry run, nothing recorded); knob_ctl_write
+ * writes only a changed value, reads it back and records it; knob_ctl_check
+ * says whether someone else has written it since.
+ */
+struct knob_ctl {
+	enum cg_knob knob;
+	char path[PATH_MAX + 64];
+	char orig[STATEFILE_VALUE_MAX];
+	char last[STATEFILE_VALUE_MAX];	/* latgov's last value as read back; "" none */
+	int foreign;
+};
+
+int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob knob,
+		  struct statefile *sf);
+/* 1 if a foreign write was found now (reported on stderr once), else 0. */
+int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf);
+/*
+ * Returns 1 if written, 0 if unchanged (or foreign: then not touched),
+ * -errno on failure. dry_out non-NULL: print "would write" there instead.
+ */
+int knob_ctl_write(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+		   const char *value, FILE *dry_out);
+
+#endif
