@@ -91,6 +91,20 @@ static int is_uuid(const char *s, size_t n, int partial)
 	return 1;
 }
 
+/* Byte classes for the route scan: one table lookup per byte on the hot path. */
+#define CH_DIGIT 1
+#define CH_HEX   2
+#define CH_END   4	/* '?' or '#': the path ends */
+#define CH_SLASH 8
+static const uint8_t ch_class[256] = {
+	['0' ... '9'] = CH_DIGIT | CH_HEX,
+	['a' ... 'f'] = CH_HEX,
+	['A' ... 'F'] = CH_HEX,
+	['?'] = CH_END,
+	['#'] = CH_END,
+	['/'] = CH_SLASH,
+};
+
 /*
  * An ID segment: all digits; or >= 8 hex digits with at least one digit (so
  * words like "deadbeef" or "facade" in routes stay); or a UUID. A segment cut
@@ -98,18 +112,10 @@ static int is_uuid(const char *s, size_t n, int partial)
  * or hex with a digit, or a UUID prefix. That errs toward ":id" for short
  * cut hex words with a digit, which is the cheaper mistake (no cardinality blow-up).
  */
-static int is_id(const char *s, size_t n, int partial)
+static int is_id(const char *s, size_t n, size_t digits, size_t hex, int partial)
 {
-	size_t digits = 0, hex = 0;
-
 	if (!n)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		digits += is_digit(c);
-		hex += is_hex(c);
-	}
 	if (digits == n)
 		return 1;
 	if (hex == n && digits > 0 && (n >= 8 || partial))
@@ -128,29 +134,31 @@ size_t http_template_route(const char *path, size_t len, int truncated, char *ou
 			out[0] = '\0';
 		return 0;
 	}
-	for (size_t j = 0; j < len; j++) {
-		if (path[j] == '?' || path[j] == '#') {
-			len = j;
-			truncated = 0;	/* the path itself was complete */
-			break;
-		}
-	}
+	/* One pass: segments are classified as they are scanned. */
 	while (i < len) {
-		size_t start, n, need;
+		size_t start, n, need, digits = 0, hex = 0;
 		const char *seg;
 		int last_cut, id;
+		uint8_t cls = 0;
 
 		while (i < len && path[i] == '/')
 			i++;
 		start = i;
-		while (i < len && path[i] != '/')
-			i++;
+		for (; i < len; i++) {
+			cls = ch_class[(unsigned char)path[i]];
+			if (cls & (CH_SLASH | CH_END))
+				break;
+			digits += cls & CH_DIGIT;
+			hex += (cls & CH_HEX) >> 1;
+		}
 		n = i - start;
+		if (i < len && (cls & CH_END))
+			len = i;	/* query or fragment: the path was whole */
 		if (!n)
 			break;
 		seg = path + start;
-		last_cut = truncated && i == len;
-		id = is_id(seg, n, last_cut);
+		last_cut = truncated && i == len && !(cls & CH_END);
+		id = is_id(seg, n, digits, hex, last_cut);
 		if (segs == HTTP_SEGMENTS_MAX)
 			goto cut;
 		need = 1 + (id ? 3 : n) + (last_cut && !id ? 3 : 0);
