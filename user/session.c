@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "core/agg.h"
 #include "core/counters.h"
+#include "core/http.h"
 #include "core/jsonw.h"
 #include "core/prom.h"
 #include "core/report.h"
@@ -42,6 +43,8 @@ struct session {
 	int nparts;
 	int targets_gone;
 	int agg_errors;
+	FILE *records;		/* LATGOV_RECORDS=FILE: every record as JSONL, for tests */
+	struct jsonw records_jw;
 };
 
 /* The trace output part: terminal, --json, --metrics. */
@@ -86,12 +89,49 @@ uint64_t session_elapsed_ns(const struct session *s) { return s->now_ns - s->sta
 
 /* ---- tracer callbacks -------------------------------------------------------- */
 
+/*
+ * One line per record with its times and counts (never payload: the endpoint
+ * name only), so tests can check chunk counts and flush delays per request.
+ */
+static void record_line(struct session *s, const struct lg_request *r)
+{
+	struct jsonw *jw = &s->records_jw;
+	char name[ENDPOINT_NAME_MAX];
+
+	http_endpoint_name(r, name, sizeof(name));
+	jw_reset(jw);
+	jw_obj_begin(jw);
+	jw_kv_str(jw, "endpoint", name);
+	jw_kv_u64(jw, "conn_id", r->conn_id);
+	jw_kv_u64(jw, "seq", r->seq);
+	jw_kv_u64(jw, "flags", r->flags);
+	jw_kv_u64(jw, "end_reason", r->end_reason);
+	jw_kv_u64(jw, "role", r->role);
+	jw_kv_u64(jw, "tgid", r->tgid);
+	jw_kv_u64(jw, "t_arrival_ns", r->t_arrival_ns);
+	jw_kv_u64(jw, "t_read_ns", r->t_read_ns);
+	jw_kv_u64(jw, "t_first_resp_ns", r->t_first_resp_ns);
+	jw_kv_u64(jw, "t_last_resp_ns", r->t_last_resp_ns);
+	jw_kv_u64(jw, "bytes_in", r->bytes_in);
+	jw_kv_u64(jw, "bytes_out", r->bytes_out);
+	jw_kv_u64(jw, "reads", r->reads);
+	jw_kv_u64(jw, "resp_writes", r->resp_writes);
+	jw_kv_u64(jw, "max_gap_ns", r->max_gap_ns);
+	jw_kv_u64(jw, "delivered_ns", mono_ns());
+	jw_obj_end(jw);
+	jw_raw(jw, "\n");
+	if (jw_finish(jw) == 0)
+		fwrite(jw->buf, 1, jw->len, s->records);
+}
+
 static void on_request(void *ctx, const struct lg_request *r)
 {
 	struct session *s = ctx;
 
 	if (agg_add(s->agg, r) == -EINVAL)
 		s->agg_errors++;
+	if (s->records)
+		record_line(s, r);
 }
 
 static void on_proc(void *ctx, const struct lg_proc_event *e)
@@ -296,6 +336,27 @@ static int run_parts_window(struct session *s)
 	return 0;
 }
 
+/*
+ * Closes the windows that end at or before horizon one at a time, so that
+ * every part sees every window even after a stall or at the end.
+ */
+static int roll_until(struct session *s, uint64_t horizon)
+{
+	uint64_t w = agg_window_ns(s->agg), end;
+	int e;
+
+	for (;;) {
+		end = s->start_ns + (agg_windows_closed(s->agg) + 1) * w;
+		if (end > horizon)
+			return 0;
+		if (agg_roll(s->agg, end) > 0) {
+			e = run_parts_window(s);
+			if (e)
+				return e;
+		}
+	}
+}
+
 static int loop(struct session *s)
 {
 	uint64_t next_refresh = s->start_ns + TARGET_REFRESH_NS;
@@ -310,9 +371,8 @@ static int loop(struct session *s)
 		}
 		s->now_ns = mono_ns();
 		tracer_flush_idle(s->tracer, s->now_ns, LG_FLUSH_IDLE_NS);
-		if (s->now_ns > s->start_ns + SESSION_DELIVERY_NS &&
-		    agg_roll(s->agg, s->now_ns - SESSION_DELIVERY_NS) > 0) {
-			e = run_parts_window(s);
+		if (s->now_ns > s->start_ns + SESSION_DELIVERY_NS) {
+			e = roll_until(s, s->now_ns - SESSION_DELIVERY_NS);
 			if (e)
 				return e;
 		}
@@ -343,8 +403,7 @@ static void finish(struct session *s)
 	tracer_flush_idle(s->tracer, s->now_ns, 0);
 	tracer_poll(s->tracer, 0);
 	/* Close every window, the partial last one included. */
-	if (agg_roll(s->agg, s->now_ns + agg_window_ns(s->agg)) > 0)
-		run_parts_window(s);
+	roll_until(s, s->now_ns + agg_window_ns(s->agg));
 	tracer_counters(s->tracer, s->counters);
 	for (i = 0; i < s->nparts; i++)
 		if (s->parts[i].on_end)
@@ -410,6 +469,10 @@ int cmd_session(const struct lg_options *opts)
 	rc = output_add(s);
 	if (rc)
 		goto out_agg;
+	if (getenv("LATGOV_RECORDS")) {
+		s->records = fopen(getenv("LATGOV_RECORDS"), "we");
+		jw_init(&s->records_jw);
+	}
 	e = targets_start_command(&s->tg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
@@ -428,6 +491,10 @@ int cmd_session(const struct lg_options *opts)
 		fprintf(stderr, "latgov: the target exited; the summary covers the run so far\n");
 
 out_agg:
+	if (s->records) {
+		fclose(s->records);
+		jw_free(&s->records_jw);
+	}
 	agg_free(s->agg);
 out_tracer:
 	tracer_close(s->tracer);

@@ -4,7 +4,7 @@
  * number of requests, measures each one itself (send to last byte, and to
  * first byte) and prints JSON the test compares with latgov's summary:
  *
- *   lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold]
+ *   lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS]
  *
  *   default   one keep-alive connection for all requests
  *   --new     a new connection per request ("Connection: close")
@@ -12,6 +12,7 @@
  *   --hold    connect and send one warm-up request first, print "ready" on
  *             stderr, wait for a line on stdin, then send COUNT requests on
  *             the same connection (a connection older than the tracer)
+ *   --linger MS  keep the last connection open, idle, MS ms before closing it
  *
  * Paths are used in turn. Output: {"requests":N,"latency_us":{p50,p90,p99,
  * max,mean},"ttfb_us":{...},"events_last":E} where events_last counts SSE
@@ -175,13 +176,14 @@ int main(int argc, char **argv)
 {
 	char *paths[MAX_PATHS], *save = NULL, *tok;
 	int npaths = 0, new_conn = 0, http10 = 0, hold = 0, fd = -1, i;
+	long long linger_ms = 0;
 	uint64_t *lat, *ttfb;
 	struct response r;
 	long long count;
 	uint16_t port;
 
 	if (argc < 4 || parse_port(argv[1], &port) || parse_int(argv[2], 1, 10000000, &count)) {
-		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold]\n");
+		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS]\n");
 		return 2;
 	}
 	for (tok = strtok_r(argv[3], ",", &save); tok && npaths < MAX_PATHS;
@@ -194,6 +196,9 @@ int main(int argc, char **argv)
 			http10 = new_conn = 1;
 		else if (strcmp(argv[i], "--hold") == 0)
 			hold = 1;
+		else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc &&
+			 parse_int(argv[i + 1], 0, 60000, &linger_ms) == 0)
+			i++;
 		else {
 			fprintf(stderr, "lg_httpc: unknown option %s\n", argv[i]);
 			return 2;
@@ -229,8 +234,13 @@ int main(int argc, char **argv)
 			fd = -1;
 		}
 	}
-	if (fd >= 0)
+	if (fd >= 0) {
+		struct timespec ts = { linger_ms / 1000, (linger_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
 		close(fd);
+	}
 	printf("{\"requests\":%lld,", count);
 	print_stats("latency_us", lat, (size_t)count);
 	putchar(',');
