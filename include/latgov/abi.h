@@ -130,4 +130,35 @@ struct lg_target {
 };
 _Static_assert(sizeof(struct lg_target) == 8, "struct lg_target layout changed");
 
+/* ---- profiler (bpf/profile.bpf.c): stacks counted in the kernel ------------- */
+
+#define LG_STACK_DEPTH     127		/* frames per stack (PERF_MAX_STACK_DEPTH) */
+#define LG_MAX_STACKS      16384	/* distinct stacks in the stack-trace map */
+#define LG_MAX_STACK_KEYS  32768	/* distinct lg_stack_key in the count map */
+
+/* Where a thread's time went, for stack counts and the latency flame. */
+enum lg_phase {
+	LG_PHASE_ONCPU     = 0,	/* on-CPU sample (value: samples) */
+	LG_PHASE_RUNQ      = 1,	/* runnable, waiting for a CPU (value: ns) */
+	LG_PHASE_BLOCKED   = 2,	/* sleeping until woken (value: ns) */
+	LG_PHASE_THROTTLED = 3,	/* runnable but its cgroup's CFS quota ran out (value: ns) */
+	LG_PHASE__MAX
+};
+
+/*
+ * Key of the profiler's count map. Value: __u64, samples for LG_PHASE_ONCPU,
+ * nanoseconds otherwise. Stack ids index the stack-trace map; -1 = none (a
+ * user-mode sample has no kernel stack), any other negative value was an
+ * error and is counted in LG_CNT_STACK_LOST.
+ */
+struct lg_stack_key {
+	__u32 tgid;
+	__s32 kstack_id;
+	__s32 ustack_id;
+	__u32 phase;			/* enum lg_phase */
+	__u32 endpoint;			/* request in flight on the thread: tracer's endpoint id, 0 = none */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct lg_stack_key) == 24, "struct lg_stack_key layout changed");
+
 #endif /* LATGOV_ABI_H */

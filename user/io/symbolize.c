@@ -42,6 +42,8 @@ struct symbolizer {
 	struct symbolizer_stats stats;
 };
 
+static void proc_free(struct proc *p);
+
 struct symbolizer *symbolizer_new(void)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
@@ -59,10 +61,7 @@ void symbolizer_free(struct symbolizer *s)
 		struct proc *p = s->procs;
 
 		s->procs = p->next;
-		maps_free(&p->maps);
-		free(p->objs);
-		symtab_free(&p->perfmap);
-		free(p);
+		proc_free(p);
 	}
 	while (s->objects) {
 		struct object *o = s->objects;
@@ -213,7 +212,16 @@ static void load_perfmap(struct proc *p)
 	free(text);
 }
 
-int symbolizer_add_process(struct symbolizer *s, pid_t pid)
+static void proc_free(struct proc *p)
+{
+	maps_free(&p->maps);
+	free(p->objs);
+	symtab_free(&p->perfmap);
+	free(p);
+}
+
+/* Reads pid's maps and loads its objects into a new proc. 0 or -errno. */
+static int snapshot(struct symbolizer *s, pid_t pid, struct proc **out)
 {
 	char path[64];
 	struct proc *p;
@@ -221,12 +229,15 @@ int symbolizer_add_process(struct symbolizer *s, pid_t pid)
 	size_t len, bad;
 	int err, any_anon_exec = 0;
 
-	if (find_proc(s, pid))
-		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	err = read_file(path, &text, &len);
 	if (err)
 		return err;
+	/* A zombie's maps are empty: nothing to learn from them. */
+	if (!len) {
+		free(text);
+		return -ESRCH;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		free(text);
@@ -255,15 +266,46 @@ int symbolizer_add_process(struct symbolizer *s, pid_t pid)
 	}
 	if (any_anon_exec)
 		load_perfmap(p);
+	*out = p;
+	return 0;
+fail:
+	proc_free(p);
+	return err;
+}
+
+int symbolizer_add_process(struct symbolizer *s, pid_t pid)
+{
+	struct proc *p;
+	int err;
+
+	if (find_proc(s, pid))
+		return 0;
+	err = snapshot(s, pid, &p);
+	if (err)
+		return err;
 	p->next = s->procs;
 	s->procs = p;
 	s->stats.processes++;
 	return 0;
-fail:
-	maps_free(&p->maps);
-	free(p->objs);
-	free(p);
-	return err;
+}
+
+int symbolizer_refresh_process(struct symbolizer *s, pid_t pid)
+{
+	struct proc **pp, *fresh;
+	int err;
+
+	for (pp = &s->procs; *pp; pp = &(*pp)->next)
+		if ((*pp)->pid == pid)
+			break;
+	if (!*pp)
+		return symbolizer_add_process(s, pid);
+	err = snapshot(s, pid, &fresh);
+	if (err)
+		return err;	/* gone: the old snapshot stays */
+	fresh->next = (*pp)->next;
+	proc_free(*pp);
+	*pp = fresh;
+	return 0;
 }
 
 int symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t addr, char *buf, size_t len)

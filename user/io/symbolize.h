@@ -46,6 +46,13 @@ void symbolizer_free(struct symbolizer *s);
 int symbolizer_add_process(struct symbolizer *s, pid_t pid);
 
 /*
+ * Re-reads pid's maps if it is still alive (libraries loaded since), keeping
+ * the old snapshot if it is gone. Objects already loaded are reused.
+ * Returns 0 or -errno.
+ */
+int symbolizer_refresh_process(struct symbolizer *s, pid_t pid);
+
+/*
  * Writes the frame name of user address addr in pid into buf (always
  * NUL-terminated, never empty). Snapshots pid first if needed. Returns 1 when
  * a symbol was found, 0 when the frame is printed as module+0xoff.

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Stacks for the flame outputs, counted in the kernel.
+ *
+ * On-CPU: a perf_event program on a CPU-clock event per CPU; each sample of a
+ * target thread adds 1 to {tgid, kernel stack, user stack, phase, endpoint}.
+ *
+ * Off-CPU: at switch-out (tp_btf/sched_switch) a target thread's stacks, time
+ * and why it left (preempted or throttled while runnable, or going to sleep)
+ * are kept per thread; sched_wakeup marks when a sleeper became runnable; at
+ * switch-in the span is split and added, in ns: sleep time as blocked, the
+ * wait after wakeup or preemption as run-queue (or throttled, when the
+ * thread's CFS group was throttled). Spans shorter than min_span_ns are not
+ * recorded, which bounds map updates on busy systems.
+ *
+ * Targets: tgids in prof_targets, which user space fills. Endpoint: if the
+ * thread has a request in flight, prof_inflight maps its tid to the tracer's
+ * endpoint id (user space may replace this map with the tracer's own).
+ *
+ * Its maps are its own (prof_*) so that it loads next to the request tracer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "latgov/abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EFAULT 14
+#define EEXIST 17
+#define TASK_RUNNING 0
+#define TASK_DEAD    0x80
+
+const volatile __u64 min_span_ns = 10000;
+const volatile __u32 requests_only = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct lg_target);
+} prof_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u32);
+} prof_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, LG_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LG_STACK_DEPTH * sizeof(__u64));
+} prof_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_STACK_KEYS);
+	__type(key, struct lg_stack_key);
+	__type(value, __u64);
+} prof_counts SEC(".maps");
+
+/* A thread that is off-CPU: since when, why, and where it was. */
+struct offcpu {
+	__u64 t_out;
+	__u64 t_wake;		/* 0 until woken (blocked threads only) */
+	__u32 tgid;
+	__s32 kstack_id;
+	__s32 ustack_id;
+	__u32 phase;		/* RUNQ, THROTTLED or BLOCKED at switch-out */
+	__u32 endpoint;
+	__u32 wake_throttled;	/* its group was throttled when it was woken */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct offcpu);
+} prof_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LG_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} prof_counters SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&prof_counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+/* A stack id, or -1 for "no stack"; real failures are counted. */
+static __always_inline __s32 stack_id(void *ctx, __u64 flags)
+{
+	long id = bpf_get_stackid(ctx, &prof_stacks, flags);
+
+	if (id >= 0)
+		return (__s32)id;
+	/* -EFAULT: nothing to walk (a user-mode sample has no kernel stack). */
+	if (id != -EFAULT)
+		count(LG_CNT_STACK_LOST);
+	return -1;
+}
+
+static __always_inline void add(struct lg_stack_key *key, __u64 v)
+{
+	__u64 *cur = bpf_map_lookup_elem(&prof_counts, key);
+	long err;
+
+	if (cur) {
+		__sync_fetch_and_add(cur, v);
+		return;
+	}
+	err = bpf_map_update_elem(&prof_counts, key, &v, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		cur = bpf_map_lookup_elem(&prof_counts, key);
+		if (cur)
+			__sync_fetch_and_add(cur, v);
+	} else if (err) {
+		count(LG_CNT_STACK_MAP_FULL);
+	}
+}
+
+static __always_inline __u32 endpoint_of(__u32 tid)
+{
+	__u32 *ep = bpf_map_lookup_elem(&prof_inflight, &tid);
+
+	return ep ? *ep : 0;
+}
+
+/*
+ * Is t's CFS group throttled? Before 6.18 a throttled cfs_rq is taken off the
+ * CPU whole; since 6.18 (task-based throttling) each task is dequeued on its
+ * way back to user space and marked p->throttled. throttle_count counts the
+ * throttled cfs_rqs from this one up (itself included), so it also covers a
+ * throttled parent group; cfs_rq->throttled, a bit-field since 6.18, is not
+ * needed (and clang 14 cannot relocate that bit-field).
+ */
+static __always_inline int throttled(struct task_struct *t)
+{
+	struct cfs_rq *cfs_rq = BPF_CORE_READ(t, se.cfs_rq);
+
+	if (bpf_core_field_exists(t->throttled) && BPF_CORE_READ(t, throttled))
+		return 1;
+	if (!cfs_rq)
+		return 0;
+	return BPF_CORE_READ(cfs_rq, throttle_count) > 0;
+}
+
+SEC("perf_event")
+int profile_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct lg_stack_key key = {};
+
+	if (!tid || !bpf_map_lookup_elem(&prof_targets, &tgid))
+		return 0;
+	key.endpoint = endpoint_of(tid);
+	if (requests_only && !key.endpoint)
+		return 0;
+	key.tgid = tgid;
+	key.phase = LG_PHASE_ONCPU;
+	key.kstack_id = stack_id(ctx, 0);
+	key.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
+	add(&key, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 prev_tid = prev->pid, prev_tgid = prev->tgid, next_tid = next->pid;
+	struct offcpu *st;
+
+	/* Switch-in first: the span of the thread coming back. */
+	st = bpf_map_lookup_elem(&prof_threads, &next_tid);
+	if (st) {
+		struct lg_stack_key key = {
+			.tgid = st->tgid, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+			.endpoint = st->endpoint,
+		};
+		__u64 total = now - st->t_out;
+
+		if (total >= min_span_ns) {
+			if (st->phase == LG_PHASE_BLOCKED && st->t_wake >= st->t_out && st->t_wake <= now) {
+				key.phase = LG_PHASE_BLOCKED;
+				add(&key, st->t_wake - st->t_out);
+				if (now > st->t_wake) {
+					key.phase = st->wake_throttled ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
+					add(&key, now - st->t_wake);
+				}
+			} else {
+				key.phase = st->phase;
+				add(&key, total);
+			}
+		}
+		bpf_map_delete_elem(&prof_threads, &next_tid);
+	}
+
+	if (!prev_tid || (prev_state & TASK_DEAD) || !bpf_map_lookup_elem(&prof_targets, &prev_tgid))
+		return 0;
+	{
+		struct offcpu out = { .t_out = now, .tgid = prev_tgid };
+
+		out.endpoint = endpoint_of(prev_tid);
+		if (requests_only && !out.endpoint)
+			return 0;
+		if (preempt || prev_state == TASK_RUNNING)
+			out.phase = throttled(prev) ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
+		else
+			out.phase = LG_PHASE_BLOCKED;
+		/* In tp_btf the current task is still prev: these are its stacks. */
+		out.kstack_id = stack_id(ctx, 0);
+		out.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
+		if (bpf_map_update_elem(&prof_threads, &prev_tid, &out, BPF_ANY))
+			count(LG_CNT_THREAD_MAP_FULL);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(profile_wakeup, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+	struct offcpu *st = bpf_map_lookup_elem(&prof_threads, &tid);
+
+	if (st && st->phase == LG_PHASE_BLOCKED && !st->t_wake) {
+		st->t_wake = bpf_ktime_get_ns();
+		st->wake_throttled = throttled(p);
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The stack profiler behind the flame outputs: loads bpf/profile.bpf.c (its
+ * own maps, so it loads next to the request tracer), samples on-CPU stacks at
+ * cfg->hz on every CPU, optionally records off-CPU spans, and turns the
+ * kernel's counts into folded stacks, an SVG flame graph, a pprof profile and
+ * a text summary through the symbolizer.
+ *
+ * Usable from a session (open, add targets as they appear, attach, collect,
+ * write, close) or on its own (profiler_run_standalone).
+ *
+ * Latency flame hook: while a thread serves a request, a tid -> endpoint id
+ * entry in the profiler's inflight map (or the tracer's own map handed in as
+ * cfg->inflight_map_fd, a BPF_MAP_TYPE_HASH of __u32 tid -> __u32 endpoint id)
+ * tags its samples and spans; latency.folded keeps only those, rooted at the
+ * endpoint's name (profiler_set_endpoint) and the phase.
+ */
+#ifndef LATGOV_PROFILER_H
+#define LATGOV_PROFILER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/options.h"
+#include "latgov/abi.h"
+
+#define PROFILER_MIN_SPAN_NS 10000ull	/* default: off-CPU spans shorter than 10 µs are not kept */
+
+struct profiler_config {
+	uint32_t hz;			/* on-CPU samples per second per CPU; 0 = no on-CPU sampling */
+	int off_cpu;			/* also record off-CPU spans */
+	uint64_t min_span_ns;		/* shortest off-CPU span kept; 0 = PROFILER_MIN_SPAN_NS */
+	int requests_only;		/* keep only time with a request in flight */
+	int inflight_map_fd;		/* -1, or the tracer's tid -> endpoint map to use */
+};
+
+struct profiler;
+
+/* Opens and loads the BPF object. Returns 0 and *out, or -errno (message printed). */
+int profiler_open(const struct profiler_config *cfg, struct profiler **out);
+
+/* Adds a target process (a tgid); snapshots its maps for symbols. 0, -ENOSPC, -errno. */
+int profiler_add_target(struct profiler *p, pid_t tgid);
+
+/* Re-snapshots the maps of live targets (libraries loaded since). Cheap: objects are cached. */
+void profiler_refresh(struct profiler *p);
+
+/* Names an endpoint id for latency.folded. 0 or -ENOMEM. */
+int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name);
+
+/* The inflight map's fd, for a tracer that fills ours instead of sharing its own. */
+int profiler_inflight_fd(const struct profiler *p);
+
+/* Starts sampling (perf events on every CPU) and the scheduler hooks. 0 or -errno (message printed). */
+int profiler_attach(struct profiler *p);
+
+/* Stops sampling, reads the kernel's counts and symbolizes them. 0 or -errno. */
+int profiler_collect(struct profiler *p);
+
+/*
+ * Writes oncpu.folded, offcpu.folded, latency.folded, flame.svg,
+ * profile.pb.gz and summary.txt into dir (created if missing). 0 or -errno
+ * (message printed, naming the file).
+ */
+int profiler_write(struct profiler *p, const char *dir);
+
+/* The summary text (valid after profiler_collect), or NULL. */
+const char *profiler_summary(struct profiler *p);
+
+/* The kernel's loss counters summed over CPUs (after profiler_collect). */
+void profiler_counters(const struct profiler *p, uint64_t out[LG_CNT__MAX]);
+
+void profiler_close(struct profiler *p);
+
+/*
+ * 'latgov flame' without the request tracer: resolves the target, profiles
+ * it for -d (or until Ctrl-C, or until the command exits), writes -o DIR and
+ * prints the summary. Returns the exit status (0, 1 failure, 2 usage).
+ */
+int profiler_run_standalone(const struct lg_options *opts);
+
+#endif
