@@ -60,11 +60,11 @@ struct statefile {
 	struct sf_file files[MAX_FILES];
 };
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+static int sf_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int read_value(const char *path, char *buf, size_t len);
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+static int sf_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -293,19 +293,19 @@ int statefile_acquire(struct statefile **out, const char *dir, const char *targe
 	int ret;
 
 	if (strchr(target, '\t') || strchr(target, '\n'))
-		return errf(err, errlen, -EINVAL, "cgroup path %s holds a tab or newline", target);
+		return sf_errf(err, errlen, -EINVAL, "cgroup path %s holds a tab or newline", target);
 	sf = calloc(1, sizeof(*sf));
 	if (!sf)
-		return errf(err, errlen, -ENOMEM, "out of memory");
+		return sf_errf(err, errlen, -ENOMEM, "out of memory");
 	sf->lock_fd = -1;
 	ret = paths_for(sf, dir, target);
 	if (ret) {
-		errf(err, errlen, ret, "cgroup path %s is too long", target);
+		sf_errf(err, errlen, ret, "cgroup path %s is too long", target);
 		goto fail;
 	}
 	ret = make_dir(dir);
 	if (ret) {
-		errf(err, errlen, ret, "cannot create %s: %s (latgov needs root to change cgroup limits)",
+		sf_errf(err, errlen, ret, "cannot create %s: %s (latgov needs root to change cgroup limits)",
 		     dir, strerror(-ret));
 		goto fail;
 	}
@@ -316,16 +316,16 @@ int statefile_acquire(struct statefile **out, const char *dir, const char *targe
 
 		if (!read_value(sf->lock_path, owner, sizeof(owner)) &&
 		    !parse_int(owner, 1, INT32_MAX, &pid))
-			errf(err, errlen, ret,
+			sf_errf(err, errlen, ret,
 			     "cgroup %s is already governed by latgov pid %lld (lock %s); stop that one first",
 			     target, pid, sf->lock_path);
 		else
-			errf(err, errlen, ret, "cgroup %s is already governed by another latgov (lock %s); stop that one first",
+			sf_errf(err, errlen, ret, "cgroup %s is already governed by another latgov (lock %s); stop that one first",
 			     target, sf->lock_path);
 		goto fail;
 	}
 	if (ret) {
-		errf(err, errlen, ret, "cannot lock %s: %s", sf->lock_path, strerror(-ret));
+		sf_errf(err, errlen, ret, "cannot lock %s: %s", sf->lock_path, strerror(-ret));
 		goto fail;
 	}
 	/* our lock is free, so any state file left is from a latgov that died */
@@ -333,7 +333,7 @@ int statefile_acquire(struct statefile **out, const char *dir, const char *targe
 		memset(&old, 0, sizeof(old));
 		load(&old, sf->state_path);
 		ret = -EEXIST;
-		errf(err, errlen, ret,
+		sf_errf(err, errlen, ret,
 		     "cgroup %s still has limits set by latgov pid %lld, which did not exit cleanly; run 'latgov restore --cgroup %s' first",
 		     target, old.pid, target);
 		goto fail;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# latgov enforce on a real cgroup v1 group of the test's own, with a CPU-burning
+# child in it: the limits are applied, throttling is reported per window, and
+# the exact original values come back at the end. Then --dry-run changes nothing.
+source "$(dirname "$0")/lib.sh"
+need_root
+[[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us && -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]] ||
+	skip_all "needs cgroup v1 cpu and memory hierarchies at /sys/fs/cgroup/{cpu,memory}"
+
+CG=latgov-test-$$
+CTRLS="cpu cpuacct memory"
+TMP=$(mktemp -d)
+cleanup_cgroup() {
+	local c d i busy
+	for ((i = 0; i < 50; i++)); do
+		busy=0
+		for c in $CTRLS; do
+			d=/sys/fs/cgroup/$c/$CG
+			[[ -d $d ]] || continue
+			while read -r p; do kill -9 "$p" 2>/dev/null; busy=1; done <"$d/cgroup.procs"
+		done
+		((busy)) || break
+		sleep 0.1
+	done
+	for c in $CTRLS; do rmdir "/sys/fs/cgroup/$c/$CG" 2>/dev/null; done
+	grep -ls "^target /sys/fs/cgroup/cpu/$CG\$" /run/latgov/*.state 2>/dev/null |
+		while read -r f; do rm -f "$f" "${f%.state}.lock"; done
+}
+on_exit "rm -rf '$TMP'"
+on_exit cleanup_cgroup
+for c in $CTRLS; do mkdir "/sys/fs/cgroup/$c/$CG" || skip_all "cannot create /sys/fs/cgroup/$c/$CG"; done
+CPU=/sys/fs/cgroup/cpu/$CG
+MEM=/sys/fs/cgroup/memory/$CG
+
+# A busy loop in the cgroup, bounded in time.
+bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 sh -c 'while :; do :; done'" &
+on_exit "kill -9 $! 2>/dev/null"
+
+# Originals that are not the defaults, so a restore to "-1" by accident shows.
+echo 150000 >"$CPU/cpu.cfs_quota_us"
+echo 512M >"$MEM/memory.limit_in_bytes"
+orig_q=$(cat "$CPU/cpu.cfs_quota_us")
+orig_m=$(cat "$MEM/memory.limit_in_bytes")
+
+"$LATGOV" enforce --cgroup "$CPU" --cpu 300m --memory 128M -d 3 -i 1 --log "$TMP/log.jsonl" >"$TMP/out" 2>&1 &
+pid=$!
+applied=0
+for ((i = 0; i < 100; i++)); do
+	[[ $(cat "$CPU/cpu.cfs_quota_us") == 30000 ]] && { applied=1; break; }
+	sleep 0.05
+done
+((applied)) && ok "cpu.cfs_quota_us set to 30000 for --cpu 300m" || not_ok "cpu.cfs_quota_us set" "still $(cat "$CPU/cpu.cfs_quota_us")"
+check "memory.limit_in_bytes set to 128M" test "$(cat "$MEM/memory.limit_in_bytes")" = 134217728
+check "state file under /run/latgov names the cgroup while it runs" grep -qs "^target $CPU\$" /run/latgov/*.state
+wait $pid
+rc=$?
+check "enforce exits 0" test $rc = 0
+check "quota restored to the original $orig_q" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
+check "memory limit restored to the original $orig_m" test "$(cat "$MEM/memory.limit_in_bytes")" = "$orig_m"
+if grep -qs "^target $CPU\$" /run/latgov/*.state; then not_ok "state file removed after a clean exit"; else ok "state file removed after a clean exit"; fi
+check "one report line per window" test "$(grep -c '^\[ *[0-9.]*s\] cpu' "$TMP/out")" -ge 2
+check "the busy loop is reported throttled" grep -Eq 'throttled [1-9][0-9]*/[0-9]+ periods' "$TMP/out"
+check "JSONL log has a window with throttle_ratio > 0.5" \
+	python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if len(r)>=2 and max(x["throttle_ratio"] for x in r)>0.5 else 1)' "$TMP/log.jsonl"
+grep -q "restored $CPU/cpu.cfs_quota_us: 30000 -> $orig_q" "$TMP/out" && ok "says what it restored" ||
+	not_ok "says what it restored" "$(tail -3 "$TMP/out")"
+
+# --dry-run: says what it would write, writes nothing, records nothing
+"$LATGOV" enforce --cgroup "$CPU" --cpu 250m --memory 100M -d 1 -i 0.5 --dry-run >"$TMP/dry" 2>&1
+check "dry run exits 0" test $? = 0
+check "dry run says it would write the quota" grep -q "would write $CPU/cpu.cfs_quota_us: $orig_q -> 25000" "$TMP/dry"
+check "dry run says it would write the memory limit" grep -q "would write $MEM/memory.limit_in_bytes: $orig_m -> 104857600" "$TMP/dry"
+check "dry run left the quota" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
+check "dry run left the memory limit" test "$(cat "$MEM/memory.limit_in_bytes")" = "$orig_m"
+if grep -qs "^target $CPU\$" /run/latgov/*.state; then not_ok "dry run wrote no state file"; else ok "dry run wrote no state file"; fi
+
+# A hard memory limit below usage is refused (it would reclaim or OOM-kill).
+"$LATGOV" enforce --cgroup "$CPU" --memory 4096 -d 1 >"$TMP/low" 2>&1
+check "memory limit below usage is refused with exit 2" test $? = 2
+check "refusal names the usage" grep -q "is below the cgroup's current usage" "$TMP/low"
+check "refused limit was not written" test "$(cat "$MEM/memory.limit_in_bytes")" = "$orig_m"
+
+# Paths outside the cgroup file system are refused.
+"$LATGOV" enforce --cgroup "$TMP" --cpu 1 -d 1 >"$TMP/bad" 2>&1
+check "a path outside the cgroup fs is refused" grep -q "is not on a cgroup file system" "$TMP/bad"
