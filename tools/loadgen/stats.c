@@ -19,6 +19,7 @@ void lg_totals_init(struct lg_totals *t)
 	memset(t, 0, sizeof(*t));
 	hist_init(&t->latency);
 	hist_init(&t->ttfb);
+	hist_init(&t->send_lag);
 }
 
 void lg_totals_add(struct lg_totals *t, const struct lg_window *w)
@@ -130,6 +131,7 @@ void lg_summary_json(struct jsonw *jw, const struct lg_run *run, const struct lg
 	jw_kv_u64(jw, "connections", run->connections);
 	jw_kv_u64(jw, "queue_max", run->queue_max);
 	jw_kv_bool(jw, "interrupted", run->interrupted);
+	quantiles(jw, "send_lag_us", &t->send_lag, 1);
 	jw_key(jw, "status");
 	jw_obj_begin(jw);
 	for (int s = 0; s < LG_STATUS_MAX; s++) {

@@ -55,6 +55,13 @@ struct lg_totals {
 	uint64_t status[LG_STATUS_MAX];	/* responses by status code */
 	struct hist latency;
 	struct hist ttfb;
+	/*
+	 * ns from intended to actual send: loadgen's own lateness (timer
+	 * wake-up, waiting for a free connection). Large values mean the
+	 * latency figures include queueing in the client, as they should in
+	 * open loop, but say where it came from.
+	 */
+	struct hist send_lag;
 };
 
 void lg_window_reset(struct lg_window *w);
