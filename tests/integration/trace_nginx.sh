@@ -49,10 +49,16 @@ check "nothing dropped" test "$(jq_py "$s" 'd["dropped"]')" -eq 0
 check_near "keep-alive p50" "$s" "GET /a.txt" latency_us.p50 "$dir/c_keep.json" latency_us.p50
 check_near "keep-alive p99" "$s" "GET /a.txt" latency_us.p99 "$dir/c_keep.json" latency_us.p99
 # A 1 MiB answer ends, for latgov, when nginx hands its last byte to the
-# kernel; the client reads the socket buffer's worth after that. TTFB is the
-# figure both sides see alike.
-check_near "sendfile TTFB p50" "$s" "GET /big.bin" ttfb_us.p50 "$dir/c_big.json" ttfb_us.p50
-check_near "sendfile TTFB p99" "$s" "GET /big.bin" ttfb_us.p99 "$dir/c_big.json" ttfb_us.p99
+# kernel; the client still reads a socket buffer's worth after that, on a CPU
+# nginx keeps busy copying. So only nesting holds: the server's interval lies
+# inside the client's.
+lat=$(endpoint_field "$s" "GET /big.bin" latency_us.p50)
+cli=$(jq_py "$dir/c_big.json" 'd["latency_us"]["p50"]')
+if python3 -c "import sys; sys.exit(0 if 0 < $lat <= $cli + 100 else 1)"; then
+	ok "sendfile p50 lies within the client's: latgov $lat us, client $cli us"
+else
+	not_ok "sendfile p50" "latgov $lat us, client $cli us"
+fi
 check_near "HTTP/1.0 p50" "$s" "GET /b.txt" latency_us.p50 "$dir/c_10.json" latency_us.p50
 bytes=$(endpoint_field "$s" "GET /big.bin" bytes_out)
 check "sendfile bytes counted ($bytes >= 60 MiB)" test "$bytes" -ge $((60 * 1048576))
