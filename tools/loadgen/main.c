@@ -46,6 +46,8 @@ struct conn {
 	uint64_t intended;	/* absolute ns */
 	uint64_t sent_at;
 	uint64_t first_byte;	/* 0 until the first response byte */
+	uint64_t last_unit;	/* when the last SSE event or chunk arrived */
+	uint32_t units;		/* SSE events (or chunks) seen so far */
 	size_t woff;		/* request bytes written */
 	struct resp_parser rp;
 };
@@ -223,6 +225,7 @@ static void send_request(struct loadgen *lg, struct conn *c, uint64_t intended, 
 	c->intended = intended;
 	c->sent_at = now;
 	c->first_byte = 0;
+	c->units = 0;
 	c->woff = 0;
 	resp_init(&c->rp, lg->head_request);
 	lg->win.n.sent++;
@@ -257,6 +260,22 @@ static void request_done(struct loadgen *lg, struct conn *c, uint64_t now)
 	push_idle(lg, c);
 }
 
+/*
+ * Gaps between the units of a streamed answer (SSE events, else chunks):
+ * the inter-token time of an LLM stream. Units arriving in one read share
+ * its time, so their gaps read 0 (they were not apart on the wire to us).
+ */
+static void stream_progress(struct loadgen *lg, struct conn *c, uint64_t now)
+{
+	uint32_t units = c->rp.sse ? c->rp.events : c->rp.chunks;
+
+	for (; c->units < units; c->units++) {
+		if (c->units)
+			hist_add(&lg->tot.gap, now - c->last_unit);
+		c->last_unit = now;
+	}
+}
+
 static void conn_readable(struct loadgen *lg, struct conn *c)
 {
 	for (;;) {
@@ -284,6 +303,8 @@ static void conn_readable(struct loadgen *lg, struct conn *c)
 		if (!c->first_byte)
 			c->first_byte = now;
 		used = resp_feed(&c->rp, lg->rbuf, (size_t)n);
+		if (c->rp.sse || c->rp.chunked)
+			stream_progress(lg, c, now);
 		if (used < 0 || (resp_done(&c->rp) && used < n)) {
 			/* Bytes after the response: we never pipeline, so they are garbage. */
 			request_failed(lg, c, now, &lg->win.n.malformed);
@@ -424,10 +445,13 @@ static void print_table(const struct loadgen *lg, const struct lg_run *run)
 		if (!lg->cfg.closed)
 			print_quantiles("send lag", &t->send_lag);
 	}
-	if (t->n.streams)
+	if (t->n.streams) {
 		fprintf(stderr, "  streams  %llu  chunks %llu  SSE events %llu\n",
 			(unsigned long long)t->n.streams, (unsigned long long)t->n.chunks,
 			(unsigned long long)t->n.events);
+		if (t->gap.count)
+			print_quantiles("gap", &t->gap);
+	}
 	fprintf(stderr, "  status  ");
 	for (int s = 0; s < LG_STATUS_MAX; s++)
 		if (t->status[s])

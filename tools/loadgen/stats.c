@@ -20,6 +20,7 @@ void lg_totals_init(struct lg_totals *t)
 	hist_init(&t->latency);
 	hist_init(&t->ttfb);
 	hist_init(&t->send_lag);
+	hist_init(&t->gap);
 }
 
 void lg_totals_add(struct lg_totals *t, const struct lg_window *w)
@@ -112,6 +113,8 @@ void lg_summary_json(struct jsonw *jw, const struct lg_run *run, const struct lg
 		jw_kv_u64(jw, "streamed", t->n.streams);
 		jw_kv_u64(jw, "chunks", t->n.chunks);
 		jw_kv_u64(jw, "events", t->n.events);
+		if (t->gap.count)
+			quantiles(jw, "gap_us", &t->gap, 1);
 	}
 	jw_obj_end(jw);
 	jw_arr_end(jw);

@@ -62,6 +62,8 @@ struct lg_totals {
 	 * open loop, but say where it came from.
 	 */
 	struct hist send_lag;
+	/* ns between successive SSE events (or chunks) of a streamed answer, as latgov's gap_us */
+	struct hist gap;
 };
 
 void lg_window_reset(struct lg_window *w);
