@@ -194,7 +194,7 @@ int cmd_enforce(const struct lg_options *o)
 		setvbuf(log, NULL, _IOLBF, 0);
 	}
 	if (!o->dry_run) {
-		ret = statefile_acquire(&sf, STATEFILE_DIR, cg.path, err, sizeof(err));
+		ret = statefile_acquire(&sf, STATEFILE_DIR, cg.key, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "latgov enforce: %s\n", err);
 			rc = ret == -EBUSY || ret == -EEXIST ? 1 : 2;
@@ -289,7 +289,7 @@ out_restore:
 		left = statefile_restore(sf, NULL, stdout);
 		if (left) {
 			fprintf(stderr, "latgov enforce: %d limit(s) could not be restored; the record stays in %s for 'latgov restore --cgroup %s'\n",
-				left, STATEFILE_DIR, cg.path);
+				left, STATEFILE_DIR, cg.key);
 			rc = 1;
 		}
 		statefile_release(sf, left == 0);

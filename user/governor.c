@@ -248,7 +248,7 @@ int governor_open(struct governor **out, const struct policy *policy, const char
 		goto fail;
 	}
 	if (g->writes) {
-		ret = statefile_acquire(&g->sf, STATEFILE_DIR, g->cg.path, err, errlen);
+		ret = statefile_acquire(&g->sf, STATEFILE_DIR, g->cg.key, err, errlen);
 		if (ret)
 			goto fail;
 	}

@@ -146,6 +146,8 @@ static void test_v1_open_finds_siblings(void **state)
 	assert_int_equal(cg_open(&t, p, f->root, err, sizeof(err)), 0);
 	path_of(f, "cpu/web", want, sizeof(want));
 	assert_string_equal(t.cpu_dir, want);
+	/* one lock and state file whichever side is named */
+	assert_string_equal(t.key, want);
 }
 
 static void test_v1_cpu_and_memory(void **state)

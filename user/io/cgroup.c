@@ -220,6 +220,7 @@ int cg_open(struct cg_target *t, const char *path, const char *test_root, char *
 			return errf(err, errlen, -EOPNOTSUPP,
 				    "cgroup %s (v2) has neither the cpu nor the memory controller; enable them with 'echo +cpu +memory > PARENT/cgroup.subtree_control'",
 				    t->path);
+		snprintf(t->key, sizeof(t->key), "%s", t->path);
 		return 0;
 	}
 
@@ -257,6 +258,7 @@ int cg_open(struct cg_target *t, const char *path, const char *test_root, char *
 		return errf(err, errlen, -EOPNOTSUPP,
 			    "cgroup %s (v1, hierarchy %s) has no cpu or memory controller, and no sibling of that name under %s/cpu or %s/memory",
 			    t->path, hier, parent, parent);
+	snprintf(t->key, sizeof(t->key), "%s", t->cpu_dir[0] ? t->cpu_dir : t->mem_dir);
 	return 0;
 }
 

@@ -45,6 +45,9 @@ struct cg_target {
 	char cpuacct_dir[PATH_MAX];	/* v1 usage accounting; "" if absent */
 	char mem_dir[PATH_MAX];		/* "" if the target has no memory controller */
 	char path[PATH_MAX];		/* the resolved path the user named */
+	/* One name per cgroup whichever v1 sibling the user named (the cpu
+	 * side if there is one): the key of its state file and lock. */
+	char key[PATH_MAX];
 };
 
 struct cg_stats {

@@ -494,6 +494,12 @@ static int restore_files(struct statefile *sf, const char *test_root, FILE *out)
 		if (!e->last[0])
 			continue;	/* recorded, never written */
 		ret = read_value(e->path, cur, sizeof(cur));
+		if (ret == -ENOENT) {
+			/* the cgroup was removed, and its limits with it */
+			if (out)
+				fprintf(out, "latgov: %s is gone; nothing to restore there\n", e->path);
+			continue;
+		}
 		if (ret) {
 			if (out)
 				fprintf(out, "latgov: cannot read %s to restore it: %s\n", e->path,
@@ -544,6 +550,23 @@ void statefile_release(struct statefile *sf, int remove)
 	free(sf);
 }
 
+/* The record is for target: its key, or the folder of any file it recorded
+ * (a v1 cgroup may be named by its cpu or its memory path). */
+static int names_target(const struct statefile *sf, const char *target)
+{
+	size_t n = strlen(target);
+
+	if (!strcmp(sf->target, target))
+		return 1;
+	for (size_t i = 0; i < sf->nfiles; i++) {
+		const char *p = sf->files[i].path;
+
+		if (!strncmp(p, target, n) && p[n] == '/' && !strchr(p + n + 1, '/'))
+			return 1;
+	}
+	return 0;
+}
+
 int statefile_restore_dead(const char *dir, const char *target, const char *test_root, FILE *out)
 {
 	struct statefile *sf;
@@ -578,7 +601,7 @@ int statefile_restore_dead(const char *dir, const char *target, const char *test
 			left++;
 			continue;
 		}
-		if (target && strcmp(sf->target, target))
+		if (target && !names_target(sf, target))
 			continue;
 		found++;
 		paths_for(sf, dir, sf->target);
