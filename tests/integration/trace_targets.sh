@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# latgov trace target handling: bad targets exit 2 with a message naming
+# them; a target that exits mid-run still gets its summary (exit 0, a note);
+# not root is refused with the fix; --cgroup finds a v1 cgroup's processes;
+# -- COMMAND runs nginx in a cgroup of latgov's own, follows the worker it
+# forks, and removes the cgroup; the syscall fallback loads and counts.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_trace.sh"
+source "$(dirname "$0")/lib_nginx.sh"
+need_root
+[[ -x $HELPERS/lg_httpd && -x $HELPERS/lg_httpc ]] || skip_all "test helpers not built (make unit-tests)"
+
+dir=$(mktemp -d /tmp/latgov-test-trace.XXXXXX)
+on_exit "rm -rf $dir"
+
+# --- bad input ---------------------------------------------------------------
+bad_target() {
+	local what=$1 pattern=$2 rc
+	shift 2
+	"$LATGOV" trace "$@" -d 1 >"$dir/bad.out" 2>"$dir/bad.err"
+	rc=$?
+	if ((rc == 2)) && grep -q "$pattern" "$dir/bad.err"; then ok "$what: exit 2, names it"
+	else not_ok "$what" "exit $rc: $(cat "$dir/bad.err")"; fi
+}
+# A PID that is free: above any running one, below pid_max.
+pid=$(($(cat /proc/sys/kernel/pid_max) - 1))
+while [[ -e /proc/$pid ]]; do pid=$((pid - 1)); done
+bad_target "unknown PID" "PID $pid" -p "$pid"
+port=$(free_port)
+bad_target "port nobody listens on" "port $port" --port "$port"
+bad_target "bad cgroup path" "latgov-no-such-cgroup" --cgroup /sys/fs/cgroup/cpu/latgov-no-such-cgroup
+
+# --- not root ------------------------------------------------------------------
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$LATGOV" trace -p 1 -d 1 >"$dir/nr.out" 2>"$dir/nr.err"
+	rc=$?
+	if ((rc != 0)) && grep -q "root" "$dir/nr.err" && grep -q sudo "$dir/nr.err"; then ok "not root: refused, says to use sudo"
+	else not_ok "not root" "exit $rc: $(cat "$dir/nr.err")"; fi
+else
+	skip "not root" "setpriv not installed"
+fi
+
+# --- the target exits mid-run ----------------------------------------------------
+port=$(free_port)
+"$HELPERS/lg_httpd" "$port" &
+srv=$!
+on_exit "kill $srv"
+wait_port "$port" || not_ok "lg_httpd starts"
+trace_start "$dir" -p "$srv" --summary "$dir/exit.json" || not_ok "latgov starts"
+"$HELPERS/lg_httpc" "$port" 40 /hello >/dev/null
+kill "$srv"
+for ((i = 0; i < 100; i++)); do kill -0 "$TRACE_PID" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$TRACE_PID" 2>/dev/null; then
+	not_ok "latgov ends when the target exits" "still running 5 s after the target exited"
+	trace_stop
+else
+	trace_wait
+	check "target exited: exit 0" test "$TRACE_RC" -eq 0
+	check "target exited: says so" grep -q "target exited" "$dir/latgov.err"
+	check_count "target exited: summary so far" "$dir/exit.json" "GET /hello" 40
+fi
+
+# --- --cgroup (v1 cpu controller here) and the syscall fallback ----------------------
+cg=/sys/fs/cgroup/cpu/latgov-test-$$
+if [[ -d /sys/fs/cgroup/cpu ]] && mkdir "$cg" 2>/dev/null; then
+	on_exit "rmdir $cg"
+	port=$(free_port)
+	"$HELPERS/lg_httpd" "$port" &
+	srv2=$!
+	on_exit "kill $srv2"
+	echo "$srv2" >"$cg/cgroup.procs"
+	wait_port "$port" || not_ok "lg_httpd starts"
+	LATGOV_FORCE_SYSCALL_PATH=1 trace_start "$dir" --cgroup "$cg" --summary "$dir/cg.json" ||
+		not_ok "latgov --cgroup starts"
+	check "syscall fallback chosen when forced" grep -q "hooks: syscalls" "$dir/latgov.err"
+	"$HELPERS/lg_httpc" "$port" 70 /hello >/dev/null
+	"$HELPERS/lg_httpc" "$port" 10 /hello --new >/dev/null
+	trace_stop
+	check_count "--cgroup with the syscall fallback" "$dir/cg.json" "GET /hello" 80
+	kill "$srv2"
+	wait "$srv2" 2>/dev/null
+else
+	skip "--cgroup" "no cgroup v1 cpu controller at /sys/fs/cgroup/cpu"
+fi
+
+# --- -- COMMAND: nginx started in latgov's own cgroup ------------------------------
+if [[ -x $NGINX_BIN ]]; then
+	port=$(free_port)
+	mkdir -p "$dir/ng"
+	# Let lib_nginx write the config and files, then stop its nginx: latgov starts its own.
+	nginx_start "$dir/ng" "$port" 1 && nginx_stop
+	LATGOV_RECORDS=$dir/cmd.records "$LATGOV" trace -d 60 --summary "$dir/cmd.json" -- \
+		"$NGINX_BIN" -p "$dir/ng" -c "$dir/ng/nginx.conf" >"$dir/cmd.out" 2>"$dir/cmd.err" &
+	lp=$!
+	on_exit "kill -INT $lp"
+	if wait_port "$port"; then
+		cgdir=$(ls -d /sys/fs/cgroup/cpu/latgov-$lp /sys/fs/cgroup/latgov-$lp /sys/fs/cgroup/unified/latgov-$lp 2>/dev/null | head -1)
+		check "COMMAND runs in a cgroup latgov made" test -n "$cgdir"
+		"$HELPERS/lg_httpc" "$port" 120 /index.html >/dev/null || not_ok "client against COMMAND nginx"
+		kill -INT "$lp"
+		wait "$lp"
+		check "COMMAND: exit 0 after Ctrl-C" test $? -eq 0
+		check_count "COMMAND: the forked worker is traced" "$dir/cmd.json" "GET /index.html" 120
+		check "COMMAND: cgroup removed" test ! -e "${cgdir:-/nonexistent}"
+		# The cgroup could only go once empty; the worker that served is gone too.
+		workers=$(python3 -c 'import json,sys
+print(" ".join(sorted({str(json.loads(l)["tgid"]) for l in open(sys.argv[1])})))' "$dir/cmd.records")
+		alive=
+		for w in $workers; do [[ -e /proc/$w ]] && alive+=" $w"; done
+		check "COMMAND: nginx stopped (worker $workers)" test -n "$workers" -a -z "$alive"
+	else
+		not_ok "COMMAND nginx listens" "$(cat "$dir/cmd.err")"
+	fi
+else
+	skip "-- COMMAND" "nginx not installed"
+fi
