@@ -3,8 +3,9 @@
 # loadgen on streamed answers from a small Python server on loopback: SSE over
 # chunked encoding (keep-alive) and SSE delimited by the connection's close
 # (HTTP/1.0 style). Every event and chunk is counted, the time to first byte
-# comes before the last byte, and the gaps between tokens are reported.
-# No root needed.
+# comes before the last byte, and the gaps between tokens are reported. The
+# same server also hangs (timeouts) and answers garbage (malformed), which are
+# counted, not fatal. No root needed.
 source "$(dirname "$0")/lib.sh"
 
 LOADGEN=$BUILD/loadgen
@@ -48,6 +49,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(0.01)
             self.close_connection = True
+        elif self.path == "/hang":
+            time.sleep(3)           # longer than the client's --timeout
+        elif self.path == "/garbage":
+            self.wfile.write(b"NOT-HTTP 200\r\n\r\n")
+            self.close_connection = True
         else:
             self.send_error(404)
 
@@ -88,3 +94,13 @@ check "close-delimited SSE: 5 events each" test "$(jget "$tmp/close.json" endpoi
 "$LOADGEN" --closed 1 -n 3 -d 20s -q --summary "$tmp/404.json" "http://127.0.0.1:$port/nope"
 check "404 answers are completed and counted by status" \
 	test "$(jget "$tmp/404.json" loadgen.completed)/$(jget "$tmp/404.json" loadgen.status.404)" = 3/3
+
+"$LOADGEN" --closed 1 -n 2 -d 20s --timeout 300ms -q --summary "$tmp/hang.json" "http://127.0.0.1:$port/hang"
+rc=$?
+check "a hanging server: exit 0" test "$rc" -eq 0
+check "a hanging server: 2 timeouts, counted as errors" \
+	test "$(jget "$tmp/hang.json" loadgen.timeouts)/$(jget "$tmp/hang.json" errors)" = 2/2
+
+"$LOADGEN" --closed 1 -n 3 -d 20s -q --summary "$tmp/garbage.json" "http://127.0.0.1:$port/garbage"
+check "garbage answers: 3 malformed, counted as errors" \
+	test "$(jget "$tmp/garbage.json" loadgen.malformed)/$(jget "$tmp/garbage.json" errors)" = 3/3
