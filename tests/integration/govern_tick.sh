@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The governor tick on a real cgroup v1 group, fed scripted request windows
+# (tests/helpers/govern_feed) instead of the live tracer: a breach raises the
+# quota at once, calm lowers it in bounded steps, a breach right after a cut
+# rolls it back, a thin window holds; every tick is in the audit log with its
+# reason, and the originals come back at the end. Then the same in dry-run.
+source "$(dirname "$0")/lib.sh"
+need_root
+[[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us && -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]] ||
+	skip_all "needs cgroup v1 cpu and memory hierarchies at /sys/fs/cgroup/{cpu,memory}"
+FEED=$BUILD/tests/helpers/govern_feed
+[[ -x $FEED ]] || skip_all "$FEED not built (make unit-tests)"
+
+CG=latgov-test-$$
+CTRLS="cpu cpuacct memory"
+TMP=$(mktemp -d)
+cleanup_cgroup() {
+	local c d i busy
+	for ((i = 0; i < 50; i++)); do
+		busy=0
+		for c in $CTRLS; do
+			d=/sys/fs/cgroup/$c/$CG
+			[[ -d $d ]] || continue
+			while read -r p; do kill -9 "$p" 2>/dev/null; busy=1; done <"$d/cgroup.procs"
+		done
+		((busy)) || break
+		sleep 0.1
+	done
+	for c in $CTRLS; do rmdir "/sys/fs/cgroup/$c/$CG" 2>/dev/null; done
+	grep -ls "^target /sys/fs/cgroup/cpu/$CG\$" /run/latgov/*.state 2>/dev/null |
+		while read -r f; do rm -f "$f" "${f%.state}.lock"; done
+}
+[[ -n ${KEEP_TMP:-} ]] || on_exit "rm -rf '$TMP'"
+on_exit cleanup_cgroup
+for c in $CTRLS; do mkdir "/sys/fs/cgroup/$c/$CG" || skip_all "cannot create /sys/fs/cgroup/$c/$CG"; done
+CPU=/sys/fs/cgroup/cpu/$CG
+MEM=/sys/fs/cgroup/memory/$CG
+
+# An idle process in the cgroup: usage near 0, so only bounds limit a cut.
+bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec sleep 60" &
+on_exit "kill -9 $! 2>/dev/null"
+
+# Ticks of 100 ms; calm (450 ms) and cooldown (350 ms) sit between whole
+# ticks, so the script below lands on the same decisions every run.
+cat >"$TMP/policy.yaml" <<'YAML'
+name: tick-test
+objective:
+  percentile: p99
+  target: 50ms
+min_requests: 5
+cpu:
+  min: 200m
+  max: 1500m
+  initial: 500m
+  margin: 10%
+memory:
+  min: 64Mi
+  max: 1Gi
+  initial: 256Mi
+control:
+  interval: 100ms
+  max_step_up: 100%
+  max_step_down: 20%
+  calm: 450ms
+  hysteresis: 10%
+  cooldown: 350ms
+YAML
+orig_q=$(cat "$CPU/cpu.cfs_quota_us")
+orig_soft=$(cat "$MEM/memory.soft_limit_in_bytes")
+B=100000:100 C=10000:100
+windows="$B $B $B $C $C $C $C $C $C $C $C $C $B 900000:2"
+
+"$FEED" --cgroup "$CPU" --policy "$TMP/policy.yaml" --log "$TMP/audit.jsonl" $windows >"$TMP/out" 2>"$TMP/err"
+check "governor run exits 0" test $? = 0
+check "quota restored to $orig_q" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
+check "soft limit restored" test "$(cat "$MEM/memory.soft_limit_in_bytes")" = "$orig_soft"
+if grep -qs "^target $CPU\$" /run/latgov/*.state; then not_ok "state file removed"; else ok "state file removed"; fi
+
+# tick, cpu action, cpu value, cpu outcome, reason; one line per tick
+python3 - "$TMP/audit.jsonl" >"$TMP/ticks" <<'PY' || not_ok "audit log is JSONL"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    c = r["cpu"]
+    print(r["tick"], c["action"], c["value"], c["outcome"], "|", c["reason"], "|", r["memory"]["outcome"])
+PY
+tick() { sed -n "${1}p" "$TMP/ticks"; }
+check "one audit line per window" test "$(wc -l <"$TMP/ticks")" = 14
+check "tick 1: breach x2 raises 500m -> 1000m, written" bash -c "[[ '$(tick 1)' == '1 raise 100000 written | raise: breach: latency p99 100.0ms vs target 50.0ms (x2.00): 500m -> 1000m'* ]]"
+check "tick 2: raise capped at cpu.max 1500m" bash -c "[[ '$(tick 2)' == '2 raise 150000 written'* ]]"
+check "tick 3: holds at cpu.max" bash -c "[[ '$(tick 3)' == '3 hold 150000 unchanged | hold: breach:'*'at cpu.max 1500m'* ]]"
+check "ticks 4-7: hold until calm" bash -c "[[ \$(sed -n 4,7p '$TMP/ticks' | grep -c 'calm for') == 4 ]]"
+check "tick 8: first step down, 20% at most" bash -c "[[ '$(tick 8)' == '8 lower 120000 written'* ]]"
+check "tick 12: next step down after the cooldown" bash -c "[[ '$(tick 12)' == '12 lower 96000 written'* ]]"
+check "tick 13: a breach right after the cut rolls it back" bash -c "[[ '$(tick 13)' == '13 rollback 150000 written | rollback:'* ]]"
+check "tick 14: too few requests holds and says why" bash -c "[[ '$(tick 14)' == '14 hold 150000 unchanged | hold: 2 requests in the window, the policy needs 5 to judge the objective'* ]]"
+check "memory.soft_limit_in_bytes went through the writer thread" grep -q "^1 .*| queued to the memory writer$" "$TMP/ticks"
+check "decision counters (CPU action, else the memory one)" grep -q "^decisions hold=6 raise=2 lower=5 rollback=1$" "$TMP/out"
+check "nothing on stderr but restore lines" bash -c "! grep -v '^latgov: restored\|already at its original' '$TMP/err'"
+
+# dry run: the same decisions, nothing written, nothing recorded
+"$FEED" --cgroup "$CPU" --policy "$TMP/policy.yaml" --dry-run --log "$TMP/dry.jsonl" $B $B $C >"$TMP/dry" 2>&1
+check "dry run exits 0" test $? = 0
+check "dry run says what it would write" grep -q "would write $CPU/cpu.cfs_quota_us: $orig_q -> 100000" "$TMP/dry"
+check "dry run left the quota" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
+check "dry run left the soft limit" test "$(cat "$MEM/memory.soft_limit_in_bytes")" = "$orig_soft"
+check "dry run audit says not written" grep -q '"outcome":"not written: dry run"' "$TMP/dry.jsonl"
+if grep -qs "^target $CPU\$" /run/latgov/*.state; then not_ok "dry run wrote no state file"; else ok "dry run wrote no state file"; fi
