@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The per-connection request state machine (include/latgov/conn.h), driven
+ * the way bpf/requests.bpf.c drives it: arrivals (tcp_probe), send starts
+ * (tcp_sendmsg_locked), data events (sock_*_length), FIN and close.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "latgov/conn.h"
+
+#define TGID 100
+#define TID  101
+
+/* What the BPF side would have put in the ring buffer. */
+static struct lg_request emitted[16];
+static int nemitted;
+
+static void reset(struct lg_conn *c, __u8 role, __u32 cflags)
+{
+	memset(c, 0, sizeof(*c));
+	memset(emitted, 0, sizeof(emitted));
+	nemitted = 0;
+	conn_init(c, 0xffff8880deadbeefull, role, cflags, 8080, 40000);
+}
+
+static void emit(struct lg_conn *c, int reason)
+{
+	c->req.end_reason = (__u8)reason;
+	emitted[nemitted++] = c->req;
+}
+
+/* A data event the way the programs apply it: maybe emit, then update. */
+static int data(struct lg_conn *c, int dir, __u64 now, __u64 bytes, __u32 tid)
+{
+	int reason = conn_data_ends_request(c, dir);
+
+	if (reason)
+		emit(c, reason);
+	return conn_on_data(c, dir, now, bytes, TGID, tid, 7);
+}
+
+static void arrival(struct lg_conn *c, __u64 now, const char *payload)
+{
+	if (conn_on_arrival(c, now) == LG_COPY_NEXT_REQ) {
+		size_t n = strlen(payload);
+
+		if (n > LG_REQ_PREFIX)
+			n = LG_REQ_PREFIX;
+		memcpy(c->next_prefix, payload, n);
+		c->next_len = (__u8)n;
+	}
+}
+
+static void fin(struct lg_conn *c)
+{
+	int reason = conn_on_fin(c);
+
+	if (reason) {
+		emit(c, reason);
+		conn_emitted(c);
+	}
+}
+
+static void close_conn(struct lg_conn *c, int reset_)
+{
+	int reason = conn_on_close(c, reset_);
+
+	if (reason)
+		emit(c, reason);
+}
+
+static void test_keepalive_two_requests(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 1000, "GET /a HTTP/1.1\r\n");
+	assert_int_equal(data(&c, LG_DIR_IN, 1100, 40, TID), 1);
+	assert_int_equal(conn_on_send_start(&c), LG_COPY_RESP);
+	c.req.resp_len = 12;
+	assert_int_equal(conn_on_send_start(&c), LG_COPY_NONE);	/* once per request */
+	data(&c, LG_DIR_OUT, 1500, 100, TID);
+	data(&c, LG_DIR_OUT, 1800, 50, TID);
+	data(&c, LG_DIR_OUT, 1900, 50, TID);
+	assert_int_equal(nemitted, 0);
+	arrival(&c, 5000, "GET /b HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 5050, 40, TID);
+
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].type, LG_REC_REQUEST);
+	assert_int_equal(emitted[0].seq, 1);
+	assert_int_equal(emitted[0].end_reason, LG_END_NEXT_REQUEST);
+	assert_int_equal(emitted[0].t_arrival_ns, 1000);
+	assert_int_equal(emitted[0].t_read_ns, 1100);
+	assert_int_equal(emitted[0].t_first_resp_ns, 1500);
+	assert_int_equal(emitted[0].t_last_resp_ns, 1900);
+	assert_int_equal(emitted[0].resp_writes, 3);
+	assert_int_equal(emitted[0].max_gap_ns, 300);
+	assert_int_equal(emitted[0].bytes_in, 40);
+	assert_int_equal(emitted[0].bytes_out, 200);
+	assert_int_equal(emitted[0].req_len, 17);
+	assert_memory_equal(emitted[0].req_prefix, "GET /a ", 7);
+	assert_int_equal(emitted[0].resp_len, 12);
+	assert_int_equal(emitted[0].flags, 0);
+	assert_int_equal(emitted[0].role, LG_ROLE_SERVER);
+	assert_int_equal(emitted[0].tgid, TGID);
+
+	/* The second request is in progress with its own arrival and prefix. */
+	assert_int_equal(c.req.seq, 2);
+	assert_int_equal(c.req.t_arrival_ns, 5000);
+	assert_memory_equal(c.req.req_prefix, "GET /b ", 7);
+	assert_int_equal(c.req.resp_len, 0);
+	assert_int_equal(c.state, LG_CONN_REQUEST);
+}
+
+static void test_request_split_across_reads(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 100, "POST /upload HTTP/1.1\r\n");
+	arrival(&c, 150, "more body");	/* a later segment of the same request */
+	data(&c, LG_DIR_IN, 200, 1000, TID);
+	data(&c, LG_DIR_IN, 300, 1000, TID);
+	data(&c, LG_DIR_IN, 400, 500, TID);
+	assert_int_equal(nemitted, 0);
+	assert_int_equal(c.req.reads, 3);
+	assert_int_equal(c.req.bytes_in, 2500);
+	assert_int_equal(c.req.t_arrival_ns, 100);
+	assert_memory_equal(c.req.req_prefix, "POST /upload", 12);
+	data(&c, LG_DIR_OUT, 900, 10, TID);
+	fin(&c);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].end_reason, LG_END_CLOSE);
+	assert_int_equal(emitted[0].t_last_resp_ns, 900);
+	/* Nothing left for the final close. */
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 1);
+}
+
+static void test_preexisting_mid_response(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	/* Seen first when the server writes the rest of an answer begun before attach. */
+	reset(&c, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
+	assert_int_equal(data(&c, LG_DIR_OUT, 100, 500, TID), 0);
+	assert_int_equal(c.state, LG_CONN_IDLE);
+	assert_int_equal(nemitted, 0);
+	/* The next request is whole and counted, flagged. */
+	arrival(&c, 1000, "GET /x HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 1010, 30, TID);
+	data(&c, LG_DIR_OUT, 1300, 60, TID);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].seq, 1);
+	assert_true(emitted[0].flags & LG_REQ_F_PREEXISTING);
+	assert_int_equal(emitted[0].t_arrival_ns, 1000);
+}
+
+static void test_role_from_first_event(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
+	data(&c, LG_DIR_IN, 10, 5, TID);
+	assert_int_equal(c.req.role, LG_ROLE_SERVER);
+
+	/* A target that writes first calls a dependency: it is the client. */
+	reset(&c, LG_ROLE_UNKNOWN, 0);
+	assert_int_equal(conn_on_send_start(&c), LG_COPY_NONE);	/* role not known yet */
+	data(&c, LG_DIR_OUT, 10, 80, TID);
+	assert_int_equal(c.req.role, LG_ROLE_CLIENT);
+	assert_int_equal(c.state, LG_CONN_REQUEST);
+	assert_int_equal(conn_on_arrival(&c, 40), LG_COPY_RESP);
+	c.req.resp_len = 12;
+	data(&c, LG_DIR_IN, 50, 300, TID);
+	data(&c, LG_DIR_IN, 70, 300, TID);
+	/* The client's next request ends the first call. */
+	assert_int_equal(conn_on_send_start(&c), LG_COPY_NEXT_REQ);
+	data(&c, LG_DIR_OUT, 100, 80, TID);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].role, LG_ROLE_CLIENT);
+	assert_int_equal(emitted[0].bytes_out, 80);
+	assert_int_equal(emitted[0].bytes_in, 600);
+	assert_int_equal(emitted[0].t_first_resp_ns, 50);
+	assert_int_equal(emitted[0].t_last_resp_ns, 70);
+	assert_int_equal(emitted[0].resp_writes, 2);
+	assert_int_equal(emitted[0].resp_len, 12);
+	assert_false(emitted[0].flags & LG_REQ_F_NO_ARRIVAL);
+}
+
+static void test_close_and_reset(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	/* A request read and never answered: close emits it as such. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 10, 5, TID);
+	fin(&c);	/* the client half-closed: still waiting for the answer */
+	assert_int_equal(nemitted, 0);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].end_reason, LG_END_CLOSE);
+	assert_true(emitted[0].flags & LG_REQ_F_NO_RESPONSE);
+	assert_true(emitted[0].flags & LG_REQ_F_NO_ARRIVAL);
+
+	/* Reset in the middle of an answer. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 10, 5, TID);
+	data(&c, LG_DIR_OUT, 20, 5, TID);
+	close_conn(&c, 1);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].end_reason, LG_END_RESET);
+	assert_false(emitted[0].flags & LG_REQ_F_NO_RESPONSE);
+
+	/* An idle connection closing emits nothing. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 0);
+}
+
+static void test_pipelined_flag(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 100, "GET /1 HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 110, 20, TID);
+	data(&c, LG_DIR_OUT, 200, 20, TID);
+	arrival(&c, 250, "GET /2 HTTP/1.1\r\n");	/* before the first answer ended */
+	data(&c, LG_DIR_OUT, 300, 20, TID);
+	data(&c, LG_DIR_IN, 310, 20, TID);
+	assert_int_equal(nemitted, 1);
+	assert_false(emitted[0].flags & LG_REQ_F_PIPELINED);
+	assert_true(c.req.flags & LG_REQ_F_PIPELINED);
+	assert_int_equal(c.req.t_arrival_ns, 250);
+
+	/* A request arriving after the answer ended is not. */
+	data(&c, LG_DIR_OUT, 400, 20, TID);
+	arrival(&c, 500, "GET /3 HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 510, 20, TID);
+	assert_false(c.req.flags & LG_REQ_F_PIPELINED);
+}
+
+static void test_multi_thread_flag(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 10, 5, TID);
+	data(&c, LG_DIR_OUT, 20, 5, TID + 1);	/* a worker thread answers */
+	assert_true(c.req.flags & LG_REQ_F_MULTI_THREAD);
+}
+
+static void test_flush_due(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 1000, 5, TID);
+	assert_false(conn_flush_due(&c, 1000 + LG_FLUSH_IDLE_NS * 10, LG_FLUSH_IDLE_NS));
+	data(&c, LG_DIR_OUT, 2000, 5, TID);
+	assert_false(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS - 1, LG_FLUSH_IDLE_NS));
+	assert_true(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS, LG_FLUSH_IDLE_NS));
+	conn_emitted(&c);
+	assert_false(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS * 10, LG_FLUSH_IDLE_NS));
+}
+
+static void test_streamed_gaps(void **state)
+{
+	struct lg_conn c;
+	__u64 t[] = { 1000, 1010, 1050, 1060, 1200 };
+	size_t i;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 900, "GET /v1/generate HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 950, 80, TID);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		data(&c, LG_DIR_OUT, t[i], 20, TID);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].resp_writes, 5);
+	assert_int_equal(emitted[0].max_gap_ns, 140);
+	assert_int_equal(emitted[0].t_first_resp_ns - emitted[0].t_arrival_ns, 100);
+	assert_int_equal(emitted[0].t_last_resp_ns, 1200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keepalive_two_requests),
+		cmocka_unit_test(test_request_split_across_reads),
+		cmocka_unit_test(test_preexisting_mid_response),
+		cmocka_unit_test(test_role_from_first_event),
+		cmocka_unit_test(test_close_and_reset),
+		cmocka_unit_test(test_pipelined_flag),
+		cmocka_unit_test(test_multi_thread_flag),
+		cmocka_unit_test(test_flush_due),
+		cmocka_unit_test(test_streamed_gaps),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
