@@ -49,7 +49,8 @@ struct comm {
 
 struct endpoint {
 	uint32_t id;
-	char *name;
+	char *name;			/* NULL until named: printed as endpoint-ID */
+	uint64_t phase_us[LG_PHASE__MAX];	/* time with a request in flight */
 };
 
 struct profiler {
@@ -207,30 +208,35 @@ void profiler_refresh(struct profiler *p)
 		symbolizer_refresh_process(p->sym, (pid_t)p->targets[i]);
 }
 
-int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name)
+/* The endpoint with this id, added if new; NULL when out of memory. */
+static struct endpoint *find_endpoint(struct profiler *p, uint32_t id)
 {
 	struct endpoint *e;
 
-	for (size_t i = 0; i < p->nendpoints; i++) {
-		if (p->endpoints[i].id == id) {
-			char *n = strdup(name);
-
-			if (!n)
-				return -ENOMEM;
-			free(p->endpoints[i].name);
-			p->endpoints[i].name = n;
-			return 0;
-		}
-	}
+	for (size_t i = 0; i < p->nendpoints; i++)
+		if (p->endpoints[i].id == id)
+			return &p->endpoints[i];
 	e = realloc(p->endpoints, (p->nendpoints + 1) * sizeof(*e));
 	if (!e)
-		return -ENOMEM;
+		return NULL;
 	p->endpoints = e;
-	e[p->nendpoints].id = id;
-	e[p->nendpoints].name = strdup(name);
-	if (!e[p->nendpoints].name)
+	e = &p->endpoints[p->nendpoints++];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	return e;
+}
+
+int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name)
+{
+	struct endpoint *e = find_endpoint(p, id);
+	char *n = strdup(name);
+
+	if (!e || !n) {
+		free(n);
 		return -ENOMEM;
-	p->nendpoints++;
+	}
+	free(e->name);
+	e->name = n;
 	return 0;
 }
 
@@ -339,12 +345,11 @@ static void detach(struct profiler *p)
 	p->nperf = 0;
 }
 
-static const char *endpoint_name(struct profiler *p, uint32_t id, char *buf, size_t len)
+static const char *endpoint_name(const struct endpoint *e, char *buf, size_t len)
 {
-	for (size_t i = 0; i < p->nendpoints; i++)
-		if (p->endpoints[i].id == id)
-			return p->endpoints[i].name;
-	snprintf(buf, len, "endpoint-%u", id);
+	if (e->name)
+		return e->name;
+	snprintf(buf, len, "endpoint-%u", e->id);
 	return buf;
 }
 
@@ -425,7 +430,12 @@ static int add_key(struct profiler *p, const struct lg_stack_key *k, uint64_t va
 	if (err)
 		return err;
 	if (k->endpoint) {
-		ptrs[0] = endpoint_name(p, k->endpoint, epbuf, sizeof(epbuf));
+		struct endpoint *e = find_endpoint(p, k->endpoint);
+
+		if (!e)
+			return -ENOMEM;
+		e->phase_us[k->phase] += us;
+		ptrs[0] = endpoint_name(e, epbuf, sizeof(epbuf));
 		err = folded_add_frames(p->latency, ptrs, total, us);
 		ptrs[0] = fr[0];
 		if (err)
@@ -576,8 +586,25 @@ static void write_summary(struct profiler *p)
 			sb_printf(sb, "  %-12s %10s\n", phase_frame[ph], t);
 		}
 	}
-	if (p->latency_us)
+	if (p->latency_us) {
+		sb_printf(sb, "\nrequests in flight, by endpoint: share of their wall time in each state\n");
+		for (size_t i = 0; i < p->nendpoints; i++) {
+			const struct endpoint *e = &p->endpoints[i];
+			uint64_t sum = 0;
+			char name[32];
+
+			for (int ph = 0; ph < LG_PHASE__MAX; ph++)
+				sum += e->phase_us[ph];
+			if (!sum)
+				continue;
+			fmt_us(t, sizeof(t), sum);
+			sb_printf(sb, "  %-24s %10s:", endpoint_name(e, name, sizeof(name)), t);
+			for (int ph = 0; ph < LG_PHASE__MAX; ph++)
+				sb_printf(sb, "  %s %.1f%%", phase_frame[ph], 100.0 * (double)e->phase_us[ph] / (double)sum);
+			sb_printf(sb, "\n");
+		}
 		top_stacks(sb, p->latency, "request latency (requests in flight only)");
+	}
 	else if (p->nendpoints || p->cfg.requests_only)
 		sb_printf(sb, "\nno stacks were tagged with a request in flight\n");
 	top_stacks(sb, p->wall, p->cfg.off_cpu ? "wall time (on-CPU estimated from samples)" : "on-CPU time");

@@ -32,6 +32,14 @@ if ! wait_for 30 grep -q "profiling" "$tmp/flame.err"; then
 	not_ok "profiler attached" "$(cat "$tmp/flame.err")"
 	exit 1
 fi
+# The latency flame hook: a request of endpoint 7 in flight on the target's
+# thread for the whole run, as the request tracer would mark it.
+tagged=0
+if command -v bpftool >/dev/null; then
+	map=$(bpftool map list -j | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin) if m.get("name")=="prof_inflight"]; print(max(ids) if ids else "")')
+	key=$(python3 -c "import struct,sys; print(' '.join('%02x' % b for b in struct.pack('<I', $tpid)))")
+	[[ -n $map ]] && bpftool map update id "$map" key hex $key value hex 07 00 00 00 && tagged=1
+fi
 kill -USR1 "$tpid"
 wait_for 60 grep -q done "$tmp/target.out" || not_ok "target finished its cycles"
 kill -INT "$fpid"
@@ -107,5 +115,14 @@ assert samples > 0 and locs and all(4 in l and l[1] > 0 for l in locs)
 assert "flame_hot_function" in strings and "phase" in strings and "blocked" in strings
 PY
 
+if ((tagged)); then
+	check "latency.folded roots in-flight time at the endpoint, then the state" \
+		grep -q "^endpoint-7;\\[on-cpu\\];.*flame_hot_function" "$out/latency.folded"
+	check "latency.folded has the blocked time of the request" \
+		grep -q "^endpoint-7;\\[blocked\\];.*flame_sleep_function" "$out/latency.folded"
+	check "summary.txt splits the endpoint's time by state" grep -q "^  endpoint-7 .*\\[blocked\\]" "$out/summary.txt"
+else
+	skip "latency.folded roots in-flight time at the endpoint" "bpftool could not tag the target's thread"
+fi
 check "summary.txt lists states, top stacks and losses" grep -q "^lost: " "$out/summary.txt"
 check "summary.txt names the sleeping stack" grep -q "\\[blocked\\].*flame_sleep_function" "$out/summary.txt"
