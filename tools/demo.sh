@@ -7,7 +7,7 @@
 #   BUILD=build LATGOV=./latgov bash tools/demo.sh
 #
 # Settings (environment):
-#   DEMO_SCHEDULE    loadgen schedule for POST /v1/infer      (default 100@20s,400@20s,100@20s)
+#   DEMO_SCHEDULE    loadgen schedule for POST /v1/infer      (default 100@20s,300@20s,100@20s)
 #   DEMO_GEN_RATE    POST /v1/generate streams per second      (default 2; 0 = none)
 #   DEMO_GEN_TOKENS  tokens per stream                         (default 16)
 #   DEMO_CPU         CPU limit of the cgroup, in cores         (default 0.5; "max" = none)
@@ -25,7 +25,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 LATGOV=${LATGOV:-$ROOT/latgov}
-SCHEDULE=${DEMO_SCHEDULE:-100@20s,400@20s,100@20s}
+SCHEDULE=${DEMO_SCHEDULE:-100@20s,300@20s,100@20s}
 GEN_RATE=${DEMO_GEN_RATE:-2}
 GEN_TOKENS=${DEMO_GEN_TOKENS:-16}
 CPU=${DEMO_CPU:-0.5}
@@ -189,7 +189,7 @@ start_latgov() {
 		return 0
 	fi
 	wait "$p"
-	latgov_note+="latgov $mode exited with status $? ($(head -c 200 "$OUT/latgov-$mode.log" | tr '\n' ' ')). "
+	latgov_note+="latgov $mode unavailable (exit $?: $(head -1 "$OUT/latgov-$mode.log" | head -c 160 | sed 's/^latgov: //')). "
 	return 1
 }
 if [[ ! -x $LATGOV ]]; then
@@ -204,7 +204,7 @@ fi
 if [[ $latgov_mode == none ]]; then
 	say "running without latgov: ${latgov_note:-DEMO_GOVERN=off}"
 else
-	say "latgov $latgov_mode is watching the cgroup${latgov_note:+ ($latgov_note)}"
+	say "latgov $latgov_mode is watching the cgroup${latgov_note:+; $latgov_note}"
 fi
 
 # ---- cgroup sampler: usage, limit, throttling, memory once a second --------------------
@@ -269,7 +269,7 @@ while kill -0 "$lg_infer" 2>/dev/null; do
 		tail -1 "$OUT/loadgen-infer.jsonl" | python3 -c '
 import json, sys
 j = json.loads(sys.stdin.read())
-print("demo: t=%3ss  infer %4.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d" % (
+print("demo: t=%3.0fs  infer %4.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d" % (
     j["t"], j["achieved_rps"], j["latency_us"]["p50"] / 1e3, j["latency_us"]["p99"] / 1e3,
     j["errors"] + j["timeouts"]))' 2>/dev/null
 	fi
