@@ -234,6 +234,30 @@ static void test_elf_objects(void **state)
 	assert_int_equal(elf_object_load(path, "", &o), -ENOENT);
 }
 
+static void test_vdso(void **state)
+{
+	struct symbolizer *s = symbolizer_new();
+	unsigned long long start = 0, end = 0;
+	char line[512], buf[256];
+	int named = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[vdso]"))
+			sscanf(line, "%llx-%llx", &start, &end);
+	fclose(f);
+	if (!end)
+		skip();
+	/* clock_gettime lives in the vDSO: some address in it must be named so. */
+	for (unsigned long long a = start; a < end; a += 16)
+		if (symbolizer_user(s, getpid(), a, buf, sizeof(buf)) == 1 && strstr(buf, "clock_gettime"))
+			named = 1;
+	assert_true(named);
+	symbolizer_free(s);
+}
+
 static void test_kernel_frames_marked(void **state)
 {
 	struct symbolizer *s = symbolizer_new();
@@ -256,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_non_pie),
 		cmocka_unit_test(test_stripped_debuglink),
 		cmocka_unit_test(test_elf_objects),
+		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_kernel_frames_marked),
 	};
 	signal(SIGPIPE, SIG_IGN);

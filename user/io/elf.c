@@ -245,11 +245,47 @@ found:
 	return 0;
 }
 
-int elf_object_load(const char *path, const char *debug_root, struct elf_object *o)
+/* Segments, build-id and symbols of an open ELF; path and debug_root find debug files (path may be NULL). */
+static int load_from(Elf *e, const char *path, const char *debug_root, struct elf_object *o)
 {
-	struct elf_file f = { -1, NULL }, df = { -1, NULL };
+	struct elf_file df = { -1, NULL };
 	GElf_Ehdr eh;
 	size_t nph;
+	int err = 0;
+
+	if (!gelf_getehdr(e, &eh) || elf_getphdrnum(e, &nph))
+		return -ENOEXEC;
+	o->et_dyn = eh.e_type == ET_DYN;
+	for (size_t i = 0; i < nph && o->nloads < ELF_MAX_LOADS; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		o->loads[o->nloads++] = (struct elf_load){ ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz };
+	}
+	read_build_id(e, o->build_id, sizeof(o->build_id));
+
+	if (has_symtab(e)) {
+		err = read_symbols(e, SHT_SYMTAB, &o->syms);
+	} else if (path && !open_debug_file(e, path, debug_root ? debug_root : "", o, &df)) {
+		o->from_debug_file = 1;
+		err = read_symbols(df.e, SHT_SYMTAB, &o->syms);
+	}
+	if (err >= 0)
+		err = read_symbols(e, SHT_DYNSYM, &o->syms);
+	if (err >= 0)
+		err = add_plt(e, &o->syms);
+	if (err >= 0) {
+		symtab_finish(&o->syms);
+		err = 0;
+	}
+	close_elf(&df);
+	return err;
+}
+
+int elf_object_load(const char *path, const char *debug_root, struct elf_object *o)
+{
+	struct elf_file f = { -1, NULL };
 	int err;
 
 	memset(o, 0, sizeof(*o));
@@ -260,37 +296,29 @@ int elf_object_load(const char *path, const char *debug_root, struct elf_object 
 	err = open_elf(path, &f);
 	if (err)
 		return err;
-	if (!gelf_getehdr(f.e, &eh) || elf_getphdrnum(f.e, &nph)) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	o->et_dyn = eh.e_type == ET_DYN;
-	for (size_t i = 0; i < nph && o->nloads < ELF_MAX_LOADS; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(f.e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		o->loads[o->nloads++] = (struct elf_load){ ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz };
-	}
-	read_build_id(f.e, o->build_id, sizeof(o->build_id));
-
-	if (has_symtab(f.e)) {
-		err = read_symbols(f.e, SHT_SYMTAB, &o->syms);
-	} else if (!open_debug_file(f.e, path, debug_root ? debug_root : "", o, &df)) {
-		o->from_debug_file = 1;
-		err = read_symbols(df.e, SHT_SYMTAB, &o->syms);
-	}
-	if (err >= 0)
-		err = read_symbols(f.e, SHT_DYNSYM, &o->syms);
-	if (err >= 0)
-		err = add_plt(f.e, &o->syms);
-	if (err >= 0) {
-		symtab_finish(&o->syms);
-		err = 0;
-	}
-out:
-	close_elf(&df);
+	err = load_from(f.e, path, debug_root, o);
 	close_elf(&f);
+	if (err)
+		elf_object_free(o);
+	return err;
+}
+
+int elf_object_load_image(const void *image, size_t len, struct elf_object *o)
+{
+	Elf *e;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	symtab_init(&o->syms);
+	err = libelf_ready();
+	if (err)
+		return err;
+	/* libelf does not write through a read-only ELF_C_READ descriptor. */
+	e = elf_memory((char *)(uintptr_t)image, len);
+	if (!e)
+		return -ENOEXEC;
+	err = elf_kind(e) == ELF_K_ELF ? load_from(e, NULL, NULL, o) : -ENOEXEC;
+	elf_end(e);
 	if (err)
 		elf_object_free(o);
 	return err;

@@ -16,6 +16,7 @@
 #ifndef LATGOV_ELF_H
 #define LATGOV_ELF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/maps.h"
@@ -43,6 +44,11 @@ struct elf_object {
  * (its frames print as module+0xoff).
  */
 int elf_object_load(const char *path, const char *debug_root, struct elf_object *o);
+/*
+ * Reads an ELF image already in memory (the vDSO): no debug files. 0 or
+ * -ENOEXEC. The image must outlive the call only.
+ */
+int elf_object_load_image(const void *image, size_t len, struct elf_object *o);
 void elf_object_free(struct elf_object *o);
 
 /* The link-time address of file offset off, via the PT_LOAD segments; 0 or -ENOENT. */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +38,7 @@ struct proc {
 
 struct symbolizer {
 	struct object *objects;
+	struct object *vdso;	/* the kernel's vDSO image, the same in every 64-bit process */
 	struct proc *procs;
 	struct symtab kernel;
 	int kernel_loaded;	/* 1 ok, -1 failed */
@@ -72,8 +75,35 @@ void symbolizer_free(struct symbolizer *s)
 		free(o->path);
 		free(o);
 	}
+	if (s->vdso) {
+		if (s->vdso->ok)
+			elf_object_free(&s->vdso->elf);
+		free(s->vdso->path);
+		free(s->vdso);
+	}
 	symtab_free(&s->kernel);
 	free(s);
+}
+
+/*
+ * The vDSO, read from our own address space: every 64-bit process on this
+ * kernel maps the same image, and this saves reading /proc/PID/mem.
+ */
+static struct object *vdso_object(struct symbolizer *s)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	struct object *o;
+
+	if (s->vdso)
+		return s->vdso;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->path = strdup("[vdso]");
+	if (eh && !memcmp(eh->e_ident, ELFMAG, SELFMAG) && eh->e_ident[EI_CLASS] == ELFCLASS64)
+		o->ok = !elf_object_load_image(eh, eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize, &o->elf);
+	s->vdso = o;
+	return o;
 }
 
 /* Reads a whole (proc) file; st_size is 0 there, so read until EOF. */
@@ -261,6 +291,8 @@ static int snapshot(struct symbolizer *s, pid_t pid, struct proc **out)
 			continue;
 		if (map_is_file(e))
 			p->objs[i] = load_object(s, pid, e);
+		else if (!strcmp(e->path, "[vdso]"))
+			p->objs[i] = vdso_object(s);
 		else if (!e->path[0])
 			any_anon_exec = 1;
 	}
