@@ -591,18 +591,30 @@ static int run(struct loadgen *lg, struct lg_run *out)
 			sweep(lg, now, !draining);
 			next_sweep = now + SWEEP_NS;
 		}
-		if (now >= window_end) {
+		/*
+		 * The window holding the end of the load stays open through the
+		 * drain, so late answers land in it rather than in a sliver of a
+		 * window whose rates would mean nothing.
+		 */
+		if (!draining && now >= window_end && window_end < end) {
 			emit_window(lg, window_end, (double)(window_end - window_start) / 1e9);
 			window_start = window_end;
 			window_end += NS_PER_S;
 			continue;
 		}
 
-		wake = window_end < next_sweep ? window_end : next_sweep;
+		wake = !draining && window_end < end && window_end < next_sweep ? window_end : next_sweep;
 		if (!draining) {
 			if (end < wake)
 				wake = end;
-			if (!cfg->closed && lg->pacer.next_ns != UINT64_MAX && lg->start + lg->pacer.next_ns < wake)
+			/*
+			 * With requests already waiting for a connection, a new arrival
+			 * could only join the queue: sleep until a connection frees up
+			 * instead of waking per arrival (the pacer queues the arrivals,
+			 * with their intended times, on the next pass).
+			 */
+			if (!cfg->closed && !lg->pacer.len && lg->pacer.next_ns != UINT64_MAX &&
+			    lg->start + lg->pacer.next_ns < wake)
 				wake = lg->start + lg->pacer.next_ns;
 		} else if (drain_until < wake) {
 			wake = drain_until;
@@ -622,8 +634,7 @@ static int run(struct loadgen *lg, struct lg_run *out)
 		for (int i = 0; i < n; i++)
 			conn_event(lg, events[i].data.ptr, events[i].events);
 	}
-	now = now_ns();
-	emit_window(lg, now, (double)(now - window_start) / 1e9);
+	emit_window(lg, load_end, (double)(load_end - window_start) / 1e9);
 	out->duration_s = (double)(load_end - lg->start) / 1e9;
 	return 0;
 }
