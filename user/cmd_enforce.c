@@ -107,7 +107,7 @@ static void report_window(const struct lg_options *o, const struct cg_target *cg
 	clock_gettime(CLOCK_REALTIME, &ts);
 	jw_reset(jw);
 	jw_obj_begin(jw);
-	jw_kv_double(jw, "time", ts.tv_sec + ts.tv_nsec / 1e9);
+	jw_kv_u64(jw, "time_ms", (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	jw_kv_double(jw, "elapsed_s", elapsed);
 	jw_kv_str(jw, "cgroup", cg->path);
 	jw_kv_str(jw, "mode", o->dry_run ? "dry-run" : "enforce");

@@ -51,6 +51,41 @@ void cg_rates_between(const struct cg_stats *a, const struct cg_stats *b, uint64
 	}
 }
 
+int governor_load_policy(const char *path, struct policy *p, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the policy %s: %s (examples in policies/)", path,
+			 strerror(errno));
+		return ret;
+	}
+	/* policies are small; a huge file is a mistake, not a policy */
+	text = malloc(1 << 20);
+	if (!text) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory reading %s", path);
+		return -ENOMEM;
+	}
+	len = fread(text, 1, 1 << 20, f);
+	ret = ferror(f) ? -EIO : 0;
+	if (!ret && !feof(f))
+		ret = -EFBIG;
+	fclose(f);
+	if (ret)
+		snprintf(err, errlen, "cannot read the policy %s: %s", path,
+			 ret == -EFBIG ? "larger than 1 MiB" : strerror(-ret));
+	else
+		ret = policy_parse(text, len, path, p, err, errlen);
+	free(text);
+	return ret;
+}
+
 /* ---- one knob under control --------------------------------------------- */
 
 int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob knob,
@@ -480,7 +515,7 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		jw_reset(&g->jw);
 		jw_obj_begin(&g->jw);
-		jw_kv_double(&g->jw, "time", ts.tv_sec + ts.tv_nsec / 1e9);
+		jw_kv_u64(&g->jw, "time_ms", (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		jw_kv_u64(&g->jw, "tick", g->status.ticks);
 		jw_kv_str(&g->jw, "policy", g->policy.name);
 		jw_kv_str(&g->jw, "mode", policy_mode_name(g->policy.mode));

@@ -11,6 +11,19 @@
  * Crash safety comes from io/statefile.h: the originals are saved under
  * /run/latgov before the first write; governor_close() restores them, and
  * `latgov restore` does after a crash.
+ *
+ * Use from a session:
+ *
+ *	struct policy p;
+ *	struct governor *g;
+ *
+ *	governor_load_policy(opts->policy_path, &p, err, sizeof(err));
+ *	governor_open(&g, &p, cgroup_path, opts->dry_run, opts->log_path, err, sizeof(err));
+ *	every p.interval_ns, with the window's hist_quantile(h, p.percentile / 100)
+ *	of request latency (or of TTFB when p.metric == POLICY_METRIC_TTFB):
+ *		governor_tick(g, &window, now_monotonic_ns);
+ *	governor_status(g, &st) for the live view and /metrics;
+ *	governor_close(g) at the end, on -d, SIGINT and SIGTERM.
  */
 #ifndef LATGOV_GOVERNOR_H
 #define LATGOV_GOVERNOR_H
@@ -50,6 +63,9 @@ struct governor_status {
 };
 
 struct governor;
+
+/* Reads and parses a policy file. Returns 0, or -errno with "FILE:LINE:COL: ..." in err. */
+int governor_load_policy(const char *path, struct policy *p, char *err, size_t errlen);
 
 /*
  * Opens the governor for the cgroup at cgroup_path. dry_run (or a policy in

@@ -25,35 +25,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static int load_policy(const char *path, struct policy *p)
-{
-	char err[512], *text;
-	long n;
-	FILE *f;
-	int ret;
-
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "govern_feed: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = malloc(n + 1);
-	if (!text || fread(text, 1, n, f) != (size_t)n) {
-		fclose(f);
-		free(text);
-		return -1;
-	}
-	fclose(f);
-	ret = policy_parse(text, n, path, p, err, sizeof(err));
-	free(text);
-	if (ret)
-		fprintf(stderr, "govern_feed: %s\n", err);
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
 	const char *cgroup = NULL, *policy_path = NULL, *log = NULL;
@@ -80,8 +51,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: govern_feed --cgroup PATH --policy FILE [--dry-run] [--log FILE] LAT_US:REQS[:ERRS]...\n");
 		return 2;
 	}
-	if (load_policy(policy_path, &p))
+	if (governor_load_policy(policy_path, &p, err, sizeof(err))) {
+		fprintf(stderr, "govern_feed: %s\n", err);
 		return 2;
+	}
 	if (governor_open(&g, &p, cgroup, dry, log, err, sizeof(err))) {
 		fprintf(stderr, "govern_feed: %s\n", err);
 		return 1;

@@ -84,3 +84,15 @@ check "refused limit was not written" test "$(cat "$MEM/memory.limit_in_bytes")"
 # Paths outside the cgroup file system are refused.
 "$LATGOV" enforce --cgroup "$TMP" --cpu 1 -d 1 >"$TMP/bad" 2>&1
 check "a path outside the cgroup fs is refused" grep -q "is not on a cgroup file system" "$TMP/bad"
+
+# A cgroup v2 group without the cpu and memory controllers (on this host the
+# unified tree carries only hugetlb) is refused with the way to enable them.
+if [[ -f /sys/fs/cgroup/unified/cgroup.controllers ]] && ! grep -qw cpu /sys/fs/cgroup/unified/cgroup.controllers; then
+	V2=/sys/fs/cgroup/unified/$CG
+	mkdir "$V2" && on_exit "rmdir '$V2'"
+	"$LATGOV" enforce --cgroup "$V2" --cpu 1 -d 1 >"$TMP/v2" 2>&1
+	check "a v2 group without cpu/memory exits 2" test $? = 2
+	check "and says how to enable the controllers" grep -q "(v2) has neither the cpu nor the memory controller; enable them with 'echo +cpu +memory > PARENT/cgroup.subtree_control'" "$TMP/v2"
+else
+	skip "v2 group without controllers" "no controller-less cgroup2 tree on this host"
+fi
