@@ -149,12 +149,33 @@ fail:
 	return err;
 }
 
-static const char *comm_of(struct profiler *p, uint32_t pid)
+/* Reads /proc/PID/comm into name; 0 or -errno. */
+static int read_comm(uint32_t pid, char *name, size_t len)
 {
 	char path[64], buf[64];
-	struct comm *c;
 	ssize_t n;
 	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		return -EIO;
+	snprintf(name, len, "%s", buf);
+	return 0;
+}
+
+/* The process name of pid, read once (and again by profiler_refresh: a command execs). */
+static const char *comm_of(struct profiler *p, uint32_t pid)
+{
+	struct comm *c;
 
 	for (size_t i = 0; i < p->ncomms; i++)
 		if (p->comms[i].pid == pid)
@@ -165,19 +186,8 @@ static const char *comm_of(struct profiler *p, uint32_t pid)
 	p->comms = c;
 	c = &p->comms[p->ncomms++];
 	c->pid = pid;
-	snprintf(c->name, sizeof(c->name), "pid-%u", pid);
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			buf[strcspn(buf, "\n")] = '\0';
-			if (buf[0])
-				snprintf(c->name, sizeof(c->name), "%s", buf);
-		}
-	}
+	if (read_comm(pid, c->name, sizeof(c->name)))
+		snprintf(c->name, sizeof(c->name), "pid-%u", pid);
 	return c->name;
 }
 
@@ -206,6 +216,8 @@ void profiler_refresh(struct profiler *p)
 {
 	for (size_t i = 0; i < p->ntargets; i++)
 		symbolizer_refresh_process(p->sym, (pid_t)p->targets[i]);
+	for (size_t i = 0; i < p->ncomms; i++)
+		read_comm(p->comms[i].pid, p->comms[i].name, sizeof(p->comms[i].name));
 }
 
 /* The endpoint with this id, added if new; NULL when out of memory. */
@@ -361,7 +373,7 @@ static const char *endpoint_name(const struct endpoint *e, char *buf, size_t len
 static size_t stack_frames(struct profiler *p, const struct lg_stack_key *k, char (*frames)[FRAME_LEN])
 {
 	int stacks = bpf_map__fd(p->skel->maps.prof_stacks);
-	static __u64 ips[LG_STACK_DEPTH];
+	__u64 ips[LG_STACK_DEPTH];
 	size_t n = 0;
 	int depth;
 
@@ -792,6 +804,9 @@ int profiler_run_standalone(const struct lg_options *opts)
 		rc = 2;
 		goto restore;
 	}
+	/* A command has just exec'd: its snapshot so far is of the fork, before exec. */
+	if (tg->child > 0)
+		profiler_refresh(p);
 	start = last_refresh = mono_ns();
 	fprintf(stderr, "latgov flame: profiling %zu process(es)%s; Ctrl-C ends\n", tg->npids,
 		cfg.off_cpu ? " on and off CPU" : " on CPU");
@@ -805,7 +820,8 @@ int profiler_run_standalone(const struct lg_options *opts)
 			break;
 		if (tg->child > 0 && !targets_pid_alive((uint32_t)tg->child))
 			break;
-		if (now - last_refresh >= 1000000000ull) {
+		/* Early on often (a command's libraries are still being mapped), then every second. */
+		if (now - last_refresh >= (now - start < 1000000000ull ? 200000000ull : 1000000000ull)) {
 			/* Follow new processes (cgroup, command) and libraries loaded since the snapshot. */
 			if (targets_refresh(tg) > 0)
 				for (size_t i = 0; i < tg->npids; i++)
