@@ -56,6 +56,15 @@ enum {
  */
 __u8 port_watch[65536];
 
+/*
+ * The target set: lg_targets is the authority (user space counts and lists
+ * it); target_bits mirrors it as a bitmap indexed by tgid, because a bit test
+ * is what every socket event of every process on the machine pays, and a
+ * hash lookup costs about twice as much. Kernel pid_max is at most 2^22.
+ */
+#define LG_PID_WORDS ((1u << 22) / 64)
+__u64 target_bits[LG_PID_WORDS];
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LG_MAX_TARGETS);
@@ -99,7 +108,7 @@ static __always_inline void count(__u32 idx)
 
 static __always_inline int is_target(__u32 tgid)
 {
-	return bpf_map_lookup_elem(&lg_targets, &tgid) != NULL;
+	return (target_bits[(tgid >> 6) & (LG_PID_WORDS - 1)] >> (tgid & 63)) & 1;
 }
 
 static __always_inline void emit(struct lg_conn *c, int reason)
@@ -153,8 +162,10 @@ static __always_inline void on_data(struct sock *sk, int dir, __u64 bytes, __u64
 	reason = conn_data_ends_request(c, dir);
 	if (reason)
 		emit(c, reason);
+	/* The cgroup matters only for a request's start: skip the helper otherwise. */
 	conn_on_data(c, dir, bpf_ktime_get_ns(), bytes, id >> 32, (__u32)id,
-		     bpf_get_current_cgroup_id());
+		     dir == conn_request_dir(c) && c->state != LG_CONN_REQUEST ?
+			     bpf_get_current_cgroup_id() : 0);
 }
 
 static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, int dir)
@@ -444,6 +455,7 @@ int BPF_PROG(lg_fork, struct task_struct *parent, struct task_struct *child)
 		count(LG_CNT_TARGET_MAP_FULL);
 		return 0;
 	}
+	__sync_fetch_and_or(&target_bits[(ctgid >> 6) & (LG_PID_WORDS - 1)], 1ull << (ctgid & 63));
 	proc_event(LG_PROC_FORK, ctgid, ptgid);
 	return 0;
 }
@@ -458,6 +470,7 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 	/* The last thread of the group: signal->live already dropped to 0. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
+	__sync_fetch_and_and(&target_bits[(tgid >> 6) & (LG_PID_WORDS - 1)], ~(1ull << (tgid & 63)));
 	bpf_map_delete_elem(&lg_targets, &tgid);
 	proc_event(LG_PROC_EXIT, tgid, 0);
 	return 0;

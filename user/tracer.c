@@ -288,8 +288,13 @@ int tracer_add_target(struct tracer *t, uint32_t tgid)
 {
 	struct lg_target v = { 0 };
 
+	if (tgid >= (1u << 22))
+		return -ERANGE;	/* above the kernel's largest pid_max */
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.lg_targets), &tgid, &v, BPF_ANY))
 		return -errno;
+	/* The programs test this bitmap (shared memory with them): set it last. */
+	__atomic_fetch_or(&t->skel->bss->target_bits[tgid / 64], 1ull << (tgid % 64),
+			  __ATOMIC_SEQ_CST);
 	return 0;
 }
 
