@@ -111,6 +111,16 @@ check "chunked answers: 50 completed as streams" \
 	test "$(jget "$tmp/gz.json" loadgen.completed)/$(jget "$tmp/gz.json" endpoints.0.streamed)" = 50/50
 check "chunked answers: chunks counted" test "$(jget "$tmp/gz.json" endpoints.0.chunks)" -ge 50
 
+# 4b. A 1 MB body: written across many partial writes; nginx answers 405 (maybe
+# before reading it all), and every request is still counted once.
+head -c 1000000 /dev/zero >"$tmp/body"
+before=$(log_lines)
+"$LOADGEN" --closed 2 -n 20 -d 20s -q --body-file "$tmp/body" --summary "$tmp/post.json" \
+	"http://127.0.0.1:$port/index.html"
+check "1 MB POST bodies: 20 answers with status 405" \
+	test "$(jget "$tmp/post.json" loadgen.completed)/$(jget "$tmp/post.json" loadgen.status.405)" = 20/20
+check "1 MB POST bodies: nginx logged 20" test "$(($(log_lines) - before))" -eq 20
+
 # 5. Nobody listening: refusals are counted, the run still ends with a summary.
 dead=$(free_port)
 "$LOADGEN" --rate 50 -d 1s -c 2 -q --summary "$tmp/dead.json" "http://127.0.0.1:$dead/"

@@ -5,8 +5,10 @@
 #   - closed loop: requests/s, and requests/s per core of loadgen's own CPU
 #     time (user+system: on loopback the sender also pays for TCP receive
 #     processing in softirq), next to wrk on the same nginx as the reference;
-#   - open loop: a target rate (80% of the closed-loop figure, at most 100k/s)
-#     held for the run: achieved = completed / duration, and its error in %.
+#   - open loop: a target rate (60% of the closed-loop figure, at most 100k/s,
+#     so that a noisy shared machine still has headroom) held for the run:
+#     sent/s is loadgen's side, achieved = completed / duration the whole
+#     loop's, and the error of achieved against the target in %.
 # Prints one JSON object on stdout: {"closed_rps","open_target","open_achieved",
 # ...,"name","title","figures":[...]} (the figures in tools/bench/run.sh's
 # format), progress on stderr. Runnable alone; bounded; cleans up.
@@ -103,13 +105,14 @@ done
 
 median() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:]]; print(statistics.median(v) if v else "nan")' "$@"; }
 closed_med=$(median "${closed[@]}")
-target=$(python3 -c "print(int(min(100000, 0.8 * $closed_med) // 100 * 100))")
+target=$(python3 -c "print(int(min(100000, 0.6 * $closed_med) // 100 * 100))")
 
-open=() open_err=() open_p99=()
+open=() open_sent=() open_err=() open_p99=()
 for ((r = 1; r <= rounds; r++)); do
 	"$LOADGEN" --rate "$target" -d "${secs}s" -c 64 -q --summary "$tmp/open.json" "$url" 2>"$tmp/err"
 	achieved=$(jfield "$tmp/open.json" loadgen.achieved_rps)
 	open+=("$achieved")
+	open_sent+=("$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["loadgen"]["sent"] / d["duration_s"])' "$tmp/open.json")")
 	open_err+=("$(python3 -c "print(abs($achieved - $target) / $target * 100)")")
 	open_p99+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["endpoints"][0]["latency_us"]["p99"])' "$tmp/open.json")")
 	log "round $r: open loop target $target req/s, achieved $achieved, dropped $(jfield "$tmp/open.json" dropped)"
@@ -117,12 +120,12 @@ done
 
 python3 - "$rounds" "$secs" "$target" \
 	"${closed[*]}" "${closed_core[*]}" "${wrk[*]:-}" "${wrk_core[*]:-}" \
-	"${open[*]}" "${open_err[*]}" "${open_p99[*]}" <<'PY'
+	"${open[*]}" "${open_sent[*]}" "${open_err[*]}" "${open_p99[*]}" <<'PY'
 import json, statistics, sys
 
 rounds, secs, target = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 series = [[float(x) for x in a.split()] for a in sys.argv[4:]]
-closed, closed_core, wrk, wrk_core, opened, open_err, open_p99 = series
+closed, closed_core, wrk, wrk_core, opened, open_sent, open_err, open_p99 = series
 
 def fig(label, unit, vals, goal=None, cmp=None, goalval=None, note=None):
     f = {"label": label, "unit": unit, "runs": len(vals), "goal": goal, "note": note}
@@ -142,6 +145,7 @@ out = {
     "wrk_rps_per_core": med(wrk_core),
     "open_target": target,
     "open_achieved": med(opened),
+    "open_sent": med(open_sent),
     "open_error_pct": med(open_err),
     "open_p99_us": med(open_p99),
     "rounds": rounds,
@@ -154,7 +158,8 @@ out = {
             "requests / (loadgen user+sys CPU s); includes loopback TCP work done in loadgen's context"),
         fig("wrk -t1, same nginx (reference)", "req/s", wrk),
         fig("wrk per core of its CPU (reference)", "req/s", wrk_core),
-        fig("open loop target %.0f req/s: achieved" % target, "req/s", opened),
+        fig("open loop target %.0f req/s: sent" % target, "req/s", open_sent),
+        fig("open loop target %.0f req/s: achieved (completed)" % target, "req/s", opened),
         fig("open loop rate error", "%", open_err, "<= 1%", "le", 1.0),
         fig("open loop p99 latency at the target", "us", open_p99),
     ],

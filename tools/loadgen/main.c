@@ -251,7 +251,8 @@ static void request_done(struct loadgen *lg, struct conn *c, uint64_t now)
 	}
 	c->served++;
 	lg->busy--;
-	if (!rp->keep_alive) {
+	/* An early answer (say a 413) before our body was all written leaves the connection unusable. */
+	if (!rp->keep_alive || c->woff < lg->req_len) {
 		c->state = CONN_DOWN;	/* busy is already counted down */
 		conn_restart(lg, c, now);
 		return;
