@@ -122,6 +122,7 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 	}
 	p->skel->rodata->min_span_ns = p->cfg.min_span_ns;
 	p->skel->rodata->requests_only = p->cfg.requests_only ? 1 : 0;
+	p->skel->rodata->offcpu_kernel_stacks = p->cfg.offcpu_user_only ? 0 : 1;
 	if (!p->cfg.off_cpu) {
 		bpf_program__set_autoload(p->skel->progs.profile_switch, false);
 		bpf_program__set_autoload(p->skel->progs.profile_wakeup, false);

@@ -31,6 +31,7 @@ struct profiler_config {
 	int off_cpu;			/* also record off-CPU spans */
 	uint64_t min_span_ns;		/* shortest off-CPU span kept; 0 = PROFILER_MIN_SPAN_NS */
 	int requests_only;		/* keep only time with a request in flight */
+	int offcpu_user_only;		/* off-CPU spans without kernel stacks: much cheaper (see bpf/profile.bpf.c) */
 	int inflight_map_fd;		/* -1, or the tracer's tid -> endpoint map to use */
 };
 
