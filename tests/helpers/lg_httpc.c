@@ -5,6 +5,7 @@
  * first byte) and prints JSON the test compares with latgov's summary:
  *
  *   lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS]
+ *            [--pipeline K]
  *
  *   default   one keep-alive connection for all requests
  *   --new     a new connection per request ("Connection: close")
@@ -13,6 +14,8 @@
  *             stderr, wait for a line on stdin, then send COUNT requests on
  *             the same connection (a connection older than the tracer)
  *   --linger MS  keep the last connection open, idle, MS ms before closing it
+ *   --pipeline K send K requests in one write, then read the K answers (each
+ *             request's latency runs from that write to its own answer)
  *
  * Paths are used in turn. Output: {"requests":N,"latency_us":{p50,p90,p99,
  * max,mean},"ttfb_us":{...},"events_last":E} where events_last counts SSE
@@ -33,7 +36,7 @@
 
 #include "core/parse.h"
 
-#define MAX_PATHS 16
+#define MAX_PATHS 64
 
 static uint64_t now_ns(void)
 {
@@ -76,25 +79,64 @@ static int count_events(const char *buf, size_t len)
 	return n;
 }
 
-/* Sends one request and reads its whole response. Returns 0 or -1. */
-static int exchange(int fd, const char *path, int http10, int close_it, struct response *r)
+/* Bytes read from the connection and not yet consumed by a response. */
+static char rbuf[1 << 22];
+static size_t rhave;
+
+/* Reads one whole response (after a request sent at t0). Returns 0 or -1. */
+static int read_response(int fd, uint64_t t0, struct response *r)
 {
-	static char buf[1 << 22];
-	char req[512];
-	size_t have = 0, body_start = 0;
+	size_t body_start = 0, consumed = 0;
 	long long clen = -1;
-	int chunked = 0, n;
-	uint64_t t0;
+	int chunked = 0;
 
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.%d\r\nHost: 127.0.0.1\r\n%s\r\n", path,
-		     http10 ? 0 : 1, close_it && !http10 ? "Connection: close\r\n" : "");
 	memset(r, 0, sizeof(*r));
-	t0 = now_ns();
-	if (write(fd, req, (size_t)n) != n)
-		return -1;
+	if (rhave)
+		r->ttfb_ns = now_ns() - t0;	/* already here (pipelined) */
 	for (;;) {
-		ssize_t got = read(fd, buf + have, sizeof(buf) - have - 1);
+		ssize_t got;
 
+		rbuf[rhave] = 0;
+		if (!body_start) {
+			char *end = memmem(rbuf, rhave, "\r\n\r\n", 4), *h;
+
+			if (end) {
+				body_start = (size_t)(end - rbuf) + 4;
+				*end = 0;	/* bound the header searches */
+				h = strcasestr(rbuf, "\r\ncontent-length:");
+				if (h) {
+					char num[24];
+					size_t l;
+
+					h += 17;
+					h += strspn(h, " ");
+					l = strspn(h, "0123456789");
+					if (l == 0 || l >= sizeof(num))
+						return -1;
+					memcpy(num, h, l);
+					num[l] = 0;
+					if (parse_int(num, 0, sizeof(rbuf) - 1, &clen))
+						return -1;
+				}
+				chunked = strcasestr(rbuf, "\r\ntransfer-encoding: chunked") != NULL;
+				*end = '\r';
+			}
+		}
+		if (body_start && clen >= 0 && rhave - body_start >= (size_t)clen) {
+			consumed = body_start + (size_t)clen;
+			break;
+		}
+		if (body_start && chunked) {
+			char *t = memmem(rbuf + body_start - 2, rhave - body_start + 2, "\r\n0\r\n\r\n", 7);
+
+			if (t) {
+				consumed = (size_t)(t - rbuf) + 7;
+				break;
+			}
+		}
+		if (rhave >= sizeof(rbuf) - 1)
+			return -1;
+		got = read(fd, rbuf + rhave, sizeof(rbuf) - rhave - 1);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -102,44 +144,41 @@ static int exchange(int fd, const char *path, int http10, int close_it, struct r
 		if (got == 0) {
 			r->closed = 1;
 			if (!body_start || clen >= 0 || chunked)
-				return body_start && !chunked && clen < 0 ? 0 : -1;
-			break;	/* close-delimited body */
+				return -1;
+			consumed = rhave;	/* close-delimited body */
+			break;
 		}
 		if (!r->ttfb_ns)
 			r->ttfb_ns = now_ns() - t0;
-		have += (size_t)got;
-		buf[have] = 0;
-		if (!body_start) {
-			char *end = strstr(buf, "\r\n\r\n"), *h;
-
-			if (!end)
-				continue;
-			body_start = (size_t)(end - buf) + 4;
-			h = strcasestr(buf, "\r\ncontent-length:");
-			if (h && h < end) {
-				char num[24];
-				size_t l;
-
-				h += 17;
-				h += strspn(h, " ");
-				l = strspn(h, "0123456789");
-				if (l == 0 || l >= sizeof(num))
-					return -1;
-				memcpy(num, h, l);
-				num[l] = 0;
-				if (parse_int(num, 0, sizeof(buf) - 1, &clen))
-					return -1;
-			}
-			h = strcasestr(buf, "\r\ntransfer-encoding: chunked");
-			chunked = h && h < end;
-		}
-		if (clen >= 0 && have - body_start >= (size_t)clen)
-			break;
-		if (chunked && have >= 5 && memcmp(buf + have - 5, "0\r\n\r\n", 5) == 0)
-			break;
+		rhave += (size_t)got;
 	}
 	r->total_ns = now_ns() - t0;
-	r->events = count_events(buf + body_start, have - body_start);
+	r->events = count_events(rbuf + body_start, consumed - body_start);
+	memmove(rbuf, rbuf + consumed, rhave - consumed);
+	rhave -= consumed;
+	return 0;
+}
+
+/* Sends batch requests in one write and reads their responses. Returns 0 or -1. */
+static int exchange(int fd, char **paths, int npaths, int first, int batch, int http10,
+		    int close_it, struct response *r)
+{
+	char req[8192];
+	int n = 0, i;
+	uint64_t t0;
+
+	for (i = 0; i < batch; i++)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "GET %s HTTP/1.%d\r\nHost: 127.0.0.1\r\n%s\r\n",
+			      paths[(first + i) % npaths], http10 ? 0 : 1,
+			      close_it && !http10 ? "Connection: close\r\n" : "");
+	if (n >= (int)sizeof(req))
+		return -1;
+	t0 = now_ns();
+	if (write(fd, req, (size_t)n) != n)
+		return -1;
+	for (i = 0; i < batch; i++)
+		if (read_response(fd, t0, &r[i]))
+			return -1;
 	return 0;
 }
 
@@ -175,15 +214,16 @@ static void print_stats(const char *key, uint64_t *v, size_t n)
 int main(int argc, char **argv)
 {
 	char *paths[MAX_PATHS], *save = NULL, *tok;
-	int npaths = 0, new_conn = 0, http10 = 0, hold = 0, fd = -1, i;
-	long long linger_ms = 0;
+	int npaths = 0, new_conn = 0, http10 = 0, hold = 0, fd = -1, i, j;
+	long long linger_ms = 0, batch = 1;
+	struct response rs[64];
 	uint64_t *lat, *ttfb;
 	struct response r;
 	long long count;
 	uint16_t port;
 
 	if (argc < 4 || parse_port(argv[1], &port) || parse_int(argv[2], 1, 10000000, &count)) {
-		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS]\n");
+		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS] [--pipeline K]\n");
 		return 2;
 	}
 	for (tok = strtok_r(argv[3], ",", &save); tok && npaths < MAX_PATHS;
@@ -199,6 +239,9 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc &&
 			 parse_int(argv[i + 1], 0, 60000, &linger_ms) == 0)
 			i++;
+		else if (strcmp(argv[i], "--pipeline") == 0 && i + 1 < argc &&
+			 parse_int(argv[i + 1], 1, 64, &batch) == 0)
+			i++;
 		else {
 			fprintf(stderr, "lg_httpc: unknown option %s\n", argv[i]);
 			return 2;
@@ -212,7 +255,7 @@ int main(int argc, char **argv)
 		char line[16];
 
 		fd = dial(port);
-		if (exchange(fd, paths[0], 0, 0, &r)) {
+		if (exchange(fd, paths, npaths, 0, 1, 0, 0, &r)) {
 			fprintf(stderr, "lg_httpc: warm-up request failed\n");
 			return 1;
 		}
@@ -220,18 +263,26 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			return 1;
 	}
-	for (i = 0; i < count; i++) {
+	if (count % batch) {
+		fprintf(stderr, "lg_httpc: COUNT must be a multiple of --pipeline\n");
+		return 2;
+	}
+	for (i = 0; i < count; i += (int)batch) {
 		if (fd < 0)
 			fd = dial(port);
-		if (exchange(fd, paths[i % npaths], http10, new_conn, &r)) {
+		if (exchange(fd, paths, npaths, i, (int)batch, http10, new_conn, rs)) {
 			fprintf(stderr, "lg_httpc: request %d (%s) failed\n", i + 1, paths[i % npaths]);
 			return 1;
 		}
-		lat[i] = r.total_ns;
-		ttfb[i] = r.ttfb_ns;
+		for (j = 0; j < batch; j++) {
+			lat[i + j] = rs[j].total_ns;
+			ttfb[i + j] = rs[j].ttfb_ns;
+		}
+		r = rs[batch - 1];
 		if (new_conn || r.closed) {
 			close(fd);
 			fd = -1;
+			rhave = 0;
 		}
 	}
 	if (fd >= 0) {

@@ -16,6 +16,8 @@
  *                    chunked terminator: N writes in all
  *   /close           HTTP/1.0 style: no Content-Length, body ends at close
  * Other paths get 404. "Connection: close" or HTTP/1.0 closes after the answer.
+ * A query "?sleep=MS" on any path delays the answer by MS milliseconds (the
+ * route, and so latgov's endpoint name, stays the same).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -149,6 +151,24 @@ not_found:
 	return write_all(fd, buf, (size_t)n) ? 0 : keep;
 }
 
+/* Strips the query from path; returns the ?sleep=MS value, or 0. */
+static long query_sleep(char *path)
+{
+	char *q = strchr(path, '?');
+	const char *p;
+	long ms = 0;
+
+	if (!q)
+		return 0;
+	*q = 0;
+	p = strstr(q + 1, "sleep=");
+	if (p) {
+		p += 6;
+		ms = path_num(&p);
+	}
+	return ms > 0 ? ms : 0;
+}
+
 static void *connection(void *arg)
 {
 	int fd = (int)(long)arg;
@@ -184,6 +204,7 @@ static void *connection(void *arg)
 		keep = memmem(req, used, "HTTP/1.1", 8) && !memmem(req, used, "onnection: close", 16);
 		memmove(req, req + used, have - used);
 		have -= used;
+		sleep_ms(query_sleep(path));
 		if (!serve(fd, path, keep))
 			goto done;
 	}
