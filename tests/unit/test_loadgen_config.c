@@ -241,7 +241,7 @@ static void test_summary_keys(void **state)
 	jw_reset(&jw);
 	lg_window_json(&jw, 1, 1, &w);
 	assert_int_equal(jw_finish(&jw), 0);
-	assert_non_null(strstr(jw.buf, "\"intended_rps\":203,\"achieved_rps\":200"));
+	assert_non_null(strstr(jw.buf, "\"t\":1,\"window_s\":1,\"intended_rps\":203,\"achieved_rps\":200"));
 	assert_non_null(strstr(jw.buf, "\"latency_us\":{\"p50\":"));
 	jw_free(&jw);
 }

@@ -215,6 +215,7 @@ static void write_request(struct loadgen *lg, struct conn *c, uint64_t now)
 		return;
 	}
 	c->woff += (size_t)n;
+	lg->win.n.bytes_out += (uint64_t)n;
 	set_want_out(lg, c, c->woff < lg->req_len);
 }
 
@@ -301,6 +302,7 @@ static void conn_readable(struct loadgen *lg, struct conn *c)
 			}
 			return;
 		}
+		lg->win.n.bytes_in += (uint64_t)n;
 		if (!c->first_byte)
 			c->first_byte = now;
 		used = resp_feed(&c->rp, lg->rbuf, (size_t)n);

@@ -66,6 +66,7 @@ void lg_window_json(struct jsonw *jw, double t_s, double window_s, const struct 
 
 	jw_obj_begin(jw);
 	jw_kv_double(jw, "t", t_s);
+	jw_kv_double(jw, "window_s", window_s);
 	jw_kv_double(jw, "intended_rps", (double)w->n.intended * per_s);
 	jw_kv_double(jw, "achieved_rps", (double)w->n.completed * per_s);
 	jw_kv_u64(jw, "sent", w->n.sent);
@@ -107,6 +108,8 @@ void lg_summary_json(struct jsonw *jw, const struct lg_run *run, const struct lg
 	jw_kv_u64(jw, "status_5xx", status_5xx);
 	jw_kv_u64(jw, "resets", t->n.transport_errors);
 	jw_kv_double(jw, "rps", rps);
+	jw_kv_u64(jw, "bytes_in", t->n.bytes_in);
+	jw_kv_u64(jw, "bytes_out", t->n.bytes_out);
 	quantiles(jw, "latency_us", &t->latency, 1);
 	quantiles(jw, "ttfb_us", &t->ttfb, 1);
 	if (t->n.streams) {

@@ -37,6 +37,8 @@ struct lg_counts {
 	uint64_t transport_errors;	/* resets and closes mid-response */
 	uint64_t malformed;		/* responses that did not parse */
 	uint64_t retries;		/* sends repeated after a keep-alive close race */
+	uint64_t bytes_in;		/* response bytes read, headers included */
+	uint64_t bytes_out;		/* request bytes written */
 	uint64_t chunks;		/* chunked-encoding chunks received */
 	uint64_t events;		/* SSE events received */
 	uint64_t streams;		/* responses that were chunked or SSE */
