@@ -835,6 +835,9 @@ int profiler_run_standalone(const struct lg_options *opts)
 	err = profiler_collect(p);
 	if (!err)
 		err = profiler_write(p, opts->flame_dir);
+	if (!err && (p->counters[LG_CNT_STACK_LOST] || p->counters[LG_CNT_STACK_MAP_FULL] ||
+		     p->counters[LG_CNT_THREAD_MAP_FULL]))
+		fprintf(stderr, "latgov flame: some stacks were lost (see the 'lost:' line); a shorter -d or a lower --hz keeps the maps from filling\n");
 	if (!err) {
 		fputs(profiler_summary(p) ? profiler_summary(p) : "", stdout);
 		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,profile.pb.gz,summary.txt}\n",
