@@ -13,7 +13,8 @@
  * thread's CFS group was throttled). Spans shorter than min_span_ns are not
  * recorded, which bounds map updates on busy systems.
  *
- * Targets: tgids in prof_targets, which user space fills. Endpoint: if the
+ * Targets: tgids in prof_targets, which user space fills; a target's forked
+ * children join it (workers of a pre-forking server). Endpoint: if the
  * thread has a request in flight, prof_inflight maps its tid to the tracer's
  * endpoint id (user space may replace this map with the tracer's own).
  *
@@ -247,5 +248,19 @@ int BPF_PROG(profile_wakeup, struct task_struct *p)
 		st->t_wake = bpf_ktime_get_ns();
 		st->wake_throttled = throttled(p);
 	}
+	return 0;
+}
+
+/* A target's new child process is a target too (a thread is already one). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(profile_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct lg_target t = {};
+
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&prof_targets, &ptgid))
+		return 0;
+	if (bpf_map_update_elem(&prof_targets, &ctgid, &t, BPF_NOEXIST) && !bpf_map_lookup_elem(&prof_targets, &ctgid))
+		count(LG_CNT_TARGET_MAP_FULL);
 	return 0;
 }

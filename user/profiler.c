@@ -213,8 +213,31 @@ int profiler_add_target(struct profiler *p, pid_t tgid)
 	return 0;
 }
 
+/* Targets the kernel added (forked children of targets) since we last looked. */
+static void adopt_forked(struct profiler *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.prof_targets);
+	__u32 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		size_t i;
+
+		key = next;
+		prev = &key;
+		for (i = 0; i < p->ntargets; i++)
+			if (p->targets[i] == key)
+				break;
+		if (i == p->ntargets && p->ntargets < LG_MAX_TARGETS) {
+			p->targets[p->ntargets++] = key;
+			comm_of(p, key);
+			symbolizer_add_process(p->sym, (pid_t)key);
+		}
+	}
+}
+
 void profiler_refresh(struct profiler *p)
 {
+	adopt_forked(p);
 	for (size_t i = 0; i < p->ntargets; i++)
 		symbolizer_refresh_process(p->sym, (pid_t)p->targets[i]);
 	for (size_t i = 0; i < p->ncomms; i++)
@@ -324,6 +347,18 @@ int profiler_attach(struct profiler *p)
 
 	if (p->cfg.hz) {
 		err = attach_sampling(p);
+		if (err)
+			return err;
+	}
+	{
+		struct bpf_link *l = bpf_program__attach(p->skel->progs.profile_fork);
+
+		if (!l) {
+			err = -errno;
+			fprintf(stderr, "latgov: cannot attach profile_fork to follow forked workers: %s\n", strerror(-err));
+			return err;
+		}
+		err = add_link(p, l);
 		if (err)
 			return err;
 	}
@@ -504,6 +539,7 @@ int profiler_collect(struct profiler *p)
 	if (p->collected)
 		goto out;
 	detach(p);
+	adopt_forked(p);
 	p->t_collect_ns = mono_ns();
 	read_counters(p);
 	if (pprof_sample_type(p->pprof, "samples", "count") < 0 ||

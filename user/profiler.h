@@ -43,7 +43,11 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out);
 /* Adds a target process (a tgid); snapshots its maps for symbols. 0, -ENOSPC, -errno. */
 int profiler_add_target(struct profiler *p, pid_t tgid);
 
-/* Re-snapshots the maps of live targets (libraries loaded since). Cheap: objects are cached. */
+/*
+ * Adopts the targets' forked children (the kernel adds them to the target
+ * set) and re-snapshots the maps of live targets (libraries loaded since).
+ * Cheap: objects are cached. Call it now and then, e.g. once a second.
+ */
 void profiler_refresh(struct profiler *p);
 
 /* Names an endpoint id for latency.folded. 0 or -ENOMEM. */

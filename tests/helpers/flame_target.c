@@ -5,17 +5,20 @@
  *   flame_hot_function    burns HOT ms of CPU
  *   flame_lib_function    burns LIB ms of CPU in a shared library (--lib PATH, dlopen'd)
  *   flame_sleep_function  sleeps SLEEP ms in nanosleep
- * then prints "done slept_us=N" and exits. Built with frame pointers so the
- * kernel can walk its user stacks.
+ * then prints "done slept_us=N" and exits. With --fork a child process forked
+ * after the start signal does the cycles (the parent waits for it). Built
+ * with frame pointers so the kernel can walk its user stacks.
  *
- *   flame_target [--now] [--lib PATH] CYCLES HOT SLEEP [LIB]
+ *   flame_target [--now] [--fork] [--lib PATH] CYCLES HOT SLEEP [LIB]
  */
 #pragma GCC optimize("no-omit-frame-pointer")
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/parse.h"
 
@@ -90,12 +93,14 @@ int main(int argc, char **argv)
 	long long cycles, hot, slp, lib = 0;
 	void (*lib_fn)(long) = NULL;
 	double slept = 0;
-	int a = 1, now = 0;
+	int a = 1, now = 0, fork_first = 0;
 	sigset_t set;
 
 	for (; a < argc && argv[a][0] == '-'; a++) {
 		if (!strcmp(argv[a], "--now")) {
 			now = 1;
+		} else if (!strcmp(argv[a], "--fork")) {
+			fork_first = 1;
 		} else if (!strcmp(argv[a], "--lib") && a + 1 < argc) {
 			void *h = dlopen(argv[++a], RTLD_NOW);
 
@@ -109,7 +114,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - a < 3 || num(argv[a], &cycles) || num(argv[a + 1], &hot) || num(argv[a + 2], &slp) ||
 	    (argc - a > 3 && num(argv[a + 3], &lib))) {
-		fprintf(stderr, "usage: flame_target [--now] [--lib PATH] CYCLES HOT_MS SLEEP_MS [LIB_MS]\n");
+		fprintf(stderr, "usage: flame_target [--now] [--fork] [--lib PATH] CYCLES HOT_MS SLEEP_MS [LIB_MS]\n");
 		return 2;
 	}
 	if (!now) {
@@ -121,6 +126,19 @@ int main(int argc, char **argv)
 		printf("ready\n");
 		fflush(stdout);
 		sigwait(&set, &sig);
+	}
+	if (fork_first) {
+		pid_t child = fork();
+		int st;
+
+		if (child < 0) {
+			perror("flame_target: fork");
+			return 1;
+		}
+		if (child > 0) {
+			waitpid(child, &st, 0);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
 	}
 	for (long long i = 0; i < cycles; i++) {
 		flame_hot_function((long)hot);
