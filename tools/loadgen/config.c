@@ -371,6 +371,7 @@ int lg_config_schedule(struct lg_config *c, const char *file_text, struct schedu
 int lg_build_request(const struct lg_config *c, const char *body, size_t body_len,
 		     char **out, size_t *out_len)
 {
+	/* request line, Host and Content-Length fit in 256 bytes with the NUL */
 	size_t cap = 256 + strlen(c->method) + strlen(c->url.path) + body_len;
 	int has_host = 0, has_len = 0;
 	char *buf;
@@ -394,6 +395,7 @@ int lg_build_request(const struct lg_config *c, const char *body, size_t body_le
 	n += (size_t)snprintf(buf + n, cap - n, "\r\n");
 	memcpy(buf + n, body, body_len);
 	n += body_len;
+	buf[n] = '\0';	/* for printing; the length is what is sent */
 	*out = buf;
 	*out_len = n;
 	return 0;

@@ -77,8 +77,8 @@ int lg_config_schedule(struct lg_config *c, const char *file_text, struct schedu
 
 /*
  * The request's bytes: request line, Host, the -H headers, Content-Length
- * when there is a body, then the body. Returns 0 with a malloc'd *out, or
- * -ENOMEM.
+ * when there is a body, then the body. Returns 0 with a malloc'd *out
+ * (NUL-terminated after out_len bytes), or -ENOMEM.
  */
 int lg_build_request(const struct lg_config *c, const char *body, size_t body_len,
 		     char **out, size_t *out_len);
