@@ -338,16 +338,38 @@ static __always_inline __u32 user_prefix(const void *src, __u64 avail, __u8 *dst
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 {
+	__u8 head[LG_RESP_PREFIX];
 	__u64 key = (__u64)sk, avail = 0;
 	const void *src;
 	struct lg_conn *c;
-	int copy;
+	int copy, n, i;
 
 	if (!is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c)
 		return 0;
+	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
+		/*
+		 * An answer in progress: does this send begin another one (the
+		 * next pipelined request's, or the final after a 100 Continue)?
+		 */
+		src = msg_user_start(msg, &avail);
+		if (!src || avail < 10)
+			return 0;
+		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
+		copy = conn_on_response_start(c, conn_http_status_start(head, n));
+		if (copy == LG_END_NEXT_REQUEST) {
+			emit(c, LG_END_NEXT_REQUEST);
+			conn_start_pipelined(c);
+		} else if (copy != LG_COPY_RESP) {
+			return 0;
+		}
+		for (i = 0; i < LG_RESP_PREFIX; i++)
+			c->req.resp_prefix[i] = head[i];
+		c->req.resp_len = n;
+		return 0;
+	}
 	copy = conn_on_send_start(c);
 	if (copy == LG_COPY_NONE)
 		return 0;

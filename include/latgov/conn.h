@@ -23,12 +23,24 @@
  *   reason = conn_data_ends_request(c, dir);  if (reason) emit c->req with it;
  *   conn_on_data(c, dir, ...);
  *
- * Pipelining: requests read by the same recv call, or read before the
- * previous response was written, cannot be told apart from one long request
- * by byte counts alone. Each recv that follows a response starts a request;
- * a request whose first segment arrived before the previous response ended
- * is flagged LG_REQ_F_PIPELINED (its arrival time is then the segment's, so
- * its latency includes the time it queued behind the previous one).
+ * Pipelining: requests read by the same recv call cannot be told apart by
+ * byte counts alone. What is exact and what is not:
+ *   - every recv that follows a response starts a request;
+ *   - a server send that starts with an HTTP/1.x status line while a
+ *     response is already in progress starts the answer to the next
+ *     pipelined request (conn_on_response_start): the request count is exact
+ *     for HTTP/1.x servers that begin each answer with its own send call;
+ *     answers coalesced into one send are counted as one;
+ *   - such a request shares the arrival and read time, prefix (hence
+ *     endpoint) and bytes of the first request of its batch: its latency runs
+ *     from the batch's arrival to its own last byte, which is what the client
+ *     sees; its endpoint is assumed to be the batch's first;
+ *   - a request whose first segment arrived before the previous response
+ *     ended is flagged LG_REQ_F_PIPELINED too (its latency includes the time
+ *     it queued behind the previous one).
+ * Interim answers (HTTP/1.x 1xx, e.g. 100 Continue) do not end a request:
+ * the body that follows is more of the request, and the final status line
+ * replaces the interim one.
  */
 #ifndef LATGOV_CONN_H
 #define LATGOV_CONN_H
@@ -106,6 +118,21 @@ static inline void conn_settle_role(struct lg_conn *c, int dir)
 		c->req.role = dir == LG_DIR_IN ? LG_ROLE_SERVER : LG_ROLE_CLIENT;
 }
 
+/* 1 if n bytes at p start an HTTP/1.x status line; 2 if an interim (1xx) one. */
+static inline int conn_http_status_start(const __u8 *p, __u32 n)
+{
+	if (n < 10 || p[0] != 'H' || p[1] != 'T' || p[2] != 'T' || p[3] != 'P' || p[4] != '/' ||
+	    p[5] != '1' || p[6] != '.')
+		return 0;
+	return p[9] == '1' ? 2 : 1;
+}
+
+/* 1 if the response in progress so far is only an interim (1xx) answer. */
+static inline int conn_resp_interim(const struct lg_conn *c)
+{
+	return conn_http_status_start(c->req.resp_prefix, c->req.resp_len) == 2;
+}
+
 /*
  * Returns the end reason (LG_END_NEXT_REQUEST) if a data event in direction
  * dir finishes the request in c->req, which the caller then emits; 0 if not.
@@ -113,7 +140,7 @@ static inline void conn_settle_role(struct lg_conn *c, int dir)
 static inline int conn_data_ends_request(struct lg_conn *c, int dir)
 {
 	conn_settle_role(c, dir);
-	if (dir == conn_request_dir(c) && c->state == LG_CONN_RESPONSE)
+	if (dir == conn_request_dir(c) && c->state == LG_CONN_RESPONSE && !conn_resp_interim(c))
 		return LG_END_NEXT_REQUEST;
 	return 0;
 }
@@ -179,7 +206,8 @@ static inline int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 byte
 
 	conn_settle_role(c, dir);
 	if (dir == conn_request_dir(c)) {
-		if (c->state == LG_CONN_REQUEST) {
+		if (c->state == LG_CONN_REQUEST ||
+		    (c->state == LG_CONN_RESPONSE && conn_resp_interim(c))) {
 			if (dir == LG_DIR_IN)
 				r->bytes_in += bytes;
 			else
@@ -254,6 +282,47 @@ static inline int conn_on_send_start(struct lg_conn *c)
 	if (c->req.role == LG_ROLE_SERVER && c->state == LG_CONN_REQUEST && c->req.resp_len == 0)
 		return LG_COPY_RESP;
 	return LG_COPY_NONE;
+}
+
+/*
+ * A server is about to send bytes that begin an HTTP/1.x status line; kind
+ * is conn_http_status_start() of them. Returns LG_END_NEXT_REQUEST if this
+ * starts the answer to a pipelined request while another answer is in
+ * progress: the caller emits c->req, then calls conn_start_pipelined().
+ * Returns LG_COPY_RESP if the caller should (re)copy the response prefix
+ * (a final answer after an interim one), else 0.
+ */
+static inline int conn_on_response_start(struct lg_conn *c, int kind)
+{
+	if (c->req.role != LG_ROLE_SERVER || c->state != LG_CONN_RESPONSE || !kind)
+		return 0;
+	if (conn_resp_interim(c))
+		return LG_COPY_RESP;
+	return LG_END_NEXT_REQUEST;
+}
+
+/*
+ * Starts the next pipelined request after conn_on_response_start() ended the
+ * previous one: same arrival, read time, prefix and thread (see the
+ * pipelining note above); no bytes of its own. The send that follows is its
+ * first response write.
+ */
+static inline void conn_start_pipelined(struct lg_conn *c)
+{
+	struct lg_request *r = &c->req;
+
+	r->seq++;
+	r->flags = (r->flags & (LG_REQ_F_PREEXISTING | LG_REQ_F_NO_ARRIVAL)) | LG_REQ_F_PIPELINED;
+	r->t_first_resp_ns = 0;
+	r->t_last_resp_ns = 0;
+	r->max_gap_ns = 0;
+	r->resp_writes = 0;
+	r->reads = 0;
+	r->resp_len = 0;
+	r->end_reason = 0;
+	r->bytes_in = 0;
+	r->bytes_out = 0;
+	c->state = LG_CONN_REQUEST;
 }
 
 /*

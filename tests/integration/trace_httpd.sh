@@ -3,7 +3,8 @@
 # latgov trace against our own test server (tests/helpers/lg_httpd): every
 # request a client sends is counted exactly, over keep-alive, new
 # connections, HTTP/1.0 close-delimited answers, multi-write answers on a
-# connection opened before latgov attached, and streamed (SSE) answers;
+# connection opened before latgov attached, pipelined requests, and streamed
+# (SSE) answers;
 # latencies agree with the client's own within 5% + 100 us; a stream shows
 # its chunk count and a TTFB within 1 ms of the client's.
 source "$(dirname "$0")/lib.sh"
@@ -38,6 +39,8 @@ mix() { printf "$1,%.0s" {1..49}; printf '%s' "$2"; }
 "$HELPERS/lg_httpc" "$port" 300 "$(mix /sleep/1 /sleep/5)" --linger 600 >"$dir/c_keep.json" || not_ok "keep-alive client"
 "$HELPERS/lg_httpc" "$port" 200 "$(mix /hello /hello?sleep=4)" --new >"$dir/c_new.json" || not_ok "new-connection client"
 "$HELPERS/lg_httpc" "$port" 6 /stream/8/5 >"$dir/c_stream.json" || not_ok "stream client"
+# Pipelined: 4 requests per write, read by one recv; answered (404) one send each.
+"$HELPERS/lg_httpc" "$port" 120 /pipe --pipeline 4 >"$dir/c_pipe.json" || not_ok "pipelining client"
 "$HELPERS/lg_httpc" "$port" 30 /close --http10 >"$dir/c_close.json" || not_ok "HTTP/1.0 client"
 echo go >&7
 wait $pre || not_ok "pre-existing connection client"
@@ -52,6 +55,7 @@ check_count "new connections" "$s" "GET /hello" 200
 check_count "pre-existing connection, 3 writes per answer" "$s" "GET /multi/:id" 50
 check_count "streamed" "$s" "GET /stream/:id/:id" 6
 check_count "HTTP/1.0 close-delimited" "$s" "GET /close" 30
+check_count "pipelined, 4 per write" "$s" "GET /pipe" 120
 check "nothing dropped" test "$(jq_py "$s" 'd["dropped"]')" -eq 0
 
 check_near "keep-alive p50" "$s" "GET /sleep/:id" latency_us.p50 "$dir/c_keep.json" latency_us.p50
@@ -72,10 +76,10 @@ if python3 -c "import sys; sys.exit(0 if abs($t_lat - $t_cli) <= 1000 else 1)"; 
 else
 	not_ok "stream TTFB" "latgov $t_lat us, client $t_cli us: more than 1 ms apart"
 fi
-pre_flag=$(python3 -c 'import json,sys
-f = [json.loads(l)["flags"] & 1 for l in open(sys.argv[1]) if json.loads(l)["endpoint"] == "GET /multi/:id"]
-print(int(bool(f) and all(f)))' "$r")
-check "pre-existing connection's requests are flagged" test "$pre_flag" = 1
+pre=$(python3 -c 'import json,sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+print(sum(1 for r in f if r["endpoint"] == "GET /multi/:id" and r["flags"] & 1 and r["resp_writes"] == 3))' "$r")
+check "pre-existing connection: 50 requests, flagged, 3 writes each ($pre)" test "$pre" -eq 50
 flushed=$(python3 -c 'import json,sys
 print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["endpoint"] == "GET /sleep/:id" and json.loads(l)["end_reason"] == 4))' "$r")
 check "the idle keep-alive connection's last request was flushed ($flushed), counted once" test "$flushed" -ge 1

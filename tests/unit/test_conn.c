@@ -300,6 +300,87 @@ static void test_streamed_gaps(void **state)
 	assert_int_equal(emitted[0].t_last_resp_ns, 1200);
 }
 
+/* What lg_tcp_sendmsg does with the first bytes of a server's send. */
+static void response_start(struct lg_conn *c, const char *head)
+{
+	__u32 n = (__u32)strlen(head);
+	int act = conn_on_response_start(c, conn_http_status_start((const __u8 *)head, n));
+
+	if (act == LG_END_NEXT_REQUEST) {
+		emit(c, act);
+		conn_start_pipelined(c);
+	} else if (act != LG_COPY_RESP) {
+		return;
+	}
+	memcpy(c->req.resp_prefix, head, n > LG_RESP_PREFIX ? LG_RESP_PREFIX : n);
+	c->req.resp_len = (__u8)(n > LG_RESP_PREFIX ? LG_RESP_PREFIX : n);
+}
+
+static void test_pipelined_batch_counted(void **state)
+{
+	struct lg_conn c;
+	int i;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	/* Three requests in one segment, read by one recv, answered one send each. */
+	arrival(&c, 100, "GET /p HTTP/1.1\r\nHost: x\r\n\r\nGET /p HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 110, 90, TID);
+	for (i = 0; i < 3; i++) {
+		if (i == 0) {
+			assert_int_equal(conn_on_send_start(&c), LG_COPY_RESP);
+			memcpy(c.req.resp_prefix, "HTTP/1.1 200 OK\r", 16);
+			c.req.resp_len = 16;
+		} else {
+			response_start(&c, "HTTP/1.1 404 Not Found");
+		}
+		data(&c, LG_DIR_OUT, 200 + 100 * (__u64)i, 50, TID);
+	}
+	/* A later chunk of the last answer is not a new answer. */
+	response_start(&c, "chunked body");
+	data(&c, LG_DIR_OUT, 450, 10, TID);
+	close_conn(&c, 0);
+
+	assert_int_equal(nemitted, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(emitted[i].seq, i + 1);
+		assert_int_equal(emitted[i].t_arrival_ns, 100);
+		assert_int_equal(emitted[i].t_first_resp_ns, 200 + 100 * i);
+		assert_memory_equal(emitted[i].req_prefix, "GET /p ", 7);
+		assert_int_equal(!!(emitted[i].flags & LG_REQ_F_PIPELINED), i > 0);
+	}
+	assert_int_equal(emitted[0].end_reason, LG_END_NEXT_REQUEST);
+	assert_int_equal(emitted[2].end_reason, LG_END_CLOSE);
+	assert_int_equal(emitted[2].t_last_resp_ns, 450);
+	assert_int_equal(emitted[2].resp_writes, 2);
+	assert_int_equal(emitted[0].bytes_in, 90);
+	assert_int_equal(emitted[1].bytes_in, 0);
+	assert_memory_equal(emitted[1].resp_prefix, "HTTP/1.1 404", 12);
+}
+
+static void test_interim_100_continue(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 100, "POST /up HTTP/1.1\r\nExpect: 100-continue\r\n");
+	data(&c, LG_DIR_IN, 110, 60, TID);
+	memcpy(c.req.resp_prefix, "HTTP/1.1 100 Con", 16);
+	c.req.resp_len = 16;
+	data(&c, LG_DIR_OUT, 120, 25, TID);
+	/* The body after "100 Continue" is more of the same request. */
+	data(&c, LG_DIR_IN, 300, 5000, TID);
+	assert_int_equal(nemitted, 0);
+	response_start(&c, "HTTP/1.1 201 Created\r\n");
+	data(&c, LG_DIR_OUT, 400, 80, TID);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].bytes_in, 5060);
+	assert_memory_equal(emitted[0].resp_prefix, "HTTP/1.1 201", 12);
+	assert_int_equal(emitted[0].t_last_resp_ns, 400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_multi_thread_flag),
 		cmocka_unit_test(test_flush_due),
 		cmocka_unit_test(test_streamed_gaps),
+		cmocka_unit_test(test_pipelined_batch_counted),
+		cmocka_unit_test(test_interim_100_continue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
