@@ -85,6 +85,13 @@ assert any(t.startswith("flame_hot_function (") for t in titles), titles[:5]
 assert root.find(ns + "script") is not None
 PY
 
+if command -v node >/dev/null; then
+	check "flame.svg zooms, unzooms and searches (its script run by node on a fake DOM)" \
+		node "$LATGOV_ROOT/tests/fixtures/svg_dom_check.js" "$out/flame.svg" flame_hot_function
+else
+	skip "flame.svg zooms, unzooms and searches" "node is not installed"
+fi
+
 check "profile.pb.gz decodes: string_table[0] is empty, sample types, locations with lines" python3 - "$out/profile.pb.gz" <<'PY'
 import gzip, sys
 buf = gzip.open(sys.argv[1]).read()
