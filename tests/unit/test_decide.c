@@ -171,6 +171,31 @@ static void test_too_few_requests_hold(void **state)
 			    "hold: 5 requests in the window, the policy needs 20 to judge the objective");
 }
 
+static void test_first_tick_moves_to_the_start(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(47000, 500, 0.5);
+
+	(void)state;
+	p.cpu_initial_mc = 1000;
+	decide_init(&s, &p, 0, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_LOWER);
+	assert_int_equal(d.cpu_mc, 1000);
+	assert_string_equal(d.reason, "lower: start cpu at the policy's 1000m (found unlimited)");
+	decide(&p, &s, &in, 2 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+
+	/* found inside the bounds and no initial: nothing to explain */
+	p.cpu_initial_mc = 0;
+	decide_init(&s, &p, 1500, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(d.cpu_mc, 1500);
+}
+
 static void test_band_holds(void **state)
 {
 	struct policy p = slo_policy();
@@ -398,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_lowering_stops_at_usage_plus_margin),
 		cmocka_unit_test(test_cut_then_breach_rolls_back),
 		cmocka_unit_test(test_too_few_requests_hold),
+		cmocka_unit_test(test_first_tick_moves_to_the_start),
 		cmocka_unit_test(test_band_holds),
 		cmocka_unit_test(test_error_ceiling_is_a_breach),
 		cmocka_unit_test(test_throttle_without_objective),

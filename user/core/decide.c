@@ -64,6 +64,10 @@ void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cp
 		else
 			s->mem_bytes = clamp_u64(cur_mem_bytes, p->mem_min, p->mem_max);
 	}
+	s->cpu_start_pending = p->cpu_set && s->cpu_mc != cur_cpu_mc;
+	s->cpu_found_mc = cur_cpu_mc;
+	s->mem_start_pending = p->memory_set && s->mem_bytes != cur_mem_bytes;
+	s->mem_found_bytes = cur_mem_bytes;
 	/* calm is earned: the first cut waits a full calm time after start */
 	s->last_breach_ns = now_ns;
 	s->last_change_ns = now_ns;
@@ -306,18 +310,44 @@ change:
 	s->last_mem_change_ns = now_ns;
 }
 
+/* A hold on the first tick still moves the limit from what was found to the
+ * policy's starting value: say so, as the change it is. */
+static void explain_start(enum decide_action *action, char *reason, size_t len, const char *what,
+			  uint64_t found, uint64_t start, const char *unit)
+{
+	char was[48];
+
+	if (*action != DECIDE_HOLD)
+		return;
+	if (found)
+		snprintf(was, sizeof(was), "%llu%s", (unsigned long long)found, unit);
+	else
+		snprintf(was, sizeof(was), "unlimited");
+	*action = (found == 0 || found > start) ? DECIDE_LOWER : DECIDE_RAISE;
+	snprintf(reason, len, "%s: start %s at the policy's %llu%s (found %s)",
+		 decide_action_name(*action), what, (unsigned long long)start, unit, was);
+}
+
 void decide(const struct policy *p, struct decide_state *s, const struct decide_inputs *in,
 	    uint64_t now_ns, struct decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	if (p->cpu_set) {
 		decide_cpu(p, s, in, now_ns, d);
+		if (s->cpu_start_pending)
+			explain_start(&d->action, d->reason, sizeof(d->reason), "cpu", s->cpu_found_mc,
+				      d->cpu_mc, "m");
+		s->cpu_start_pending = 0;
 	} else {
 		d->action = DECIDE_HOLD;
 		snprintf(d->reason, sizeof(d->reason), "hold: the policy leaves CPU alone");
 	}
 	if (p->memory_set) {
 		decide_memory(p, s, in, now_ns, d);
+		if (s->mem_start_pending)
+			explain_start(&d->mem_action, d->mem_reason, sizeof(d->mem_reason), "memory",
+				      s->mem_found_bytes, d->mem_bytes, "");
+		s->mem_start_pending = 0;
 	} else {
 		d->mem_action = DECIDE_HOLD;
 		snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: the policy leaves memory alone");

@@ -50,6 +50,12 @@ struct decide_state {
 	uint64_t pre_cut_mc;		/* the limit before that cut */
 	uint64_t last_mem_breach_ns;
 	uint64_t last_mem_change_ns;
+	/* the limits found on the cgroup, until the first tick moves them to
+	 * the policy's starting values (0 = unlimited) */
+	int cpu_start_pending;
+	uint64_t cpu_found_mc;
+	int mem_start_pending;
+	uint64_t mem_found_bytes;
 };
 
 #define DECIDE_REASON_MAX 192
