@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# vmtest: yes
 # The cgroup v2 actuators on a real v2 tree (runs where /sys/fs/cgroup is
 # cgroup2 with cpu and memory, e.g. in tools/vmtest; skips on v1 hosts):
 # enforce writes cpu.max and memory.max and restores them; dry-run writes
