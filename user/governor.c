@@ -13,7 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/agg.h"
+#include "core/hist.h"
 #include "core/jsonw.h"
+#include "latgov/abi.h"
+#include "session.h"
 
 static uint64_t mono_ns(void)
 {
@@ -201,6 +205,7 @@ struct governor {
 
 	struct decide_state st;
 	int started;
+	uint64_t last_tick_ns;		/* governor_part_on_window's pacing */
 	uint64_t period_us;
 	struct cg_stats prev;
 	uint64_t prev_ns;
@@ -547,6 +552,65 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 			fwrite(g->jw.buf, 1, g->jw.len, g->log);
 	}
 	return 0;
+}
+
+int governor_window_from_agg(const struct policy *p, const struct agg *a,
+			     struct governor_window *w)
+{
+	enum agg_hist_kind kind = p->metric == POLICY_METRIC_TTFB ? AGG_H_TTFB : AGG_H_LATENCY;
+	uint64_t index, start, window_ns, runq_ns = 0, total_ns = 0;
+	struct hist *h;
+
+	if (agg_last_window(a, &index, &start))
+		return -ENODATA;
+	h = malloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	hist_init(h);
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
+		const struct agg_endpoint *e = agg_endpoint_at(a, i);
+		const struct hist *lat, *runq;
+
+		if (!e || e->role == LG_ROLE_CLIENT)
+			continue;
+		hist_merge(h, agg_hist(&e->last, kind));
+		w->requests += e->last.requests;
+		w->errors += e->last.errors;
+		lat = agg_hist(&e->last, AGG_H_LATENCY);
+		runq = agg_hist(&e->last, AGG_H_RUNQ);
+		if (e->last.sched && runq->count) {
+			runq_ns += runq->sum;
+			total_ns += (uint64_t)(hist_mean(lat) * (double)runq->count);
+		}
+	}
+	w->latency_us = h->count ? hist_quantile(h, p->percentile / 100.0) / 1000 : 0;
+	window_ns = agg_last_window_ns(a);
+	w->rate = window_ns ? (double)w->requests * 1e9 / (double)window_ns : 0;
+	w->runq_share = total_ns ? (double)runq_ns / (double)total_ns : -1;
+	free(h);
+	return 0;
+}
+
+int governor_part_on_window(struct session *s, void *ctx)
+{
+	struct governor *g = ctx;
+	struct governor_window w;
+	uint64_t now = mono_ns();
+
+	/* the session's windows may be shorter than the policy's interval */
+	if (g->last_tick_ns && now - g->last_tick_ns + g->policy.interval_ns / 10 < g->policy.interval_ns)
+		return 0;
+	if (governor_window_from_agg(&g->policy, session_agg(s), &w))
+		return 0;
+	g->last_tick_ns = now;
+	return governor_tick(g, &w, now);
+}
+
+void governor_part_on_end(struct session *s, void *ctx)
+{
+	(void)s;
+	governor_close(ctx);
 }
 
 void governor_status(const struct governor *g, struct governor_status *st)

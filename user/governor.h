@@ -24,6 +24,10 @@
  *		governor_tick(g, &window, now_monotonic_ns);
  *	governor_status(g, &st) for the live view and /metrics;
  *	governor_close(g) at the end, on -d, SIGINT and SIGTERM.
+ *
+ * Or, in a session, add the part { "governor", governor_part_on_window,
+ * governor_part_on_end, g } after governor_open(): it builds the window
+ * from the aggregator (governor_window_from_agg) and closes g at the end.
  */
 #ifndef LATGOV_GOVERNOR_H
 #define LATGOV_GOVERNOR_H
@@ -91,6 +95,27 @@ void governor_status(const struct governor *g, struct governor_status *st);
  * then kept for `latgov restore`).
  */
 int governor_close(struct governor *g);
+
+struct agg;
+struct session;
+
+/*
+ * The governor's window from the session's aggregator: the last closed
+ * window, summed over the endpoints the target serves (client-side calls to
+ * its dependencies are not its latency), at the policy's percentile of
+ * latency or TTFB. Returns 0, or -ENODATA if no window has closed yet,
+ * -ENOMEM.
+ */
+int governor_window_from_agg(const struct policy *p, const struct agg *a,
+			     struct governor_window *w);
+
+/*
+ * A session part (see session.h) around an open governor: on each closed
+ * window it ticks (at most once per policy interval), and at the end it
+ * closes the governor, which restores the limits. ctx is the struct governor.
+ */
+int governor_part_on_window(struct session *s, void *ctx);
+void governor_part_on_end(struct session *s, void *ctx);
 
 /* Rates between two cgroup readings dt_ns apart. */
 struct cg_rates {
