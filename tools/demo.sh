@@ -14,7 +14,8 @@
 #   DEMO_MEMORY      memory limit of the cgroup                (default 512M)
 #   DEMO_THREADS     demo-infer worker threads                 (default 2)
 #   DEMO_POLICY      governor policy, also the SLO of the charts (default policies/slo-p99.yaml)
-#   DEMO_GOVERN      auto: govern with the policy if latgov can, else trace; trace; off
+#   DEMO_LATGOV      auto: latgov trace with --flame and --policy if it can, else
+#                    plain trace; full; trace; off                 (default auto)
 #   DEMO_OUT         output folder                             (default demo-out)
 #
 # Every process and cgroup it starts is removed at the end, also on failure
@@ -32,7 +33,7 @@ CPU=${DEMO_CPU:-0.5}
 MEMORY=${DEMO_MEMORY:-512M}
 THREADS=${DEMO_THREADS:-2}
 POLICY=${DEMO_POLICY:-$ROOT/policies/slo-p99.yaml}
-GOVERN=${DEMO_GOVERN:-auto}
+LATGOV_MODE=${DEMO_LATGOV:-auto}
 OUT=${DEMO_OUT:-demo-out}
 
 say() { printf 'demo: %s\n' "$*"; }
@@ -45,6 +46,7 @@ done
 command -v python3 >/dev/null || die "python3 is missing: run make deps"
 [[ $CPU == max || $CPU =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "DEMO_CPU=$CPU: give cores (0.5, 2) or max"
 [[ $MEMORY =~ ^[0-9]+[KMG]?$ ]] || die "DEMO_MEMORY=$MEMORY: give bytes with an optional K, M or G"
+[[ $LATGOV_MODE =~ ^(auto|full|trace|off)$ ]] || die "DEMO_LATGOV=$LATGOV_MODE: give auto, full, trace or off"
 [[ $GEN_RATE =~ ^[0-9]+$ ]] || die "DEMO_GEN_RATE=$GEN_RATE: give a whole number of streams per second"
 
 # The run's length is the schedule's: loadgen knows how to read one, so ask it.
@@ -166,18 +168,20 @@ say "$(head -1 "$OUT/demo-infer.log" | sed 's/^demo-infer: //')"
 say "cgroup v$cgv $cg_target: cpu ${CPU} cores, memory $MEMORY"
 
 # ---- latgov ---------------------------------------------------------------------------
-# govern (with the policy) once latgov has it, else trace, else nothing: the
-# demo still shows the client's view, and says what is missing.
+# One session that traces, profiles (--flame) and governs (--policy) the cgroup;
+# where this latgov cannot do all of that yet, tracing alone; where it cannot
+# trace, nothing: the demo still shows the client's view, and says what is missing.
 latgov_mode=none
 latgov_note=
 start_latgov() {
-	local mode=$1 args
-	args=(--cgroup "$cg_target" -d "$((seconds + 15))" --json "$OUT/latgov.jsonl" --summary "$OUT/latgov-summary.json")
-	[[ $mode == govern ]] && args+=(--policy "$POLICY" --log "$OUT/governor.jsonl")
+	local mode=$1 log=$OUT/latgov-$1.log p args
+	args=(trace --cgroup "$cg_target" -d "$((seconds + 15))"
+		--json "$OUT/latgov.jsonl" --summary "$OUT/latgov-summary.json")
+	[[ $mode == full ]] && args+=(--flame "$OUT/flame" --policy "$POLICY" --log "$OUT/governor.jsonl")
 	latgov_t0=$EPOCHREALTIME
-	"$LATGOV" "$mode" "${args[@]}" >"$OUT/latgov-$mode.log" 2>&1 &
-	local p=$!
-	# Give it a moment to fail fast (unsupported, not implemented), then trust it.
+	"$LATGOV" "${args[@]}" >"$log" 2>&1 &
+	p=$!
+	# Give it a moment to fail fast (an option or feature it lacks), then trust it.
 	for ((i = 0; i < 30; i++)); do
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.1
@@ -189,22 +193,21 @@ start_latgov() {
 		return 0
 	fi
 	wait "$p"
-	latgov_note+="latgov $mode unavailable (exit $?: $(head -1 "$OUT/latgov-$mode.log" | head -c 160 | sed 's/^latgov: //')). "
+	latgov_note+="latgov trace ($mode) failed to start (exit $?: $(grep -m1 . "$log" | head -c 160 | sed 's/^latgov: //')). "
 	return 1
 }
 if [[ ! -x $LATGOV ]]; then
 	latgov_note="latgov is not built at $LATGOV. "
-elif [[ $GOVERN != off ]]; then
-	if [[ $GOVERN == auto && -f $POLICY ]]; then
-		start_latgov govern || start_latgov trace
-	else
-		start_latgov trace
-	fi
+elif [[ $LATGOV_MODE == auto ]]; then
+	[[ -f $POLICY ]] || latgov_note+="no policy at $POLICY: not governing. "
+	{ [[ -f $POLICY ]] && start_latgov full; } || start_latgov trace
+elif [[ $LATGOV_MODE != off ]]; then
+	start_latgov "$LATGOV_MODE"
 fi
 if [[ $latgov_mode == none ]]; then
-	say "running without latgov: ${latgov_note:-DEMO_GOVERN=off}"
+	say "running without latgov: ${latgov_note:-DEMO_LATGOV=off}"
 else
-	say "latgov $latgov_mode is watching the cgroup${latgov_note:+; $latgov_note}"
+	say "latgov ($latgov_mode) is watching the cgroup${latgov_note:+; $latgov_note}"
 fi
 
 # ---- cgroup sampler: usage, limit, throttling, memory once a second --------------------
@@ -285,7 +288,9 @@ if [[ $latgov_mode != none ]]; then
 	for ((i = 0; i < 100; i++)); do kill -0 "$latgov_pid" 2>/dev/null || break; sleep 0.1; done
 	wait "$latgov_pid" 2>/dev/null
 	latgov_rc=$?
-	((latgov_rc == 0 || latgov_rc == 130)) || latgov_note+="latgov $latgov_mode exited with status $latgov_rc. "
+	((latgov_rc == 0 || latgov_rc == 130)) || latgov_note+="latgov exited with status $latgov_rc (see latgov-$latgov_mode.log). "
+	[[ $latgov_mode == full && ! -s $OUT/flame/flame.svg ]] && latgov_note+="this latgov wrote no flame graph yet. "
+	[[ $latgov_mode == full && ! -s $OUT/governor.jsonl ]] && latgov_note+="this latgov logged no governor decision. "
 fi
 
 # ---- report ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ opens offline. Python standard library only.
 import html
 import json
 import os
+import re
 import sys
 
 COLORS = {
@@ -305,6 +306,36 @@ def main():
         facts.append(("governor decisions", "%d logged in governor.jsonl" % len(governor)))
     fact_html = "".join("<tr><th>%s</th><td>%s</td></tr>" % (html.escape(k), html.escape(str(v)))
                         for k, v in facts)
+    # Flame graph and governor, from latgov's session when it wrote them.
+    extra = []
+    flame_svg = os.path.join(d, "flame", "flame.svg")
+    if os.path.isfile(flame_svg):
+        with open(flame_svg) as f:
+            svg = f.read()
+        # Inline, so the page stays one file; the XML prolog is not allowed inside HTML.
+        svg = re.sub(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg)
+        extra.append("<h2>Latency flame graph</h2><p>Request wall time by endpoint, state and stack "
+                     "(flame/flame.svg; click to zoom).</p>" + svg)
+    flame_txt = os.path.join(d, "flame", "summary.txt")
+    if os.path.isfile(flame_txt):
+        with open(flame_txt) as f:
+            extra.append("<h3>Where request time goes</h3><pre>%s</pre>" % html.escape(f.read()[:20000]))
+    if governor:
+        keys = []
+        for r in governor:
+            for k in r:
+                if k not in keys and not isinstance(r[k], (dict, list)):
+                    keys.append(k)
+        keys = keys[:10]
+        shown = governor[-30:]
+        extra.append("<h2>Governor decisions</h2><p>%d decisions in governor.jsonl%s.</p>"
+                     % (len(governor), ", the last 30 shown" if len(governor) > 30 else ""))
+        extra.append('<table class="endpoints"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (
+            "".join("<th>%s</th>" % html.escape(k) for k in keys),
+            "".join("<tr>%s</tr>" % "".join('<td style="text-align:left">%s</td>' % html.escape(
+                fmt(r.get(k)) if isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
+                else str(r.get(k, ""))) for k in keys) for r in shown)))
+
     files = sorted(f for f in os.listdir(d) if f not in ("report.html",))
     file_html = "".join('<li><a href="%s">%s</a></li>' % (html.escape(f), html.escape(f)) for f in files)
 
@@ -331,9 +362,11 @@ socket tracepoints without touching the service. Times are seconds since the loa
 {charts}
 <h2>Per endpoint</h2>
 {table}
+{extra}
 <h2>Raw files</h2><ul>{files}</ul>
 </body></html>
-""".format(facts=fact_html, charts="\n".join(charts), table="\n".join(table), files=file_html)
+""".format(facts=fact_html, charts="\n".join(charts), table="\n".join(table), extra="\n".join(extra),
+           files=file_html)
     with open(os.path.join(d, "report.html"), "w") as f:
         f.write(page)
 
