@@ -298,25 +298,33 @@ int BPF_PROG(lg_tcp_probe_linear, struct sock *sk, const struct sk_buff *skb)
 	return tcp_probe(sk, skb, 0);
 }
 
-/* The user buffer a send starts from; 0 for kernel pages (sendfile, splice). */
+/*
+ * The user buffer a send starts from; 0 for kernel pages (sendfile, splice).
+ * msg is a BTF pointer (tp_btf): direct reads, no probe-read helper calls.
+ */
 static __always_inline const void *msg_user_start(const struct msghdr *msg, __u64 *avail)
 {
-	__u8 type = BPF_CORE_READ(msg, msg_iter.iter_type);
-	__u64 off = BPF_CORE_READ(msg, msg_iter.iov_offset);
-	const struct iovec *iov;
+	__u8 type = msg->msg_iter.iter_type;
+	__u64 off = msg->msg_iter.iov_offset;
 	const void *base;
+	struct iovec iov;
 
-	*avail = BPF_CORE_READ(msg, msg_iter.count);
 	if (type == 0 /* ITER_UBUF */) {
-		base = BPF_CORE_READ(msg, msg_iter.ubuf);
+		base = msg->msg_iter.ubuf;
+		*avail = msg->msg_iter.count;
+		/* Keep this load apart from the stack one below (the verifier
+		 * refuses one instruction loading through both pointers). */
+		barrier_var(base);
 		return base + off;
 	}
 	if (type == 1 /* ITER_IOVEC */) {
-		iov = BPF_CORE_READ(msg, msg_iter.__iov);
-		base = BPF_CORE_READ(iov, iov_base);
-		if (off >= BPF_CORE_READ(iov, iov_len))
+		if (bpf_probe_read_kernel(&iov, sizeof(iov), msg->msg_iter.__iov))
+			return 0;
+		base = iov.iov_base;
+		barrier_var(base);
+		if (off >= iov.iov_len)
 			return 0;	/* first iovec consumed: prefix is not at its start */
-		*avail = BPF_CORE_READ(iov, iov_len) - off;
+		*avail = iov.iov_len - off;
 		return base + off;
 	}
 	return 0;
@@ -342,19 +350,19 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 	__u64 key = (__u64)sk, avail = 0;
 	const void *src;
 	struct lg_conn *c;
-	int copy, n, i;
+	int copy, n;
 
 	if (!is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c)
 		return 0;
+	src = msg_user_start(msg, &avail);
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
 		/*
 		 * An answer in progress: does this send begin another one (the
 		 * next pipelined request's, or the final after a 100 Continue)?
 		 */
-		src = msg_user_start(msg, &avail);
 		if (!src || avail < 10)
 			return 0;
 		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
@@ -365,15 +373,13 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		} else if (copy != LG_COPY_RESP) {
 			return 0;
 		}
-		for (i = 0; i < LG_RESP_PREFIX; i++)
-			c->req.resp_prefix[i] = head[i];
+		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
 		c->req.resp_len = n;
 		return 0;
 	}
 	copy = conn_on_send_start(c);
 	if (copy == LG_COPY_NONE)
 		return 0;
-	src = msg_user_start(msg, &avail);
 	if (!src) {
 		if (copy == LG_COPY_NEXT_REQ)
 			c->cflags &= ~LG_CONN_F_NEXT;
