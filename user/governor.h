@@ -117,6 +117,21 @@ int governor_window_from_agg(const struct policy *p, const struct agg *a,
 int governor_part_on_window(struct session *s, void *ctx);
 void governor_part_on_end(struct session *s, void *ctx);
 
+struct strbuf;
+
+/*
+ * Appends the governor's Prometheus metrics (text format 0.0.4, HELP and TYPE
+ * lines) for --metrics:
+ *   latgov_cpu_limit_cores        gauge (0: unlimited or CPU not governed)
+ *   latgov_cpu_usage_cores        gauge
+ *   latgov_throttle_ratio         gauge
+ *   latgov_memory_limit_bytes     gauge (0: unlimited or memory not governed)
+ *   latgov_memory_usage_bytes     gauge
+ *   latgov_decisions_total{action="hold|raise|lower|rollback"}  counter
+ *   latgov_foreign_writes{resource="cpu|memory"}  gauge, 1 once latgov stepped aside
+ */
+void governor_prom_write(struct strbuf *sb, const struct governor_status *st);
+
 /* Rates between two cgroup readings dt_ns apart. */
 struct cg_rates {
 	double usage_cores;		/* -1: unknown (v1 without cpuacct) */

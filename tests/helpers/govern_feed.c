@@ -101,7 +101,7 @@ static void print_tick(struct governor *g)
 
 int main(int argc, char **argv)
 {
-	const char *cgroup = NULL, *policy_path = NULL, *log = NULL;
+	const char *cgroup = NULL, *policy_path = NULL, *log = NULL, *metrics = NULL;
 	struct governor_status st;
 	struct sigaction sa;
 	struct governor *g;
@@ -118,13 +118,15 @@ int main(int argc, char **argv)
 			log = argv[++i];
 		else if (!strcmp(argv[i], "--dry-run"))
 			dry = 1;
+		else if (!strcmp(argv[i], "--metrics-out") && i + 1 < argc)
+			metrics = argv[++i];
 		else if (!strcmp(argv[i], "--stdin"))
 			from_stdin = 1;
 		else
 			break;
 	}
 	if (!cgroup || !policy_path) {
-		fprintf(stderr, "usage: govern_feed --cgroup PATH --policy FILE [--dry-run] [--log FILE] {--stdin | LAT_US:REQS[:ERRS]...}\n");
+		fprintf(stderr, "usage: govern_feed --cgroup PATH --policy FILE [--dry-run] [--log FILE] [--metrics-out FILE] {--stdin | LAT_US:REQS[:ERRS]...}\n");
 		return 2;
 	}
 	if (governor_load_policy(policy_path, &p, err, sizeof(err))) {
@@ -182,6 +184,18 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.decisions[DECIDE_HOLD], (unsigned long long)st.decisions[DECIDE_RAISE],
 	       (unsigned long long)st.decisions[DECIDE_LOWER],
 	       (unsigned long long)st.decisions[DECIDE_ROLLBACK]);
+	if (metrics) {
+		struct strbuf sb;
+		FILE *f = fopen(metrics, "w");
+
+		sb_init(&sb);
+		governor_prom_write(&sb, &st);
+		if (!f || sb_finish(&sb) || fwrite(sb.buf, 1, sb.len, f) != sb.len)
+			fprintf(stderr, "govern_feed: cannot write %s\n", metrics);
+		if (f)
+			fclose(f);
+		sb_free(&sb);
+	}
 	rc = governor_close(g);
 	return rc;
 }

@@ -71,7 +71,8 @@ orig_soft=$(cat "$MEM/memory.soft_limit_in_bytes")
 B=100000:100 C=10000:100
 windows="$B $B $B $C $C $C $C $C $C $C $C $C $B 900000:2"
 
-"$FEED" --cgroup "$CPU" --policy "$TMP/policy.yaml" --log "$TMP/audit.jsonl" $windows >"$TMP/out" 2>"$TMP/err"
+"$FEED" --cgroup "$CPU" --policy "$TMP/policy.yaml" --log "$TMP/audit.jsonl" --metrics-out "$TMP/metrics" \
+	$windows >"$TMP/out" 2>"$TMP/err"
 check "governor run exits 0" test $? = 0
 check "quota restored to $orig_q" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
 check "soft limit restored" test "$(cat "$MEM/memory.soft_limit_in_bytes")" = "$orig_soft"
@@ -97,6 +98,9 @@ check "tick 13: a breach right after the cut rolls it back" bash -c "[[ '$(tick 
 check "tick 14: too few requests holds and says why" bash -c "[[ '$(tick 14)' == '14 hold 150000 unchanged | hold: 2 requests in the window, the policy needs 5 to judge the objective'* ]]"
 check "memory.soft_limit_in_bytes went through the writer thread" grep -q "^1 .*| queued to the memory writer$" "$TMP/ticks"
 check "decision counters (CPU action, else the memory one)" grep -q "^decisions hold=6 raise=2 lower=5 rollback=1$" "$TMP/out"
+check "/metrics: latgov_cpu_limit_cores 1.5" grep -qx 'latgov_cpu_limit_cores 1.5' "$TMP/metrics"
+check "/metrics: latgov_decisions_total by action" bash -c "grep -qx 'latgov_decisions_total{action=\"rollback\"} 1' '$TMP/metrics' && grep -qx 'latgov_decisions_total{action=\"raise\"} 2' '$TMP/metrics'"
+check "/metrics: latgov_throttle_ratio and latgov_cpu_usage_cores are gauges" bash -c "grep -qx '# TYPE latgov_throttle_ratio gauge' '$TMP/metrics' && grep -q '^latgov_cpu_usage_cores [0-9]' '$TMP/metrics'"
 check "nothing on stderr but restore lines" bash -c "! grep -v '^latgov: restored\|already at its original' '$TMP/err'"
 
 # dry run: the same decisions, nothing written, nothing recorded
