@@ -25,6 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* kernel-internal, leaks out of some bpf() paths */
+#endif
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -48,6 +52,7 @@ struct tracer {
 	struct tracer_callbacks cb;
 	int syscall_path;
 	int dynptr;
+	int no_batch;			/* the kernel lacks batch lookups on hash maps */
 	int conns_fd;
 	int ncpus;
 	uint64_t duplicates;
@@ -328,28 +333,74 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
+/* Delivers c's request if it is due; returns 1 if it did, 0 if not, or -errno. */
+static int flush_one(struct tracer *t, struct lg_conn *c, uint64_t now_ns, uint64_t idle_ns)
+{
+	int e;
+
+	if (idle_ns ? !conn_flush_due(c, now_ns, idle_ns) : c->state != LG_CONN_RESPONSE)
+		return 0;
+	if (flushed_has(t, c->req.conn_id, c->req.seq))
+		return 0;
+	e = flushed_put(t, c->req.conn_id, c->req.seq);
+	if (e)
+		return e;
+	c->req.end_reason = LG_END_FLUSH;
+	if (t->cb.on_request)
+		t->cb.on_request(t->cb.ctx, &c->req);
+	return 1;
+}
+
+/*
+ * Reads the connection map in batches (one syscall per FLUSH_BATCH entries),
+ * falling back to key-by-key iteration where batch lookups are missing.
+ */
+#define FLUSH_BATCH 256
+
 int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 {
-	struct lg_conn c;
-	uint64_t key, next, *prev = NULL;
-	int n = 0, e;
+	static uint64_t keys[FLUSH_BATCH];
+	static struct lg_conn conns[FLUSH_BATCH];
+	uint64_t in_batch = 0, out_batch = 0, key, next, *prev = NULL;
+	int n = 0, e, first = 1;
+	__u32 count, i;
 
+	if (!t->no_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		for (;;) {
+			count = FLUSH_BATCH;
+			e = bpf_map_lookup_batch(t->conns_fd, first ? NULL : &in_batch, &out_batch,
+						 keys, conns, &count, &opts);
+			if (e && errno != ENOENT) {
+				if (first && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP)) {
+					t->no_batch = 1;
+					break;
+				}
+				return -errno;
+			}
+			for (i = 0; i < count; i++) {
+				int f = flush_one(t, &conns[i], now_ns, idle_ns);
+
+				if (f < 0)
+					return f;
+				n += f;
+			}
+			if (e)	/* ENOENT: that was the last batch */
+				return n;
+			in_batch = out_batch;
+			first = 0;
+		}
+	}
 	while (bpf_map_get_next_key(t->conns_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(t->conns_fd, &key, &c))
+		if (bpf_map_lookup_elem(t->conns_fd, &key, &conns[0]))
 			continue;	/* closed meanwhile: the kernel emitted it */
-		if (!conn_flush_due(&c, now_ns, idle_ns) && !(idle_ns == 0 && c.state == LG_CONN_RESPONSE))
-			continue;
-		if (flushed_has(t, c.req.conn_id, c.req.seq))
-			continue;
-		e = flushed_put(t, c.req.conn_id, c.req.seq);
-		if (e)
+		e = flush_one(t, &conns[0], now_ns, idle_ns);
+		if (e < 0)
 			return e;
-		c.req.end_reason = LG_END_FLUSH;
-		if (t->cb.on_request)
-			t->cb.on_request(t->cb.ctx, &c.req);
-		n++;
+		n += e;
 	}
 	return n;
 }
