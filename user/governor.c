@@ -427,7 +427,7 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 	in.rate = w ? w->rate : 0;
 	in.errors = w ? w->errors : 0;
 	in.runq_share = w ? w->runq_share : -1;
-	in.cpu_usage_cores = r.usage_cores > 0 ? r.usage_cores : 0;
+	in.cpu_usage_cores = r.usage_cores;	/* -1 unknown: decide() then makes no cuts */
 	in.throttle_ratio = r.throttle_ratio;
 	in.mem_usage = now_stats.mem_usage;
 	in.mem_events = r.mem_events;
@@ -507,7 +507,7 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 	snprintf(g->status.last_reason, sizeof(g->status.last_reason), "%s",
 		 d.action != DECIDE_HOLD || d.mem_action == DECIDE_HOLD ? d.reason : d.mem_reason);
 	g->status.cpu_limit_cores = g->have_cpu ? d.cpu_mc / 1000.0 : 0;
-	g->status.cpu_usage_cores = in.cpu_usage_cores;
+	g->status.cpu_usage_cores = in.cpu_usage_cores > 0 ? in.cpu_usage_cores : 0;
 	g->status.throttle_ratio = r.throttle_ratio;
 	g->status.mem_limit_bytes = g->have_mem ? d.mem_bytes : 0;
 	g->status.mem_usage_bytes = now_stats.mem_usage;

@@ -129,6 +129,24 @@ static void test_lowering_stops_at_usage_plus_margin(void **state)
 	assert_non_null(strstr(d.reason, "leaves no room"));
 }
 
+static void test_unknown_usage_makes_no_cut(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(10000, 500, -1);
+
+	(void)state;
+	decide_init(&s, &p, 2000, 0, 0);
+	decide(&p, &s, &in, 30 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_non_null(strstr(d.reason, "CPU usage is unknown, so no cut"));
+	/* raising needs no usage */
+	in.latency_us = 80000;
+	decide(&p, &s, &in, 31 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+}
+
 static void test_cut_then_breach_rolls_back(void **state)
 {
 	struct policy p = slo_policy();
@@ -421,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_breach_raises_in_proportion),
 		cmocka_unit_test(test_calm_lowers_slowly),
 		cmocka_unit_test(test_lowering_stops_at_usage_plus_margin),
+		cmocka_unit_test(test_unknown_usage_makes_no_cut),
 		cmocka_unit_test(test_cut_then_breach_rolls_back),
 		cmocka_unit_test(test_too_few_requests_hold),
 		cmocka_unit_test(test_first_tick_moves_to_the_start),

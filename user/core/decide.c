@@ -95,7 +95,8 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 
 	d->action = DECIDE_HOLD;
 	d->cpu_mc = limit;
-	floor_mc = (uint64_t)llround(in->cpu_usage_cores * (1.0 + p->cpu_margin) * 1000.0);
+	floor_mc = in->cpu_usage_cores > 0 ?
+		   (uint64_t)llround(in->cpu_usage_cores * (1.0 + p->cpu_margin) * 1000.0) : 0;
 
 	if (objective && in->requests < p->min_requests) {
 		snprintf(d->reason, sizeof(d->reason),
@@ -211,6 +212,12 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 		return;
 	}
 
+	if (in->cpu_usage_cores < 0) {
+		snprintf(d->reason, sizeof(d->reason),
+			 "hold: %s%sCPU usage is unknown, so no cut (it could go below usage)", what,
+			 objective ? ", " : "");
+		return;
+	}
 	/* Probe down; smaller steps as latency nears the band, so the loop
 	 * settles instead of sawing across the target. */
 	f = p->max_step_down;

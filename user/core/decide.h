@@ -33,7 +33,7 @@ struct decide_inputs {
 	uint64_t errors;
 
 	/* the cgroup, over the last tick */
-	double cpu_usage_cores;
+	double cpu_usage_cores;		/* < 0 unknown (v1 without cpuacct): then no cuts */
 	double throttle_ratio;		/* delta nr_throttled / delta nr_periods; 0 without periods */
 	double runq_share;		/* share of request time waiting to run; < 0 unknown */
 	uint64_t mem_usage;		/* bytes */
