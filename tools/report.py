@@ -163,14 +163,18 @@ def latgov_endpoint_series(rows, name, key, pct, offset, window_from_t=True):
     return pts
 
 
-def endpoint_rows(summary, source):
+def endpoint_rows(summary, source, seconds=None):
+    """Table rows of a summary. With seconds, req/s is over the load's length:
+    latgov's session also spans the moments before and after the load."""
     rows = []
     for ep in (summary or {}).get("endpoints", []):
         lat = ep.get("latency_us") or {}
         ttfb = ep.get("ttfb_us") or {}
         rows.append({
             "endpoint": ep.get("name", "?"), "source": source,
-            "requests": ep.get("requests"), "rps": ep.get("rps"), "errors": ep.get("errors"),
+            "requests": ep.get("requests"), "errors": ep.get("errors"),
+            "rps": float(ep["requests"] / seconds if seconds and ep.get("requests") is not None
+                         else ep.get("rps") or 0),
             "p50": ms(lat.get("p50")), "p90": ms(lat.get("p90")), "p99": ms(lat.get("p99")),
             "p999": ms(lat.get("p999")), "max": ms(lat.get("max")),
             "ttfb_p50": ms(ttfb.get("p50")) if ep.get("streamed") or "gap_us" in ep else None,
@@ -261,7 +265,7 @@ def main():
 
     # Tables.
     rows = endpoint_rows(infer_sum, "client") + endpoint_rows(gen_sum, "client") + \
-        endpoint_rows(kernel_sum, "kernel")
+        endpoint_rows(kernel_sum, "kernel", meta.get("seconds"))
     rows.sort(key=lambda r: (r["endpoint"], r["source"]))
     cols = [("endpoint", "endpoint"), ("source", "source"), ("requests", "requests"), ("rps", "req/s"),
             ("errors", "errors"), ("p50", "p50 ms"), ("p90", "p90 ms"), ("p99", "p99 ms"),
