@@ -42,6 +42,7 @@ struct session {
 	struct session_part parts[SESSION_MAX_PARTS];
 	int nparts;
 	int targets_gone;
+	int failed_to_start;	/* parts end without output */
 	int agg_errors;
 	FILE *records;		/* LATGOV_RECORDS=FILE: every record as JSONL, for tests */
 	struct jsonw records_jw;
@@ -220,6 +221,8 @@ static void output_end(struct session *s, void *ctx)
 	struct trace_output *out = ctx;
 	uint64_t dur = s->now_ns - s->start_ns;
 
+	if (s->failed_to_start)
+		goto free;
 	sb_reset(&out->sb);
 	if (report_summary_table(&out->sb, s->agg, dur, s->counters) == 0 &&
 	    sb_finish(&out->sb) == 0) {
@@ -235,6 +238,7 @@ static void output_end(struct session *s, void *ctx)
 		    sb_finish(&out->sb) == 0)
 			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
 	}
+free:
 	if (out->json)
 		fclose(out->json);
 	metrics_stop(out->metrics);
@@ -403,7 +407,8 @@ static void finish(struct session *s)
 	tracer_flush_idle(s->tracer, s->now_ns, 0);
 	tracer_poll(s->tracer, 0);
 	/* Close every window, the partial last one included. */
-	roll_until(s, s->now_ns + agg_window_ns(s->agg));
+	if (!s->failed_to_start)
+		roll_until(s, s->now_ns + agg_window_ns(s->agg));
 	tracer_counters(s->tracer, s->counters);
 	for (i = 0; i < s->nparts; i++)
 		if (s->parts[i].on_end)
@@ -477,6 +482,7 @@ int cmd_session(const struct lg_options *opts)
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
 		rc = 2;
+		s->failed_to_start = 1;
 		finish(s);
 		goto out_agg;
 	}

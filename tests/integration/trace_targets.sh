@@ -30,6 +30,11 @@ bad_target "unknown PID" "PID $pid" -p "$pid"
 port=$(free_port)
 bad_target "port nobody listens on" "port $port" --port "$port"
 bad_target "bad cgroup path" "latgov-no-such-cgroup" --cgroup /sys/fs/cgroup/cpu/latgov-no-such-cgroup
+bad_target "COMMAND that does not exist" "cannot run the command" -- "$dir/no-such-command"
+"$LATGOV" trace -d 1 -- "$dir/no-such-command" 2>/dev/null &
+lp=$!
+wait $lp
+check "no cgroup left behind by a COMMAND that failed" test -z "$(ls -d /sys/fs/cgroup/*/latgov-$lp /sys/fs/cgroup/latgov-$lp 2>/dev/null)"
 
 # --- not root ------------------------------------------------------------------
 if command -v setpriv >/dev/null; then
