@@ -571,18 +571,24 @@ int governor_window_from_agg(const struct policy *p, const struct agg *a,
 	memset(w, 0, sizeof(*w));
 	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
 		const struct agg_endpoint *e = agg_endpoint_at(a, i);
-		const struct hist *lat, *runq;
 
 		if (!e || e->role == LG_ROLE_CLIENT)
 			continue;
 		hist_merge(h, agg_hist(&e->last, kind));
 		w->requests += e->last.requests;
 		w->errors += e->last.errors;
-		lat = agg_hist(&e->last, AGG_H_LATENCY);
-		runq = agg_hist(&e->last, AGG_H_RUNQ);
-		if (e->last.sched && runq->count) {
-			runq_ns += runq->sum;
-			total_ns += (uint64_t)(hist_mean(lat) * (double)runq->count);
+		/* the scheduler split of the requests that have one: waiting for a
+		 * CPU (run queue, CFS throttling) against all of their time. Were
+		 * throttled time ever counted inside runq too, the share would only
+		 * come out higher: the safe side, towards raising. */
+		if (e->last.sched) {
+			uint64_t oncpu = agg_hist(&e->last, AGG_H_ONCPU)->sum;
+			uint64_t runq = agg_hist(&e->last, AGG_H_RUNQ)->sum;
+			uint64_t blocked = agg_hist(&e->last, AGG_H_BLOCKED)->sum;
+			uint64_t throttled = agg_hist(&e->last, AGG_H_THROTTLED)->sum;
+
+			runq_ns += runq + throttled;
+			total_ns += oncpu + runq + blocked + throttled;
 		}
 	}
 	w->latency_us = h->count ? hist_quantile(h, p->percentile / 100.0) / 1000 : 0;

@@ -214,6 +214,30 @@ static void test_first_tick_moves_to_the_start(void **state)
 	assert_int_equal(d.cpu_mc, 1500);
 }
 
+static void test_breach_not_from_cpu_holds(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(90000, 500, 0.3);
+
+	(void)state;
+	in.runq_share = 0.01;	/* slow, but not waiting for a CPU */
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_non_null(strstr(d.reason, "more CPU would not help"));
+	/* the same breach with requests queueing for a CPU raises */
+	in.runq_share = 0.40;
+	decide(&p, &s, &in, 2 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	/* and throttling always counts as CPU's doing */
+	in.runq_share = 0.01;
+	in.throttle_ratio = 0.5;
+	decide(&p, &s, &in, 3 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+}
+
 static void test_band_holds(void **state)
 {
 	struct policy p = slo_policy();
@@ -443,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_cut_then_breach_rolls_back),
 		cmocka_unit_test(test_too_few_requests_hold),
 		cmocka_unit_test(test_first_tick_moves_to_the_start),
+		cmocka_unit_test(test_breach_not_from_cpu_holds),
 		cmocka_unit_test(test_band_holds),
 		cmocka_unit_test(test_error_ceiling_is_a_breach),
 		cmocka_unit_test(test_throttle_without_objective),

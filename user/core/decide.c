@@ -123,6 +123,18 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 	if (s->last_cut_ns && now_ns - s->last_cut_ns > p->cooldown_ns)
 		s->last_cut_ns = 0;
 
+	/* A breach while requests hardly wait to run, and the group is not
+	 * throttled, is not for lack of CPU (I/O, locks, a slow dependency):
+	 * a bigger quota would only be wasted. */
+	if (lat_breach && !err_breach && !throttled && in->runq_share >= 0 &&
+	    in->runq_share < DECIDE_RUNQ_IRRELEVANT) {
+		s->last_breach_ns = now_ns;
+		snprintf(d->reason, sizeof(d->reason),
+			 "hold: %s, but requests spent only %.1f%% of their time waiting for a CPU and the group is not throttled: more CPU would not help",
+			 what, in->runq_share * 100);
+		return;
+	}
+
 	if (lat_breach || err_breach || shortage) {
 		const char *why;
 		char cause[128];

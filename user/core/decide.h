@@ -58,7 +58,10 @@ struct decide_state {
 	uint64_t mem_found_bytes;
 };
 
-#define DECIDE_REASON_MAX 192
+#define DECIDE_REASON_MAX 256
+
+/* Below this run-queue share of request time, a breach is not CPU's doing. */
+#define DECIDE_RUNQ_IRRELEVANT 0.05
 
 struct decision {
 	enum decide_action action;	/* CPU */
