@@ -207,6 +207,8 @@ struct governor {
 	struct decide_state st;
 	int started;
 	uint64_t last_tick_ns;		/* governor_part_on_window's pacing */
+	struct objective_window objective;	/* the session windows the policy's window spans */
+	struct hist scratch;
 	uint64_t period_us;
 	struct cg_stats prev;
 	uint64_t prev_ns;
@@ -555,28 +557,22 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 	return 0;
 }
 
-int governor_window_from_agg(const struct policy *p, const struct agg *a,
-			     struct governor_window *w)
+/* Sums the last closed session window of the endpoints the target serves into sample. */
+static void sample_from_agg(const struct policy *p, const struct agg *a,
+			    struct objective_sample *sample)
 {
 	enum agg_hist_kind kind = p->metric == POLICY_METRIC_TTFB ? AGG_H_TTFB : AGG_H_LATENCY;
-	uint64_t index, start, window_ns, runq_ns = 0, total_ns = 0;
-	struct hist *h;
 
-	if (agg_last_window(a, &index, &start))
-		return -ENODATA;
-	h = malloc(sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	hist_init(h);
-	memset(w, 0, sizeof(*w));
+	sample->ns = agg_last_window_ns(a);
 	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
 		const struct agg_endpoint *e = agg_endpoint_at(a, i);
 
+		/* client-side calls to its dependencies are not its latency */
 		if (!e || e->role == LG_ROLE_CLIENT)
 			continue;
-		hist_merge(h, agg_hist(&e->last, kind));
-		w->requests += e->last.requests;
-		w->errors += e->last.errors;
+		hist_merge(&sample->h, agg_hist(&e->last, kind));
+		sample->requests += e->last.requests;
+		sample->errors += e->last.errors;
 		/* the scheduler split of the requests that have one: waiting for a
 		 * CPU (run queue, CFS throttling) against all of their time. Were
 		 * throttled time ever counted inside runq too, the share would only
@@ -587,15 +583,35 @@ int governor_window_from_agg(const struct policy *p, const struct agg *a,
 			uint64_t blocked = agg_hist(&e->last, AGG_H_BLOCKED)->sum;
 			uint64_t throttled = agg_hist(&e->last, AGG_H_THROTTLED)->sum;
 
-			runq_ns += runq + throttled;
-			total_ns += oncpu + runq + blocked + throttled;
+			sample->runq_ns += runq + throttled;
+			sample->sched_ns += oncpu + runq + blocked + throttled;
 		}
 	}
-	w->latency_us = h->count ? hist_quantile(h, p->percentile / 100.0) / 1000 : 0;
-	window_ns = agg_last_window_ns(a);
-	w->rate = window_ns ? (double)w->requests * 1e9 / (double)window_ns : 0;
-	w->runq_share = total_ns ? (double)runq_ns / (double)total_ns : -1;
-	free(h);
+}
+
+int governor_add_agg_window(struct governor *g, const struct agg *a)
+{
+	uint64_t index, start;
+
+	if (agg_last_window(a, &index, &start))
+		return -ENODATA;
+	sample_from_agg(&g->policy, a, objective_push(&g->objective));
+	return 0;
+}
+
+int governor_window(struct governor *g, struct governor_window *w)
+{
+	struct objective_result r;
+	int ret;
+
+	ret = objective_judge(&g->objective, &g->policy, &g->scratch, &r);
+	if (ret)
+		return ret;
+	w->latency_us = r.latency_us;
+	w->requests = r.requests;
+	w->errors = r.errors;
+	w->rate = r.rate;
+	w->runq_share = r.runq_share;
 	return 0;
 }
 
@@ -605,10 +621,12 @@ int governor_part_on_window(struct session *s, void *ctx)
 	struct governor_window w;
 	uint64_t now = mono_ns();
 
+	if (governor_add_agg_window(g, session_agg(s)))
+		return 0;
 	/* the session's windows may be shorter than the policy's interval */
 	if (g->last_tick_ns && now - g->last_tick_ns + g->policy.interval_ns / 10 < g->policy.interval_ns)
 		return 0;
-	if (governor_window_from_agg(&g->policy, session_agg(s), &w))
+	if (governor_window(g, &w))
 		return 0;
 	g->last_tick_ns = now;
 	return governor_tick(g, &w, now);

@@ -27,7 +27,8 @@
  *
  * Or, in a session, add the part { "governor", governor_part_on_window,
  * governor_part_on_end, g } after governor_open(): it builds the window
- * from the aggregator (governor_window_from_agg) and closes g at the end.
+ * from the aggregator (governor_add_agg_window, governor_window), ticks once
+ * per policy interval, and closes g at the end.
  */
 #ifndef LATGOV_GOVERNOR_H
 #define LATGOV_GOVERNOR_H
@@ -100,14 +101,16 @@ struct agg;
 struct session;
 
 /*
- * The governor's window from the session's aggregator: the last closed
- * window, summed over the endpoints the target serves (client-side calls to
- * its dependencies are not its latency), at the policy's percentile of
- * latency or TTFB. Returns 0, or -ENODATA if no window has closed yet,
- * -ENOMEM.
+ * Feeding the governor from the session's aggregator: after each closed
+ * session window, governor_add_agg_window() keeps it (summed over the
+ * endpoints the target serves; client-side calls to its dependencies are not
+ * its latency); governor_window() then merges the newest ones that cover the
+ * policy's window and reads the policy's percentile of latency or TTFB, the
+ * request and error counts and the run-queue share. Both return 0, or
+ * -ENODATA when there is no window yet.
  */
-int governor_window_from_agg(const struct policy *p, const struct agg *a,
-			     struct governor_window *w);
+int governor_add_agg_window(struct governor *g, const struct agg *a);
+int governor_window(struct governor *g, struct governor_window *w);
 
 /*
  * A session part (see session.h) around an open governor: on each closed

@@ -457,6 +457,66 @@ static void test_simulated_step_load(void **state)
 	assert_true(limit_mc >= 660);
 }
 
+static void test_objective_window(void **state)
+{
+	struct objective_window *w = calloc(1, sizeof(*w));
+	struct hist *scratch = malloc(sizeof(*scratch));
+	struct policy p = slo_policy();
+	struct objective_result r;
+	struct objective_sample *s;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(scratch);
+	objective_reset(w);
+	assert_int_equal(objective_judge(w, &p, scratch, &r), -ENODATA);
+
+	/* an old slow second, then two fast ones of 500 ms each */
+	s = objective_push(w);
+	s->ns = 1000000000ull;
+	s->requests = 100;
+	hist_add_n(&s->h, 200000000ull, 100);	/* 200 ms */
+	for (int i = 0; i < 2; i++) {
+		s = objective_push(w);
+		s->ns = 500000000ull;
+		s->requests = 50;
+		s->errors = 1;
+		s->runq_ns = 10;
+		s->sched_ns = 100;
+		hist_add_n(&s->h, 5000000ull, 50);	/* 5 ms */
+	}
+
+	/* a 1 s policy window takes the two newest halves, not the slow second */
+	p.window_ns = 1000000000ull;
+	assert_int_equal(objective_judge(w, &p, scratch, &r), 0);
+	assert_int_equal(r.span_ns, 1000000000ull);
+	assert_int_equal(r.requests, 100);
+	assert_int_equal(r.errors, 2);
+	assert_true(r.latency_us >= 4960 && r.latency_us <= 5040);
+	assert_true(r.rate > 99.9 && r.rate < 100.1);
+	assert_true(r.runq_share > 0.099 && r.runq_share < 0.101);
+
+	/* a 2 s window reaches back to it: p99 is now the slow one */
+	p.window_ns = 2000000000ull;
+	assert_int_equal(objective_judge(w, &p, scratch, &r), 0);
+	assert_int_equal(r.requests, 200);
+	assert_true(r.latency_us >= 198400 && r.latency_us <= 201600);
+
+	/* the ring keeps only the newest OBJECTIVE_RING */
+	for (int i = 0; i < OBJECTIVE_RING; i++) {
+		s = objective_push(w);
+		s->ns = 1000000000ull;
+		s->requests = 1;
+		hist_add(&s->h, 1000000ull);
+	}
+	p.window_ns = 3600ull * 1000000000ull;
+	assert_int_equal(objective_judge(w, &p, scratch, &r), 0);
+	assert_int_equal(r.requests, OBJECTIVE_RING);
+	assert_true(r.runq_share < 0);
+	free(scratch);
+	free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_bounds_never_crossed),
 		cmocka_unit_test(test_simulated_step_load),
+		cmocka_unit_test(test_objective_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
  */
 #include "core/decide.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -371,4 +372,48 @@ void decide(const struct policy *p, struct decide_state *s, const struct decide_
 		d->mem_action = DECIDE_HOLD;
 		snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: the policy leaves memory alone");
 	}
+}
+
+void objective_reset(struct objective_window *w)
+{
+	w->n = 0;
+	w->next = 0;
+}
+
+struct objective_sample *objective_push(struct objective_window *w)
+{
+	struct objective_sample *s = &w->s[w->next];
+
+	w->next = (w->next + 1) % OBJECTIVE_RING;
+	if (w->n < OBJECTIVE_RING)
+		w->n++;
+	s->ns = s->requests = s->errors = s->runq_ns = s->sched_ns = 0;
+	hist_init(&s->h);
+	return s;
+}
+
+int objective_judge(const struct objective_window *w, const struct policy *p,
+		    struct hist *scratch, struct objective_result *r)
+{
+	uint64_t runq = 0, sched = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (!w->n)
+		return -ENODATA;
+	hist_init(scratch);
+	for (unsigned int i = 0; i < w->n && (i == 0 || r->span_ns < p->window_ns); i++) {
+		const struct objective_sample *s =
+			&w->s[(w->next + OBJECTIVE_RING - 1 - i) % OBJECTIVE_RING];
+
+		hist_merge(scratch, &s->h);
+		r->span_ns += s->ns;
+		r->requests += s->requests;
+		r->errors += s->errors;
+		runq += s->runq_ns;
+		sched += s->sched_ns;
+	}
+	r->latency_us = scratch->count ? hist_quantile(scratch, p->percentile / 100.0) / 1000 : 0;
+	r->rate = r->span_ns ? (double)r->requests * 1e9 / (double)r->span_ns : 0;
+	r->runq_share = sched ? (double)runq / (double)sched : -1;
+	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "core/hist.h"
 #include "core/policy.h"
 
 enum decide_action {
@@ -86,5 +87,47 @@ void decide(const struct policy *p, struct decide_state *s, const struct decide_
 	    uint64_t now_ns, struct decision *d);
 
 const char *decide_action_name(enum decide_action a);
+
+/*
+ * The objective's window. The policy judges its percentile over `window`,
+ * which may span several of the session's shorter windows: a ring keeps the
+ * newest ones, and objective_judge() merges as many of them, newest first,
+ * as it takes to cover the policy's window.
+ */
+#define OBJECTIVE_RING 16
+
+struct objective_sample {
+	uint64_t ns;			/* the session window's length */
+	uint64_t requests;
+	uint64_t errors;
+	uint64_t runq_ns;		/* scheduler split: waiting for a CPU ... */
+	uint64_t sched_ns;		/* ... out of this much; 0 = no split known */
+	struct hist h;			/* the policy's metric (latency or TTFB), ns */
+};
+
+struct objective_window {
+	struct objective_sample s[OBJECTIVE_RING];
+	unsigned int n;			/* samples held */
+	unsigned int next;		/* where the next one goes */
+};
+
+struct objective_result {
+	uint64_t span_ns;		/* what the merged samples cover */
+	uint64_t latency_us;		/* the policy's percentile */
+	uint64_t requests;
+	uint64_t errors;
+	double rate;			/* requests per second over span_ns */
+	double runq_share;		/* < 0 unknown */
+};
+
+void objective_reset(struct objective_window *w);
+/* The slot for the newest session window, emptied (the oldest drops out when full). */
+struct objective_sample *objective_push(struct objective_window *w);
+/*
+ * Merges the newest samples until they cover window_ns (at least one) into
+ * *scratch and fills *r. Returns 0, or -ENODATA with no samples.
+ */
+int objective_judge(const struct objective_window *w, const struct policy *p,
+		    struct hist *scratch, struct objective_result *r);
 
 #endif
