@@ -7,7 +7,7 @@
 #   BUILD=build LATGOV=./latgov bash tools/demo.sh
 #
 # Settings (environment):
-#   DEMO_SCHEDULE    loadgen schedule for POST /v1/infer      (default 100@20s,300@20s,100@20s)
+#   DEMO_SCHEDULE    loadgen schedule for POST /v1/infer      (default 100@20s,350@20s,100@20s)
 #   DEMO_GEN_RATE    POST /v1/generate streams per second      (default 2; 0 = none)
 #   DEMO_GEN_TOKENS  tokens per stream                         (default 16)
 #   DEMO_CPU         CPU limit of the cgroup, in cores         (default 0.5; "max" = none)
@@ -26,7 +26,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 LATGOV=${LATGOV:-$ROOT/latgov}
-SCHEDULE=${DEMO_SCHEDULE:-100@20s,300@20s,100@20s}
+SCHEDULE=${DEMO_SCHEDULE:-100@20s,350@20s,100@20s}
 GEN_RATE=${DEMO_GEN_RATE:-2}
 GEN_TOKENS=${DEMO_GEN_TOKENS:-16}
 CPU=${DEMO_CPU:-0.5}
