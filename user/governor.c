@@ -557,45 +557,13 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 	return 0;
 }
 
-/* Sums the last closed session window of the endpoints the target serves into sample. */
-static void sample_from_agg(const struct policy *p, const struct agg *a,
-			    struct objective_sample *sample)
-{
-	enum agg_hist_kind kind = p->metric == POLICY_METRIC_TTFB ? AGG_H_TTFB : AGG_H_LATENCY;
-
-	sample->ns = agg_last_window_ns(a);
-	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
-		const struct agg_endpoint *e = agg_endpoint_at(a, i);
-
-		/* client-side calls to its dependencies are not its latency */
-		if (!e || e->role == LG_ROLE_CLIENT)
-			continue;
-		hist_merge(&sample->h, agg_hist(&e->last, kind));
-		sample->requests += e->last.requests;
-		sample->errors += e->last.errors;
-		/* the scheduler split of the requests that have one: waiting for a
-		 * CPU (run queue, CFS throttling) against all of their time. Were
-		 * throttled time ever counted inside runq too, the share would only
-		 * come out higher: the safe side, towards raising. */
-		if (e->last.sched) {
-			uint64_t oncpu = agg_hist(&e->last, AGG_H_ONCPU)->sum;
-			uint64_t runq = agg_hist(&e->last, AGG_H_RUNQ)->sum;
-			uint64_t blocked = agg_hist(&e->last, AGG_H_BLOCKED)->sum;
-			uint64_t throttled = agg_hist(&e->last, AGG_H_THROTTLED)->sum;
-
-			sample->runq_ns += runq + throttled;
-			sample->sched_ns += oncpu + runq + blocked + throttled;
-		}
-	}
-}
-
 int governor_add_agg_window(struct governor *g, const struct agg *a)
 {
 	uint64_t index, start;
 
 	if (agg_last_window(a, &index, &start))
 		return -ENODATA;
-	sample_from_agg(&g->policy, a, objective_push(&g->objective));
+	objective_sample_from_agg(&g->policy, a, objective_push(&g->objective));
 	return 0;
 }
 

@@ -14,8 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/agg.h"
 #include "core/decide.h"
 #include "core/policy.h"
+#include "latgov/abi.h"
 
 #define S 1000000000ull
 
@@ -517,6 +519,84 @@ static void test_objective_window(void **state)
 	free(w);
 }
 
+/* A finished request at t0 (ns since the session start), ttfb and latency from arrival. */
+static struct lg_request request(uint8_t role, const char *status, uint64_t t0, uint64_t ttfb,
+				 uint64_t lat)
+{
+	const char *line = "GET /v1/infer HTTP/1.1\r\n";
+	struct lg_request r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = LG_REC_REQUEST;
+	r.role = role;
+	r.lport = 8080;
+	r.rport = 50000;
+	r.req_len = (uint8_t)strlen(line);
+	memcpy(r.req_prefix, line, r.req_len);
+	r.resp_len = (uint8_t)strlen(status);
+	memcpy(r.resp_prefix, status, r.resp_len);
+	r.t_arrival_ns = S + t0;
+	r.t_read_ns = S + t0 + 1000;
+	r.t_first_resp_ns = S + t0 + ttfb;
+	r.t_last_resp_ns = S + t0 + lat;
+	r.resp_writes = 1;
+	r.end_reason = LG_END_NEXT_REQUEST;
+	r.seq = 1;
+	return r;
+}
+
+static void test_sample_from_agg(void **state)
+{
+	struct agg_config cfg = { .start_ns = S, .window_ns = S };
+	struct objective_window *w = calloc(1, sizeof(*w));
+	struct hist *scratch = malloc(sizeof(*scratch));
+	struct policy p = slo_policy();
+	struct objective_result r;
+	struct agg *a = agg_new(&cfg);
+	struct lg_request rq;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(w);
+	assert_non_null(scratch);
+	/* served: 98 fast, 2 slow with a 5xx; the target's own calls out are slow but not its latency */
+	for (int i = 0; i < 100; i++) {
+		rq = request(LG_ROLE_SERVER, i < 2 ? "HTTP/1.1 503 X" : "HTTP/1.1 200 OK",
+			     (uint64_t)i * 5000000ull, 1000000ull, i < 2 ? 80000000ull : 4000000ull);
+		if (i >= 2) {
+			rq.flags |= LG_REQ_F_SCHED;
+			rq.oncpu_ns = 3000000;
+			rq.runq_ns = 1000000;
+		}
+		assert_int_equal(agg_add(a, &rq), 0);
+	}
+	for (int i = 0; i < 50; i++) {
+		rq = request(LG_ROLE_CLIENT, "HTTP/1.1 200 OK", (uint64_t)i * 5000000ull, 1000000ull,
+			     900000000ull);
+		assert_int_equal(agg_add(a, &rq), 0);
+	}
+	assert_true(agg_roll(a, 2 * S) > 0);
+
+	objective_sample_from_agg(&p, a, objective_push(w));
+	assert_int_equal(objective_judge(w, &p, scratch, &r), 0);
+	assert_int_equal(r.requests, 100);
+	assert_int_equal(r.errors, 2);
+	/* p99 of the served requests is the 99th of 100: a slow one (80 ms), never a 900 ms call out */
+	assert_true(r.latency_us >= 79000 && r.latency_us <= 81000);
+	assert_true(r.runq_share > 0.24 && r.runq_share < 0.26);
+	assert_true(r.rate > 99 && r.rate < 101);
+
+	/* TTFB policy: the first byte, 1 ms for all */
+	p.metric = POLICY_METRIC_TTFB;
+	objective_reset(w);
+	objective_sample_from_agg(&p, a, objective_push(w));
+	assert_int_equal(objective_judge(w, &p, scratch, &r), 0);
+	assert_true(r.latency_us >= 990 && r.latency_us <= 1010);
+	agg_free(a);
+	free(scratch);
+	free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_bounds_never_crossed),
 		cmocka_unit_test(test_simulated_step_load),
 		cmocka_unit_test(test_objective_window),
+		cmocka_unit_test(test_sample_from_agg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,9 @@
  */
 #include "core/decide.h"
 
+#include "core/agg.h"
+#include "latgov/abi.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -416,4 +419,34 @@ int objective_judge(const struct objective_window *w, const struct policy *p,
 	r->rate = r->span_ns ? (double)r->requests * 1e9 / (double)r->span_ns : 0;
 	r->runq_share = sched ? (double)runq / (double)sched : -1;
 	return 0;
+}
+
+void objective_sample_from_agg(const struct policy *p, const struct agg *a,
+			       struct objective_sample *sample)
+{
+	enum agg_hist_kind kind = p->metric == POLICY_METRIC_TTFB ? AGG_H_TTFB : AGG_H_LATENCY;
+
+	sample->ns = agg_last_window_ns(a);
+	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
+		const struct agg_endpoint *e = agg_endpoint_at(a, i);
+
+		if (!e || e->role == LG_ROLE_CLIENT)
+			continue;
+		hist_merge(&sample->h, agg_hist(&e->last, kind));
+		sample->requests += e->last.requests;
+		sample->errors += e->last.errors;
+		/* Waiting for a CPU (run queue, CFS throttling) against all of the
+		 * request's time. Were throttled time ever counted inside runq too,
+		 * the share would only come out higher: the safe side, towards
+		 * raising. */
+		if (e->last.sched) {
+			uint64_t oncpu = agg_hist(&e->last, AGG_H_ONCPU)->sum;
+			uint64_t runq = agg_hist(&e->last, AGG_H_RUNQ)->sum;
+			uint64_t blocked = agg_hist(&e->last, AGG_H_BLOCKED)->sum;
+			uint64_t throttled = agg_hist(&e->last, AGG_H_THROTTLED)->sum;
+
+			sample->runq_ns += runq + throttled;
+			sample->sched_ns += oncpu + runq + blocked + throttled;
+		}
+	}
 }

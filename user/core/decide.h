@@ -123,6 +123,15 @@ struct objective_result {
 void objective_reset(struct objective_window *w);
 /* The slot for the newest session window, emptied (the oldest drops out when full). */
 struct objective_sample *objective_push(struct objective_window *w);
+struct agg;
+/*
+ * Sums the aggregator's last closed window into sample: the policy's metric
+ * (latency or TTFB) of every endpoint the target serves (client-side calls to
+ * its dependencies are not its latency), requests, errors, and the share of
+ * request time spent waiting for a CPU where the scheduler split is known.
+ */
+void objective_sample_from_agg(const struct policy *p, const struct agg *a,
+			       struct objective_sample *sample);
 /*
  * Merges the newest samples until they cover window_ns (at least one) into
  * *scratch and fills *r. Returns 0, or -ENODATA with no samples.
