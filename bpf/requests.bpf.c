@@ -143,8 +143,8 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
 	return c;
 }
 
-/* A recv or send of bytes on sk by the current (target) thread. */
-static __always_inline void on_data(struct sock *sk, int dir, __u64 bytes, __u64 id)
+/* A recv or send of bytes on sk by the current (target) thread; returns its state. */
+static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 bytes, __u64 id)
 {
 	__u64 key = (__u64)sk;
 	struct lg_conn *c;
@@ -155,7 +155,7 @@ static __always_inline void on_data(struct sock *sk, int dir, __u64 bytes, __u64
 		/* Not seen at open or arrival: it predates us (or is a client socket). */
 		c = conn_create(sk, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
 		if (!c)
-			return;
+			return NULL;
 		if (dir == LG_DIR_OUT && c->req.role != LG_ROLE_SERVER)
 			port_watch[c->req.lport] |= LG_PORT_CLIENT;
 	}
@@ -166,6 +166,7 @@ static __always_inline void on_data(struct sock *sk, int dir, __u64 bytes, __u64
 	conn_on_data(c, dir, bpf_ktime_get_ns(), bytes, id >> 32, (__u32)id,
 		     dir == conn_request_dir(c) && c->state != LG_CONN_REQUEST ?
 			     bpf_get_current_cgroup_id() : 0);
+	return c;
 }
 
 static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, int dir)
@@ -506,9 +507,19 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 
 /* ---- fallback for kernels without sock_*_length: syscall tracepoints ------- */
 
+/* Where a syscall's data is, so the fallback can copy prefixes too. */
+enum sys_buf {
+	SYS_BUF_PLAIN = 0,	/* args[1] is the buffer (read, write, recvfrom, sendto) */
+	SYS_BUF_IOVEC = 1,	/* args[1] is a struct iovec array (readv, writev) */
+	SYS_BUF_MSG   = 2,	/* args[1] is a struct user_msghdr (recvmsg, sendmsg) */
+	SYS_BUF_NONE  = 3,	/* no user buffer (sendfile) */
+};
+
 struct sys_call {
+	__u64 buf;
 	__u32 fd;
-	__u32 dir;
+	__u16 dir;
+	__u16 kind;		/* enum sys_buf */
 };
 
 struct {
@@ -540,10 +551,34 @@ static __always_inline struct sock *fd_to_sock(__u32 fd)
 	return sk;
 }
 
-static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int dir)
+/* The start of the user data of a syscall, and how many bytes it moved. */
+static __always_inline const void *sys_user_start(const struct sys_call *call)
+{
+	struct user_msghdr msg;
+	struct iovec iov;
+
+	if (call->kind == SYS_BUF_PLAIN)
+		return (const void *)call->buf;
+	if (call->kind == SYS_BUF_MSG) {
+		if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)call->buf))
+			return 0;
+		if (bpf_probe_read_user(&iov, sizeof(iov), msg.msg_iov))
+			return 0;
+		return iov.iov_base;
+	}
+	if (call->kind == SYS_BUF_IOVEC) {
+		if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)call->buf))
+			return 0;
+		return iov.iov_base;
+	}
+	return 0;
+}
+
+static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int dir, int kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_call call = { .fd = ctx->args[0], .dir = dir };
+	struct sys_call call = { .buf = ctx->args[1], .fd = ctx->args[0], .dir = dir,
+				 .kind = kind };
 
 	if (!is_target(id >> 32))
 		return 0;
@@ -554,40 +589,59 @@ static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int 
 static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_call *call;
+	struct sys_call *slot, call;
+	struct lg_conn *c;
+	const void *src;
 	struct sock *sk;
-	__u32 fd, dir;
+	long ret = ctx->ret;
 
 	if (!is_target(id >> 32))
 		return 0;
-	call = bpf_map_lookup_elem(&lg_sys_calls, &id);
-	if (!call)
+	slot = bpf_map_lookup_elem(&lg_sys_calls, &id);
+	if (!slot)
 		return 0;
-	fd = call->fd;
-	dir = call->dir;
+	call = *slot;
 	bpf_map_delete_elem(&lg_sys_calls, &id);
-	if (ctx->ret <= 0)
+	if (ret <= 0)
 		return 0;
-	sk = fd_to_sock(fd);
-	if (sk)
-		on_data(sk, dir, ctx->ret, id);
+	sk = fd_to_sock(call.fd);
+	if (!sk)
+		return 0;
+	c = on_data(sk, call.dir, ret, id);
+	if (!c)
+		return 0;
+	/*
+	 * Prefixes where tcp_probe / tcp_sendmsg_locked could not give them
+	 * (older kernels): the request's first read, the response's first write.
+	 */
+	if (c->state == LG_CONN_REQUEST && c->req.reads == 1 && c->req.req_len == 0 &&
+	    call.dir == conn_request_dir(c)) {
+		src = sys_user_start(&call);
+		if (src)
+			c->req.req_len = user_prefix(src, ret, c->req.req_prefix, LG_REQ_PREFIX);
+	} else if (c->state == LG_CONN_RESPONSE && c->req.resp_writes == 1 && c->req.resp_len == 0 &&
+		   call.dir != conn_request_dir(c)) {
+		src = sys_user_start(&call);
+		if (src)
+			c->req.resp_len = user_prefix(src, ret, c->req.resp_prefix, LG_RESP_PREFIX);
+	}
 	return 0;
 }
 
-#define SYS_PAIR(name, dir)							\
+#define SYS_PAIR(name, dir, kind)						\
 SEC("tracepoint/syscalls/sys_enter_" #name)					\
 int lg_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)			\
-{ return sys_enter(ctx, dir); }							\
+{ return sys_enter(ctx, dir, kind); }						\
 SEC("tracepoint/syscalls/sys_exit_" #name)					\
 int lg_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)			\
 { return sys_exit(ctx); }
 
-SYS_PAIR(read, LG_DIR_IN)
-SYS_PAIR(readv, LG_DIR_IN)
-SYS_PAIR(recvfrom, LG_DIR_IN)
-SYS_PAIR(recvmsg, LG_DIR_IN)
-SYS_PAIR(write, LG_DIR_OUT)
-SYS_PAIR(writev, LG_DIR_OUT)
-SYS_PAIR(sendto, LG_DIR_OUT)
-SYS_PAIR(sendmsg, LG_DIR_OUT)
-SYS_PAIR(sendfile64, LG_DIR_OUT)
+SYS_PAIR(read, LG_DIR_IN, SYS_BUF_PLAIN)
+SYS_PAIR(readv, LG_DIR_IN, SYS_BUF_IOVEC)
+SYS_PAIR(recvfrom, LG_DIR_IN, SYS_BUF_PLAIN)
+SYS_PAIR(recvmsg, LG_DIR_IN, SYS_BUF_MSG)
+SYS_PAIR(write, LG_DIR_OUT, SYS_BUF_PLAIN)
+SYS_PAIR(writev, LG_DIR_OUT, SYS_BUF_IOVEC)
+SYS_PAIR(sendto, LG_DIR_OUT, SYS_BUF_PLAIN)
+SYS_PAIR(sendmsg, LG_DIR_OUT, SYS_BUF_MSG)
+SYS_PAIR(sendfile64, LG_DIR_OUT, SYS_BUF_NONE)

@@ -6,7 +6,9 @@
  *   - sock:sock_{recv,send}_length (>= 6.3) or the syscall-tracepoint
  *     fallback: whichever is not used is not loaded (set_autoload false);
  *   - tcp_probe reading payload through bpf_dynptr_from_skb (tp_btf support
- *     since 6.15) or only the skb's linear part: tried in that order.
+ *     since 6.15) or only the skb's linear part: tried in that order;
+ *   - tcp_sendmsg_locked (response prefixes) only where the kernel has it;
+ *     the syscall fallback copies prefixes from the syscalls' own buffers.
  *
  * Idle flush and de-duplication. The kernel emits a request when the next
  * one starts or the connection closes; a keep-alive connection left idle
@@ -178,7 +180,8 @@ static int kernel_has_tracepoint(const char *name)
 	return found;
 }
 
-static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr)
+static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr,
+			    int has_sendmsg_tp)
 {
 	struct bpf_program *prog;
 
@@ -192,13 +195,16 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	}
 	bpf_program__set_autoload(dynptr ? skel->progs.lg_tcp_probe_linear : skel->progs.lg_tcp_probe,
 				  false);
+	/* Added in 6.2-ish: without it no response prefix on the sock_length path. */
+	if (!has_sendmsg_tp)
+		bpf_program__set_autoload(skel->progs.lg_tcp_sendmsg, false);
 }
 
 int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int force_syscall_path,
 		char *err, size_t errlen)
 {
 	struct tracer *t;
-	int e, dynptr;
+	int e, dynptr, has_sendmsg_tp;
 
 	libbpf_set_print(libbpf_quiet);
 	e = ensure_tracefs(err, errlen);
@@ -209,6 +215,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 		return -ENOMEM;
 	t->cb = *cb;
 	t->syscall_path = force_syscall_path || !kernel_has_tracepoint("sock_recv_length");
+	has_sendmsg_tp = kernel_has_tracepoint("tcp_sendmsg_locked");
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		e = t->ncpus ? t->ncpus : -EINVAL;
@@ -224,7 +231,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-e));
 			goto err_free;
 		}
-		choose_programs(t->skel, t->syscall_path, dynptr);
+		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp);
 		e = requests_bpf__load(t->skel);
 		if (!e)
 			break;

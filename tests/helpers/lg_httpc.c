@@ -20,6 +20,7 @@
  * Paths are used in turn. Output: {"requests":N,"latency_us":{p50,p90,p99,
  * max,mean},"ttfb_us":{...},"events_last":E} where events_last counts SSE
  * "data:" lines in the last response. Quantiles are exact (nearest rank).
+ * A response's time is the kernel's receive time of its last bytes (see now_ns).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,12 +39,43 @@
 
 #define MAX_PATHS 64
 
+/*
+ * Times are CLOCK_REALTIME because the kernel's receive timestamps
+ * (SO_TIMESTAMPNS) are: a response is timed when its bytes reached this
+ * socket, not when this process got the CPU back to read them. On a busy
+ * machine that wake-up can take milliseconds, which no server-side
+ * measurement can (or should) see.
+ */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* read() that also returns the kernel's receive time of the data (or now). */
+static ssize_t read_stamped(int fd, char *buf, size_t len, uint64_t *rx_ns)
+{
+	char control[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(fd, &msg, 0);
+
+	*rx_ns = now_ns();
+	if (n <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			*rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return n;
 }
 
 static int dial(uint16_t port)
@@ -57,6 +89,7 @@ static int dial(uint16_t port)
 		exit(1);
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	return fd;
 }
 
@@ -82,6 +115,7 @@ static int count_events(const char *buf, size_t len)
 /* Bytes read from the connection and not yet consumed by a response. */
 static char rbuf[1 << 22];
 static size_t rhave;
+static uint64_t rx_last;	/* receive time of the last bytes read */
 
 /* Reads one whole response (after a request sent at t0). Returns 0 or -1. */
 static int read_response(int fd, uint64_t t0, struct response *r)
@@ -89,10 +123,13 @@ static int read_response(int fd, uint64_t t0, struct response *r)
 	size_t body_start = 0, consumed = 0;
 	long long clen = -1;
 	int chunked = 0;
+	uint64_t rx_ns = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (rhave)
-		r->ttfb_ns = now_ns() - t0;	/* already here (pipelined) */
+	if (rhave) {
+		r->ttfb_ns = rx_last - t0;	/* already here (pipelined) */
+		rx_ns = rx_last;
+	}
 	for (;;) {
 		ssize_t got;
 
@@ -136,7 +173,7 @@ static int read_response(int fd, uint64_t t0, struct response *r)
 		}
 		if (rhave >= sizeof(rbuf) - 1)
 			return -1;
-		got = read(fd, rbuf + rhave, sizeof(rbuf) - rhave - 1);
+		got = read_stamped(fd, rbuf + rhave, sizeof(rbuf) - rhave - 1, &rx_ns);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -149,10 +186,11 @@ static int read_response(int fd, uint64_t t0, struct response *r)
 			break;
 		}
 		if (!r->ttfb_ns)
-			r->ttfb_ns = now_ns() - t0;
+			r->ttfb_ns = rx_ns - t0;
+		rx_last = rx_ns;
 		rhave += (size_t)got;
 	}
-	r->total_ns = now_ns() - t0;
+	r->total_ns = rx_ns - t0;
 	r->events = count_events(rbuf + body_start, consumed - body_start);
 	memmove(rbuf, rbuf + consumed, rhave - consumed);
 	rhave -= consumed;

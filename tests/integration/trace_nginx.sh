@@ -31,7 +31,7 @@ trace_start "$dir" --port "$port" -i 1 --summary "$dir/summary.json" --metrics "
 grep -q 'tracing 2 processes' "$dir/latgov.err" && ok "--port finds the master and the worker" ||
 	not_ok "--port finds the master and the worker" "$(head -1 "$dir/latgov.err")"
 
-"$HELPERS/lg_httpc" "$port" 400 /a.txt >"$dir/c_keep.json" || not_ok "keep-alive client"
+"$HELPERS/lg_httpc" "$port" 2000 /a.txt >"$dir/c_keep.json" || not_ok "keep-alive client"
 "$HELPERS/lg_httpc" "$port" 60 /big.bin --new >"$dir/c_big.json" || not_ok "sendfile client"
 "$HELPERS/lg_httpc" "$port" 30 /b.txt --http10 >"$dir/c_10.json" || not_ok "HTTP/1.0 client"
 "$HELPERS/lg_httpc" "$port" 200 /p.txt --pipeline 4 >"$dir/c_pipe.json" || not_ok "pipelining client"
@@ -51,7 +51,7 @@ trace_stop
 check "latgov exits 0 after Ctrl-C" test "$TRACE_RC" -eq 0
 [[ -s $dir/summary.json ]] || { not_ok "summary written" "$(cat "$dir/latgov.err")"; exit 1; }
 s=$dir/summary.json
-check_count "keep-alive" "$s" "GET /a.txt" 400
+check_count "keep-alive" "$s" "GET /a.txt" 2000
 check_count "new connections, 1 MiB by sendfile" "$s" "GET /big.bin" 60
 check_count "HTTP/1.0" "$s" "GET /b.txt" 30
 check_count "pre-existing connection" "$s" "GET /c.txt" 50
