@@ -157,17 +157,21 @@ int main(int argc, char **argv)
 			print_tick(g);
 		}
 	}
+	uint64_t next = 0;
+
 	for (; !from_stdin && i < argc && !stop; i++) {
 		struct governor_window w = { .runq_share = -1 };
 		unsigned long long lat = 0, reqs = 0, errs = 0;
 		struct timespec ts;
-		uint64_t next;
 
 		if (sscanf(argv[i], "%llu:%llu:%llu", &lat, &reqs, &errs) < 2) {
 			fprintf(stderr, "govern_feed: bad window '%s' (want LAT_US:REQS[:ERRS])\n", argv[i]);
 			break;
 		}
-		next = mono_ns() + p.interval_ns;
+		/* a fixed schedule: a slow tick does not push the later ones back */
+		if (!next)
+			next = mono_ns();
+		next += p.interval_ns;
 		ts.tv_sec = next / 1000000000ull;
 		ts.tv_nsec = next % 1000000000ull;
 		while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)

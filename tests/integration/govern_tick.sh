@@ -41,8 +41,9 @@ MEM=/sys/fs/cgroup/memory/$CG
 bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec sleep 60" &
 on_exit "kill -9 $! 2>/dev/null"
 
-# Ticks of 100 ms; calm (450 ms) and cooldown (350 ms) sit between whole
-# ticks, so the script below lands on the same decisions every run.
+# Ticks every 200 ms on a fixed schedule; calm (900 ms) and cooldown (700 ms)
+# sit half a tick between whole ticks, so the script below lands on the same
+# decisions every run even when a tick runs 100 ms late.
 cat >"$TMP/policy.yaml" <<'YAML'
 name: tick-test
 objective:
@@ -59,12 +60,12 @@ memory:
   max: 1Gi
   initial: 256Mi
 control:
-  interval: 100ms
+  interval: 200ms
   max_step_up: 100%
   max_step_down: 20%
-  calm: 450ms
+  calm: 900ms
   hysteresis: 10%
-  cooldown: 350ms
+  cooldown: 700ms
 YAML
 orig_q=$(cat "$CPU/cpu.cfs_quota_us")
 orig_soft=$(cat "$MEM/memory.soft_limit_in_bytes")
