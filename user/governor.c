@@ -28,34 +28,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void cg_rates_between(const struct cg_stats *a, const struct cg_stats *b, uint64_t dt_ns,
-		      struct cg_rates *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->usage_cores = -1;
-	r->cpu_pressure = -1;
-	r->mem_pressure = -1;
-	if (!dt_ns)
-		return;
-	if (a->have_usage && b->have_usage && b->usage_ns >= a->usage_ns)
-		r->usage_cores = (double)(b->usage_ns - a->usage_ns) / (double)dt_ns;
-	if (b->nr_periods >= a->nr_periods && b->nr_throttled >= a->nr_throttled) {
-		r->periods = b->nr_periods - a->nr_periods;
-		r->throttled = b->nr_throttled - a->nr_throttled;
-		r->throttle_ratio = r->periods ? (double)r->throttled / (double)r->periods : 0.0;
-	}
-	if (b->throttled_ns >= a->throttled_ns)
-		r->throttled_ns = b->throttled_ns - a->throttled_ns;
-	if (b->mem_events >= a->mem_events)
-		r->mem_events = b->mem_events - a->mem_events;
-	if (b->oom_kills >= a->oom_kills)
-		r->oom_kills = b->oom_kills - a->oom_kills;
-	if (a->have_psi && b->have_psi) {
-		r->cpu_pressure = (double)(b->cpu_some_us - a->cpu_some_us) * 1000.0 / (double)dt_ns;
-		r->mem_pressure = (double)(b->mem_some_us - a->mem_some_us) * 1000.0 / (double)dt_ns;
-	}
-}
-
 int governor_load_policy(const char *path, struct policy *p, char *err, size_t errlen)
 {
 	char *text = NULL;

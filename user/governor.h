@@ -135,22 +135,6 @@ struct strbuf;
  */
 void governor_prom_write(struct strbuf *sb, const struct governor_status *st);
 
-/* Rates between two cgroup readings dt_ns apart. */
-struct cg_rates {
-	double usage_cores;		/* -1: unknown (v1 without cpuacct) */
-	double throttle_ratio;		/* delta nr_throttled / delta nr_periods; 0 without periods */
-	uint64_t periods;
-	uint64_t throttled;
-	uint64_t throttled_ns;
-	uint64_t mem_events;
-	uint64_t oom_kills;
-	double cpu_pressure;		/* PSI some share; -1 unknown */
-	double mem_pressure;
-};
-
-void cg_rates_between(const struct cg_stats *a, const struct cg_stats *b, uint64_t dt_ns,
-		      struct cg_rates *r);
-
 /*
  * One cgroup file under latgov's control. knob_ctl_init records its original
  * in the state file (sf NULL: dry run, nothing recorded); knob_ctl_write

@@ -245,6 +245,48 @@ static void test_v2(void **state)
 	assert_int_equal(st.mem_some_us, 777);
 }
 
+static void test_rates(void **state)
+{
+	struct cg_stats a = { .have_usage = 1, .usage_ns = 1000000000ull, .nr_periods = 100,
+			      .nr_throttled = 10, .throttled_ns = 5000000, .mem_events = 3,
+			      .have_psi = 1, .cpu_some_us = 1000, .mem_some_us = 2000 };
+	struct cg_stats b = a;
+	struct cg_rates r;
+
+	(void)state;
+	b.usage_ns += 1500000000ull;	/* 1.5 s of CPU in 2 s */
+	b.nr_periods += 20;
+	b.nr_throttled += 5;
+	b.throttled_ns += 250000000ull;
+	b.mem_events += 2;
+	b.mem_some_us += 20000;		/* 20 ms stalled in 2 s */
+	cg_rates_between(&a, &b, 2000000000ull, &r);
+	assert_true(r.usage_cores > 0.7499 && r.usage_cores < 0.7501);
+	assert_true(r.throttle_ratio > 0.2499 && r.throttle_ratio < 0.2501);
+	assert_int_equal(r.periods, 20);
+	assert_int_equal(r.throttled, 5);
+	assert_int_equal(r.throttled_ns, 250000000ull);
+	assert_int_equal(r.mem_events, 2);
+	assert_true(r.mem_pressure > 0.0099 && r.mem_pressure < 0.0101);
+	assert_true(r.cpu_pressure == 0);
+
+	/* no periods (no quota): no throttling; no accounting: usage unknown */
+	b = a;
+	b.have_usage = 0;
+	b.have_psi = 0;
+	cg_rates_between(&a, &b, 1000000000ull, &r);
+	assert_true(r.throttle_ratio == 0);
+	assert_true(r.usage_cores < 0);
+	assert_true(r.mem_pressure < 0);
+	/* counters that went backwards (cgroup recreated) give no rate, not a huge one */
+	b = a;
+	b.nr_periods = 1;
+	b.usage_ns = 1;
+	cg_rates_between(&a, &b, 1000000000ull, &r);
+	assert_true(r.throttle_ratio == 0);
+	assert_true(r.usage_cores < 0);
+}
+
 static void test_open_errors(void **state)
 {
 	struct fake *f = *state;
@@ -367,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_open_finds_siblings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_cpu_and_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
+		cmocka_unit_test(test_rates),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_restore_own_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_after_crash, setup, teardown),

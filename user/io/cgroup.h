@@ -109,4 +109,20 @@ int cg_parse_mem(const char *text, uint64_t *bytes);
 /* Cumulative counters; parts the target lacks are flagged have_* = 0. */
 int cg_read_stats(const struct cg_target *t, struct cg_stats *s);
 
+/* Rates between two cgroup readings dt_ns apart. */
+struct cg_rates {
+	double usage_cores;		/* -1: unknown (v1 without cpuacct) */
+	double throttle_ratio;		/* delta nr_throttled / delta nr_periods; 0 without periods */
+	uint64_t periods;
+	uint64_t throttled;
+	uint64_t throttled_ns;
+	uint64_t mem_events;
+	uint64_t oom_kills;
+	double cpu_pressure;		/* PSI some share; -1 unknown */
+	double mem_pressure;
+};
+
+void cg_rates_between(const struct cg_stats *a, const struct cg_stats *b, uint64_t dt_ns,
+		      struct cg_rates *r);
+
 #endif
