@@ -6,7 +6,7 @@
  * appends the tick to the JSONL audit log.
  *
  * Used by `govern` (the session feeds it one request window per tick) and,
- * through the knob_ctl helpers, by `enforce`.
+ * through the knob_ctl helpers of io/statefile.h, by `enforce`.
  *
  * Crash safety comes from io/statefile.h: the originals are saved under
  * /run/latgov before the first write; governor_close() restores them, and
@@ -134,30 +134,5 @@ struct strbuf;
  *   latgov_foreign_writes{resource="cpu|memory"}  gauge, 1 once latgov stepped aside
  */
 void governor_prom_write(struct strbuf *sb, const struct governor_status *st);
-
-/*
- * One cgroup file under latgov's control. knob_ctl_init records its original
- * in the state file (sf NULL: dry run, nothing recorded); knob_ctl_write
- * writes only a changed value, reads it back and records it; knob_ctl_check
- * says whether someone else has written it since.
- */
-struct knob_ctl {
-	enum cg_knob knob;
-	char path[PATH_MAX + 64];
-	char orig[STATEFILE_VALUE_MAX];
-	char last[STATEFILE_VALUE_MAX];	/* latgov's last value as read back; "" none */
-	int foreign;
-};
-
-int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob knob,
-		  struct statefile *sf);
-/* 1 if a foreign write was found now (reported on stderr once), else 0. */
-int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf);
-/*
- * Returns 1 if written, 0 if unchanged (or foreign: then not touched),
- * -errno on failure. dry_out non-NULL: print "would write" there instead.
- */
-int knob_ctl_write(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
-		   const char *value, FILE *dry_out);
 
 #endif

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -640,4 +641,106 @@ done:
 	if (!found && out)
 		fprintf(out, "latgov: nothing to restore%s%s\n", target ? " for " : "", target ? target : "");
 	return left ? 1 : 0;
+}
+
+/* ---- one knob under control --------------------------------------------- */
+
+int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob knob,
+		  struct statefile *sf)
+{
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	k->knob = knob;
+	ret = cg_knob_path(t, knob, k->path, sizeof(k->path));
+	if (ret)
+		return ret;
+	ret = cg_read_knob(t, knob, k->orig, sizeof(k->orig));
+	if (ret)
+		return ret;
+	if (sf)
+		ret = statefile_record(sf, k->path, k->orig);
+	return ret;
+}
+
+int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf)
+{
+	char cur[STATEFILE_VALUE_MAX];
+
+	if (k->foreign || !k->last[0])
+		return 0;
+	if (cg_read_knob(t, k->knob, cur, sizeof(cur)))
+		return 0;
+	if (!strcmp(cur, k->last))
+		return 0;
+	k->foreign = 1;
+	if (sf)
+		statefile_mark_foreign(sf, k->path);
+	fprintf(stderr,
+		"latgov: %s was changed by someone else (now %s, latgov wrote %s); latgov leaves it alone from now on and will not restore it\n",
+		k->path, cur, k->last);
+	return 1;
+}
+
+/* The first half of a write: check, skip unchanged values, record the intent. */
+int knob_ctl_begin(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+			  const char *value, char *cur, size_t curlen)
+{
+	int ret;
+
+	if (k->foreign)
+		return 0;
+	ret = cg_read_knob(t, k->knob, cur, curlen);
+	if (ret)
+		return ret;
+	/* every bandwidth write un-throttles the group: never rewrite a value */
+	if (!strcmp(cur, value))
+		return 0;
+	if (sf) {
+		ret = statefile_intend(sf, k->path, value);
+		if (ret)
+			return ret;
+	}
+	return 1;
+}
+
+/* The second half: read back, record what the kernel kept. */
+int knob_ctl_finish(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+			   const char *value, int write_ret)
+{
+	char back[STATEFILE_VALUE_MAX];
+	int ret;
+
+	ret = cg_read_knob(t, k->knob, back, sizeof(back));
+	if (ret)
+		return write_ret ? write_ret : ret;
+	/* what is there now is latgov's (or, on failure, unchanged); either way
+	 * it is the value to compare later reads against */
+	snprintf(k->last, sizeof(k->last), "%s", back);
+	if (sf)
+		statefile_confirm(sf, k->path, back);
+	if (write_ret)
+		return write_ret;
+	if (strcmp(back, value))
+		fprintf(stderr, "latgov: wrote %s to %s; the kernel keeps %s\n", value, k->path, back);
+	return 1;
+}
+
+int knob_ctl_write(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+		   const char *value, FILE *dry_out)
+{
+	char cur[STATEFILE_VALUE_MAX];
+	int ret;
+
+	if (dry_out) {
+		if (k->foreign || cg_read_knob(t, k->knob, cur, sizeof(cur)) || !strcmp(cur, value))
+			return 0;
+		fprintf(dry_out, "latgov: dry run: would write %s: %s -> %s\n", k->path, cur, value);
+		return 0;
+	}
+	ret = knob_ctl_begin(k, t, sf, value, cur, sizeof(cur));
+	if (ret <= 0)
+		return ret;
+	ret = cg_write_knob(t, k->knob, value, 0);
+	return knob_ctl_finish(k, t, sf, value, ret);
 }

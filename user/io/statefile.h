@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "io/cgroup.h"
+
 #define STATEFILE_DIR "/run/latgov"
 #define STATEFILE_VALUE_MAX 128
 
@@ -66,5 +68,41 @@ void statefile_release(struct statefile *sf, int remove);
  * restored (or there was nothing), 1 if something was left, -errno on error.
  */
 int statefile_restore_dead(const char *dir, const char *target, const char *test_root, FILE *out);
+
+/*
+ * One cgroup file under latgov's control. knob_ctl_init records its original
+ * in the state file (sf NULL: dry run, nothing recorded); knob_ctl_write
+ * writes only a changed value, reads it back and records it; knob_ctl_check
+ * says whether someone else has written it since.
+ */
+struct knob_ctl {
+	enum cg_knob knob;
+	char path[PATH_MAX + 64];
+	char orig[STATEFILE_VALUE_MAX];
+	char last[STATEFILE_VALUE_MAX];	/* latgov's last value as read back; "" none */
+	int foreign;
+};
+
+int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob knob,
+		  struct statefile *sf);
+/* 1 if a foreign write was found now (reported on stderr once), else 0. */
+int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf);
+/*
+ * Returns 1 if written, 0 if unchanged (or foreign: then not touched),
+ * -errno on failure. dry_out non-NULL: print "would write" there instead.
+ */
+int knob_ctl_write(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+		   const char *value, FILE *dry_out);
+
+/*
+ * knob_ctl_write in two halves, for writes done on another thread (memory):
+ * begin returns 1 if value must be written (intent recorded), 0 if not
+ * (unchanged or foreign), -errno; the caller writes; finish reads back and
+ * records, given the write's result, and returns 1 or -errno.
+ */
+int knob_ctl_begin(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+		   const char *value, char *cur, size_t curlen);
+int knob_ctl_finish(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
+		    const char *value, int write_ret);
 
 #endif
