@@ -574,6 +574,37 @@ static __always_inline const void *sys_user_start(const struct sys_call *call)
 	return 0;
 }
 
+/*
+ * What lg_tcp_sendmsg does where tcp_sendmsg_locked is missing: a server
+ * send that starts a status line during an answer starts the next pipelined
+ * request (conn.h). The buffer is still the user's at syscall exit.
+ */
+static __always_inline void sys_response_start(struct sock *sk, const struct sys_call *call,
+					       long ret)
+{
+	__u8 head[LG_RESP_PREFIX];
+	__u64 key = (__u64)sk;
+	struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
+	const void *src;
+	int n, act;
+
+	if (!c || c->state != LG_CONN_RESPONSE || c->req.role != LG_ROLE_SERVER || ret < 10)
+		return;
+	src = sys_user_start(call);
+	if (!src)
+		return;
+	n = user_prefix(src, ret, head, LG_RESP_PREFIX);
+	act = conn_on_response_start(c, conn_http_status_start(head, n));
+	if (act == LG_END_NEXT_REQUEST) {
+		emit(c, LG_END_NEXT_REQUEST);
+		conn_start_pipelined(c);
+	} else if (act != LG_COPY_RESP) {
+		return;
+	}
+	__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
+	c->req.resp_len = n;
+}
+
 static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int dir, int kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -607,6 +638,8 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	sk = fd_to_sock(call.fd);
 	if (!sk)
 		return 0;
+	if (call.dir == LG_DIR_OUT && call.kind != SYS_BUF_NONE)
+		sys_response_start(sk, &call, ret);
 	c = on_data(sk, call.dir, ret, id);
 	if (!c)
 		return 0;

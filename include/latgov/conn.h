@@ -218,8 +218,19 @@ static inline int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 byte
 		return 1;
 	}
 
-	if (c->state == LG_CONN_IDLE)
-		return 0;
+	if (c->state == LG_CONN_IDLE) {
+		/*
+		 * A connection older than latgov whose request arrived after
+		 * attach but whose read we missed (the fallback's read began
+		 * before attach): the answer shows it was read. Its read time
+		 * is unknown; its arrival is not.
+		 */
+		if (!(c->cflags & LG_CONN_F_PREEXISTING) || r->seq != 0 ||
+		    !(c->cflags & LG_CONN_F_NEXT) || c->req.role != LG_ROLE_SERVER)
+			return 0;
+		conn_start_request(c, c->next_arrival_ns, 0, tgid, tid, cgroup_id);
+		r->reads = 0;
+	}
 	if (dir == LG_DIR_IN)
 		r->bytes_in += bytes;
 	else

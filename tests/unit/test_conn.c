@@ -166,6 +166,31 @@ static void test_preexisting_mid_response(void **state)
 	assert_int_equal(emitted[0].t_arrival_ns, 1000);
 }
 
+static void test_preexisting_read_missed(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	/* The read began before attach (syscall fallback): arrival, then the answer. */
+	reset(&c, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
+	arrival(&c, 1000, "GET /x HTTP/1.1\r\n");
+	assert_int_equal(data(&c, LG_DIR_OUT, 1400, 60, TID), 1);
+	arrival(&c, 2000, "GET /y HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 2010, 30, TID);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].seq, 1);
+	assert_int_equal(emitted[0].t_arrival_ns, 1000);
+	assert_int_equal(emitted[0].t_first_resp_ns, 1400);
+	assert_memory_equal(emitted[0].req_prefix, "GET /x ", 7);
+
+	/* Not on a connection latgov saw open, nor without an arrival. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 1000, "GET /x HTTP/1.1\r\n");
+	assert_int_equal(data(&c, LG_DIR_OUT, 1400, 60, TID), 0);
+	reset(&c, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
+	assert_int_equal(data(&c, LG_DIR_OUT, 1400, 60, TID), 0);
+}
+
 static void test_role_from_first_event(void **state)
 {
 	struct lg_conn c;
@@ -387,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive_two_requests),
 		cmocka_unit_test(test_request_split_across_reads),
 		cmocka_unit_test(test_preexisting_mid_response),
+		cmocka_unit_test(test_preexisting_read_missed),
 		cmocka_unit_test(test_role_from_first_event),
 		cmocka_unit_test(test_close_and_reset),
 		cmocka_unit_test(test_pipelined_flag),
