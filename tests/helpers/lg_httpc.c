@@ -16,6 +16,8 @@
  *   --linger MS  keep the last connection open, idle, MS ms before closing it
  *   --pipeline K send K requests in one write, then read the K answers (each
  *             request's latency runs from that write to its own answer)
+ *   --abort MS   send each request on a new connection, wait MS ms, then reset
+ *             the connection (SO_LINGER 0) without reading the answer
  *
  * Paths are used in turn. Output: {"requests":N,"latency_us":{p50,p90,p99,
  * max,mean},"ttfb_us":{...},"events_last":E} where events_last counts SSE
@@ -253,7 +255,7 @@ int main(int argc, char **argv)
 {
 	char *paths[MAX_PATHS], *save = NULL, *tok;
 	int npaths = 0, new_conn = 0, http10 = 0, hold = 0, fd = -1, i, j;
-	long long linger_ms = 0, batch = 1;
+	long long linger_ms = 0, batch = 1, abort_ms = -1;
 	struct response rs[64];
 	uint64_t *lat, *ttfb;
 	struct response r;
@@ -261,7 +263,7 @@ int main(int argc, char **argv)
 	uint16_t port;
 
 	if (argc < 4 || parse_port(argv[1], &port) || parse_int(argv[2], 1, 10000000, &count)) {
-		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS] [--pipeline K]\n");
+		fprintf(stderr, "usage: lg_httpc PORT COUNT PATH[,PATH...] [--new] [--http10] [--hold] [--linger MS] [--pipeline K] [--abort MS]\n");
 		return 2;
 	}
 	for (tok = strtok_r(argv[3], ",", &save); tok && npaths < MAX_PATHS;
@@ -276,6 +278,9 @@ int main(int argc, char **argv)
 			hold = 1;
 		else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc &&
 			 parse_int(argv[i + 1], 0, 60000, &linger_ms) == 0)
+			i++;
+		else if (strcmp(argv[i], "--abort") == 0 && i + 1 < argc &&
+			 parse_int(argv[i + 1], 0, 60000, &abort_ms) == 0)
 			i++;
 		else if (strcmp(argv[i], "--pipeline") == 0 && i + 1 < argc &&
 			 parse_int(argv[i + 1], 1, 64, &batch) == 0)
@@ -300,6 +305,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ready\n");
 		if (!fgets(line, sizeof(line), stdin))
 			return 1;
+	}
+	if (abort_ms >= 0) {
+		for (i = 0; i < count; i++) {
+			struct linger lg = { 1, 0 };
+			struct timespec ts = { abort_ms / 1000, (abort_ms % 1000) * 1000000L };
+			char req[256];
+			int n;
+
+			fd = dial(port);
+			n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+				     paths[i % npaths]);
+			if (write(fd, req, (size_t)n) != n)
+				return 1;
+			while (nanosleep(&ts, &ts) && errno == EINTR)
+				;
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fd);
+		}
+		printf("{\"requests\":%lld,\"aborted\":%lld}\n", count, count);
+		return 0;
 	}
 	if (count % batch) {
 		fprintf(stderr, "lg_httpc: COUNT must be a multiple of --pipeline\n");

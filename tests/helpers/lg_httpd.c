@@ -15,6 +15,7 @@
  *                    N-1 more events GAP ms apart, the last one carrying the
  *                    chunked terminator: N writes in all
  *   /close           HTTP/1.0 style: no Content-Length, body ends at close
+ *   /fail            503 Service Unavailable
  * Other paths get 404. "Connection: close" or HTTP/1.0 closes after the answer.
  * A query "?sleep=MS" on any path delays the answer by MS milliseconds (the
  * route, and so latgov's endpoint name, stays the same).
@@ -139,6 +140,12 @@ static int serve(int fd, const char *path, int keep)
 				return 0;
 		}
 		return keep;
+	}
+	if (strcmp(path, "/fail") == 0) {
+		n = snprintf(buf, sizeof(buf),
+			     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: %s\r\n\r\nbusy\n",
+			     conn);
+		return write_all(fd, buf, (size_t)n) ? 0 : keep;
 	}
 	if (strcmp(path, "/close") == 0) {
 		n = snprintf(buf, sizeof(buf), "HTTP/1.0 200 OK\r\n\r\nclosed by the server\n");

@@ -3,8 +3,8 @@
 # latgov trace against our own test server (tests/helpers/lg_httpd): every
 # request a client sends is counted exactly, over keep-alive, new
 # connections, HTTP/1.0 close-delimited answers, multi-write answers on a
-# connection opened before latgov attached, pipelined requests, and streamed
-# (SSE) answers;
+# connection opened before latgov attached, pipelined requests, streamed
+# (SSE) answers, 503s and client resets;
 # latencies agree with the client's own within 5% + 100 us; a stream shows
 # its chunk count and a TTFB within 1 ms of the client's.
 source "$(dirname "$0")/lib.sh"
@@ -42,6 +42,9 @@ mix() { printf "$1,%.0s" {1..49}; printf '%s' "$2"; }
 # Pipelined: 4 requests per write, read by one recv; answered (404) one send each.
 "$HELPERS/lg_httpc" "$port" 120 /pipe --pipeline 4 >"$dir/c_pipe.json" || not_ok "pipelining client"
 "$HELPERS/lg_httpc" "$port" 30 /close --http10 >"$dir/c_close.json" || not_ok "HTTP/1.0 client"
+"$HELPERS/lg_httpc" "$port" 25 /fail >/dev/null || not_ok "503 client"
+# Reset by the client while the server still works on the answer.
+"$HELPERS/lg_httpc" "$port" 10 "/abort?sleep=100" --abort 20 >/dev/null || not_ok "resetting client"
 echo go >&7
 wait $pre || not_ok "pre-existing connection client"
 exec 7>&-
@@ -56,6 +59,10 @@ check_count "pre-existing connection, 3 writes per answer" "$s" "GET /multi/:id"
 check_count "streamed" "$s" "GET /stream/:id/:id" 6
 check_count "HTTP/1.0 close-delimited" "$s" "GET /close" 30
 check_count "pipelined, 4 per write" "$s" "GET /pipe" 120
+check_count "503 answers" "$s" "GET /fail" 25
+check "503 answers are errors" test "$(endpoint_field "$s" "GET /fail" errors)" -eq 25
+check_count "requests reset by the client" "$s" "GET /abort" 10
+check "resets are counted as such" test "$(endpoint_field "$s" "GET /abort" resets)" -eq 10
 check "nothing dropped" test "$(jq_py "$s" 'd["dropped"]')" -eq 0
 
 check_near "keep-alive p50" "$s" "GET /sleep/:id" latency_us.p50 "$dir/c_keep.json" latency_us.p50
