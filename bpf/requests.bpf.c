@@ -146,7 +146,7 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
 /* A recv or send of bytes on sk by the current (target) thread; returns its state. */
 static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 bytes, __u64 id)
 {
-	__u64 key = (__u64)sk;
+	__u64 key = (__u64)sk, now;
 	struct lg_conn *c;
 	int reason;
 
@@ -162,8 +162,11 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 	reason = conn_data_ends_request(c, dir);
 	if (reason)
 		emit(c, reason);
+	now = bpf_ktime_get_ns();
+	if (dir == LG_DIR_OUT)
+		now = conn_send_ends(c, now);
 	/* The cgroup matters only for a request's start: skip the helper otherwise. */
-	conn_on_data(c, dir, bpf_ktime_get_ns(), bytes, id >> 32, (__u32)id,
+	conn_on_data(c, dir, now, bytes, id >> 32, (__u32)id,
 		     dir == conn_request_dir(c) && c->state != LG_CONN_REQUEST ?
 			     bpf_get_current_cgroup_id() : 0);
 	return c;
@@ -175,8 +178,19 @@ static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *c
 
 	if (!is_target(id >> 32))
 		return 0;
-	if (ctx->ret <= 0 || ctx->protocol != IPPROTO_TCP || (ctx->flags & MSG_PEEK))
+	if (ctx->protocol != IPPROTO_TCP || (ctx->flags & MSG_PEEK))
 		return 0;
+	if (ctx->ret <= 0) {
+		/* A failed send (EAGAIN): its start time must not date the next one. */
+		if (dir == LG_DIR_OUT) {
+			__u64 key = (__u64)ctx->sk;
+			struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
+
+			if (c)
+				conn_send_ends(c, 0);
+		}
+		return 0;
+	}
 	on_data(ctx->sk, dir, ctx->ret, id);
 	return 0;
 }
@@ -358,6 +372,7 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c)
 		return 0;
+	conn_send_begins(c, bpf_ktime_get_ns());
 	src = msg_user_start(msg, &avail);
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
 		/*

@@ -45,6 +45,7 @@ struct session {
 	int failed_to_start;	/* parts end without output */
 	int agg_errors;
 	FILE *records;		/* LATGOV_RECORDS=FILE: every record as JSONL, for tests */
+	char cgroup_dir[512];
 	struct jsonw records_jw;
 };
 
@@ -86,6 +87,31 @@ const struct lg_options *session_options(const struct session *s) { return s->op
 const struct agg *session_agg(const struct session *s) { return s->agg; }
 const uint64_t *session_counters(const struct session *s) { return s->counters; }
 uint64_t session_start_ns(const struct session *s) { return s->start_ns; }
+struct tracer *session_tracer(const struct session *s) { return s->tracer; }
+
+const char *session_cgroup_dir(const struct session *s)
+{
+	return s->cgroup_dir[0] ? s->cgroup_dir : NULL;
+}
+
+size_t session_target_pids(const struct session *s, const uint32_t **pids)
+{
+	*pids = s->tg.pids;
+	return s->tg.npids;
+}
+
+/* Defaults until the flame profiler and the governor provide theirs. */
+__attribute__((weak)) int session_flame_parts(struct session *s)
+{
+	(void)s;
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int session_governor_parts(struct session *s)
+{
+	(void)s;
+	return -ENOSYS;
+}
 uint64_t session_elapsed_ns(const struct session *s) { return s->now_ns - s->start_ns; }
 
 /* ---- tracer callbacks -------------------------------------------------------- */
@@ -283,6 +309,32 @@ err:
 	return 2;
 }
 
+/*
+ * The parts of flame and govern (and of --flame / --policy on any session
+ * command). Returns 0 or the exit status for a part that cannot start.
+ */
+static int add_command_parts(struct session *s)
+{
+	const struct lg_options *o = s->opts;
+	int e;
+
+	if (o->cmd == LG_CMD_FLAME || o->flame_dir) {
+		e = session_flame_parts(s);
+		if (e == -ENOSYS)
+			return cmd_not_implemented("flame");
+		if (e)
+			return 2;
+	}
+	if (o->cmd == LG_CMD_GOVERN || o->policy_path) {
+		e = session_governor_parts(s);
+		if (e == -ENOSYS)
+			return cmd_not_implemented("govern");
+		if (e)
+			return 2;
+	}
+	return 0;
+}
+
 /* ---- the loop ------------------------------------------------------------------ */
 
 static int add_targets(struct session *s, size_t from)
@@ -426,8 +478,6 @@ int cmd_session(const struct lg_options *opts)
 	char err[512];
 	int rc = 1, e;
 
-	if (opts->cmd != LG_CMD_TRACE)
-		return cmd_not_implemented(options_cmd_name(opts->cmd));
 	if (geteuid() != 0) {
 		fprintf(stderr, "latgov %s: needs root (BPF programs and tracepoints need CAP_BPF and CAP_PERFMON): run it with sudo\n",
 			options_cmd_name(opts->cmd));
@@ -471,9 +521,16 @@ int cmd_session(const struct lg_options *opts)
 		fprintf(stderr, "latgov: cannot create the aggregator: %s\n", strerror(errno));
 		goto out_tracer;
 	}
+	if (s->tg.cgroup_procs[0]) {
+		snprintf(s->cgroup_dir, sizeof(s->cgroup_dir), "%s", s->tg.cgroup_procs);
+		*strrchr(s->cgroup_dir, '/') = 0;
+	}
+	rc = add_command_parts(s);
+	if (rc)
+		goto out_parts;
 	rc = output_add(s);
 	if (rc)
-		goto out_agg;
+		goto out_parts;
 	if (getenv("LATGOV_RECORDS")) {
 		s->records = fopen(getenv("LATGOV_RECORDS"), "we");
 		jw_init(&s->records_jw);
@@ -482,9 +539,7 @@ int cmd_session(const struct lg_options *opts)
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
 		rc = 2;
-		s->failed_to_start = 1;
-		finish(s);
-		goto out_agg;
+		goto out_parts;
 	}
 	fprintf(stderr, "latgov: tracing %zu process%s (hooks: %s%s); Ctrl-C to stop\n",
 		s->tg.npids, s->tg.npids == 1 ? "" : "es", tracer_hook_path(s->tracer),
@@ -495,7 +550,12 @@ int cmd_session(const struct lg_options *opts)
 	rc = e ? 1 : 0;
 	if (s->targets_gone)
 		fprintf(stderr, "latgov: the target exited; the summary covers the run so far\n");
+	goto out_agg;
 
+out_parts:
+	/* Nothing ran: let the parts free themselves without output. */
+	s->failed_to_start = 1;
+	finish(s);
 out_agg:
 	if (s->records) {
 		fclose(s->records);

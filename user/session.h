@@ -10,6 +10,7 @@
 #ifndef LATGOV_SESSION_H
 #define LATGOV_SESSION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/agg.h"
@@ -35,10 +36,32 @@ struct session_part {
 /* Adds a part before the loop starts. Returns 0 or -ENOSPC. */
 int session_add_part(struct session *s, const struct session_part *p);
 
+/*
+ * Where flame and govern plug in without editing the session: cmd_session
+ * calls session_flame_parts() for `flame` (or --flame) and
+ * session_governor_parts() for `govern` (or --policy) once the BPF objects
+ * are loaded and the targets known, before the loop. Each adds its parts
+ * with session_add_part(). Returns 0; a negative errno after printing what
+ * is wrong (the session exits 2); -ENOSYS while the part is not built (the
+ * defaults in session.c are weak symbols: define the real one in your own
+ * file, e.g. user/governor.c, and it replaces the default at link time).
+ */
+int session_flame_parts(struct session *s);
+int session_governor_parts(struct session *s);
+
 const struct lg_options *session_options(const struct session *s);
 const struct agg *session_agg(const struct session *s);
 /* The kernel's loss counters as of the last window. */
 const uint64_t *session_counters(const struct session *s);
+/* The request tracer (its BPF object, target set and maps are shared). */
+struct tracer *session_tracer(const struct session *s);
+/*
+ * The cgroup directory of the target: the one latgov made for -- COMMAND,
+ * or the one given with --cgroup; NULL for -p and --port.
+ */
+const char *session_cgroup_dir(const struct session *s);
+/* The target's processes (tgids) as resolved at the start. */
+size_t session_target_pids(const struct session *s, const uint32_t **pids);
 /* CLOCK_MONOTONIC ns of the start, and the session's length so far. */
 uint64_t session_start_ns(const struct session *s);
 uint64_t session_elapsed_ns(const struct session *s);

@@ -62,6 +62,7 @@ enum lg_dir {
 /* lg_conn.cflags */
 #define LG_CONN_F_PREEXISTING (1u << 0)	/* first seen after it was established */
 #define LG_CONN_F_NEXT        (1u << 1)	/* next_* hold the first segment of the next request */
+#define LG_CONN_F_IN_SEND     (1u << 2)	/* a send call is under way; it began at send_start_ns */
 
 /* What the caller should copy into the connection from a payload it can read. */
 enum lg_copy {
@@ -85,13 +86,14 @@ enum lg_copy {
 struct lg_conn {
 	struct lg_request req;		/* the request in progress; req.seq numbers them */
 	__u64 next_arrival_ns;		/* arrival of the next request's first segment */
+	__u64 send_start_ns;		/* when the send call under way began (LG_CONN_F_IN_SEND) */
 	__u32 state;			/* enum lg_conn_state */
 	__u32 cflags;			/* LG_CONN_F_* */
 	__u8  next_len;			/* valid bytes in next_prefix */
 	__u8  pad[7];
 	__u8  next_prefix[LG_REQ_PREFIX];
 };
-_Static_assert(sizeof(struct lg_conn) == 224 + 24 + LG_REQ_PREFIX, "struct lg_conn layout changed");
+_Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX, "struct lg_conn layout changed");
 
 static inline void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 cflags,
 			     __u16 lport, __u16 rport)
@@ -292,6 +294,35 @@ static inline int conn_on_send_start(struct lg_conn *c)
 	if (c->req.role == LG_ROLE_SERVER && c->state == LG_CONN_REQUEST && c->req.resp_len == 0)
 		return LG_COPY_RESP;
 	return LG_COPY_NONE;
+}
+
+/*
+ * A send call begins at now (tcp_sendmsg_locked fires once per segment it
+ * fills; only the first counts). The data reaches a loopback peer during the
+ * call, and the call can be preempted after that: the response's times are
+ * taken when its sends began, not when they returned.
+ */
+static inline void conn_send_begins(struct lg_conn *c, __u64 now)
+{
+	if (c->cflags & LG_CONN_F_IN_SEND)
+		return;
+	c->cflags |= LG_CONN_F_IN_SEND;
+	c->send_start_ns = now;
+}
+
+/*
+ * The time to record for an outbound data event that completed at now: the
+ * start of its send call if one was seen, else now. Ends the call either way
+ * (a failed send calls it too, so a stale start never leaks into the next).
+ */
+static inline __u64 conn_send_ends(struct lg_conn *c, __u64 now)
+{
+	__u64 t = now;
+
+	if ((c->cflags & LG_CONN_F_IN_SEND) && c->send_start_ns <= now)
+		t = c->send_start_ns;
+	c->cflags &= ~LG_CONN_F_IN_SEND;
+	return t;
 }
 
 /*

@@ -406,6 +406,26 @@ static void test_interim_100_continue(void **state)
 	assert_int_equal(emitted[0].t_last_resp_ns, 400);
 }
 
+static void test_send_times_from_call_start(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 100, 10, TID);
+	/* Two segments of one send call: the first sets the start. */
+	conn_send_begins(&c, 200);
+	conn_send_begins(&c, 250);
+	data(&c, LG_DIR_OUT, conn_send_ends(&c, 900), 10, TID);	/* preempted before returning */
+	assert_int_equal(c.req.t_first_resp_ns, 200);
+	/* A failed send leaves no start behind. */
+	conn_send_begins(&c, 1000);
+	conn_send_ends(&c, 0);
+	data(&c, LG_DIR_OUT, conn_send_ends(&c, 3000), 10, TID);	/* no tcp_sendmsg seen */
+	assert_int_equal(c.req.t_last_resp_ns, 3000);
+	assert_int_equal(c.req.max_gap_ns, 2800);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_streamed_gaps),
 		cmocka_unit_test(test_pipelined_batch_counted),
 		cmocka_unit_test(test_interim_100_continue),
+		cmocka_unit_test(test_send_times_from_call_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
