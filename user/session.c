@@ -454,8 +454,13 @@ static void finish(struct session *s)
 {
 	int i;
 
+	/*
+	 * A response can be on its way out at the very moment the session
+	 * ends (its client may already have it): give in-flight send calls a
+	 * moment to return and their records to arrive, then flush.
+	 */
+	tracer_poll(s->tracer, s->failed_to_start ? 0 : SESSION_DRAIN_MS);
 	s->now_ns = mono_ns();
-	tracer_poll(s->tracer, 0);
 	tracer_flush_idle(s->tracer, s->now_ns, 0);
 	tracer_poll(s->tracer, 0);
 	/* Close every window, the partial last one included. */

@@ -21,6 +21,8 @@
 /* Records reach user space within this long of a response's end: windows close this late. */
 #define SESSION_DELIVERY_NS  (250ull * 1000 * 1000)
 #define SESSION_MAX_PARTS    8
+/* At the end, how long in-flight sends get to finish before the last flush. */
+#define SESSION_DRAIN_MS     50
 
 struct session;
 

@@ -324,6 +324,8 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 		printf("{\"requests\":%lld,\"aborted\":%lld}\n", count, count);
+		free(lat);
+		free(ttfb);
 		return 0;
 	}
 	if (count % batch) {
@@ -360,5 +362,7 @@ int main(int argc, char **argv)
 	putchar(',');
 	print_stats("ttfb_us", ttfb, (size_t)count);
 	printf(",\"events_last\":%d}\n", r.events);
+	free(lat);
+	free(ttfb);
 	return 0;
 }
