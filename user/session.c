@@ -298,6 +298,12 @@ static int output_add(struct session *s)
 		fprintf(stderr, "latgov: %s\n", err);
 		goto err;
 	}
+	if (out->metrics) {
+		/* Serve the (empty) metrics from the start, not only after the first window. */
+		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 && sb_finish(&out->sb) == 0)
+			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
+		sb_reset(&out->sb);
+	}
 	session_add_part(s, &part);
 	return 0;
 err:
