@@ -180,6 +180,27 @@ static int kernel_has_tracepoint(const char *name)
 	return found;
 }
 
+/*
+ * LATGOV_DISABLE_PROGS=name,name: programs not to load, for measuring what
+ * each hook costs (benchmarks). The records lose what those hooks give.
+ */
+static void disable_listed(struct bpf_object *obj, const char *list)
+{
+	struct bpf_program *prog;
+	char copy[512], *tok, *save = NULL;
+
+	if (!list || !*list)
+		return;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		prog = bpf_object__find_program_by_name(obj, tok);
+		if (prog)
+			bpf_program__set_autoload(prog, false);
+		else
+			fprintf(stderr, "latgov: LATGOV_DISABLE_PROGS: no program %s\n", tok);
+	}
+}
+
 static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr,
 			    int has_sendmsg_tp)
 {
@@ -198,6 +219,7 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	/* Added in 6.2-ish: without it no response prefix on the sock_length path. */
 	if (!has_sendmsg_tp)
 		bpf_program__set_autoload(skel->progs.lg_tcp_sendmsg, false);
+	disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
 }
 
 int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int force_syscall_path,
