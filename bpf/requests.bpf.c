@@ -57,6 +57,16 @@ enum {
 __u8 port_watch[65536];
 
 /*
+ * port_watch[port], with the index masked where the verifier sees it: older
+ * verifiers (6.1) lose the bounds of a byte-swapped port.
+ */
+static __always_inline __u8 *port_slot(__u32 port)
+{
+	barrier_var(port);
+	return &port_watch[port & 0xffff];
+}
+
+/*
  * The target set: lg_targets is the authority (user space counts and lists
  * it); target_bits mirrors it as a bitmap indexed by tgid, because a bit test
  * is what every socket event of every process on the machine pays, and a
@@ -129,7 +139,7 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
 	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	struct lg_conn *c;
 
-	if (role == LG_ROLE_UNKNOWN && (port_watch[lport] & LG_PORT_LISTEN))
+	if (role == LG_ROLE_UNKNOWN && ((*port_slot(lport)) & LG_PORT_LISTEN))
 		role = LG_ROLE_SERVER;
 	if (bpf_map_update_elem(&lg_conns, &key, &zero_conn, BPF_NOEXIST) == -7 /* E2BIG */) {
 		count(LG_CNT_CONN_MAP_FULL);
@@ -157,7 +167,7 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 		if (!c)
 			return NULL;
 		if (dir == LG_DIR_OUT && c->req.role != LG_ROLE_SERVER)
-			port_watch[c->req.lport] |= LG_PORT_CLIENT;
+			(*port_slot(c->req.lport)) |= LG_PORT_CLIENT;
 	}
 	reason = conn_data_ends_request(c, dir);
 	if (reason)
@@ -172,18 +182,23 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 	return c;
 }
 
-static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, int dir)
+/*
+ * tp_btf rather than classic tracepoints: the classic path assembles the
+ * event record before the program runs; the raw one hands over the
+ * arguments (and sk as a BTF pointer, read directly).
+ */
+static __always_inline int sock_length(struct sock *sk, int ret, int flags, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (!is_target(id >> 32))
 		return 0;
-	if (ctx->protocol != IPPROTO_TCP || (ctx->flags & MSG_PEEK))
+	if (sk->sk_protocol != IPPROTO_TCP || (flags & MSG_PEEK))
 		return 0;
-	if (ctx->ret <= 0) {
+	if (ret <= 0) {
 		/* A failed send (EAGAIN): its start time must not date the next one. */
 		if (dir == LG_DIR_OUT) {
-			__u64 key = (__u64)ctx->sk;
+			__u64 key = (__u64)sk;
 			struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
 
 			if (c)
@@ -191,20 +206,20 @@ static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *c
 		}
 		return 0;
 	}
-	on_data(ctx->sk, dir, ctx->ret, id);
+	on_data(sk, dir, ret, id);
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int lg_sock_recv(struct trace_event_raw_sock_msg_length *ctx)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(lg_sock_recv, struct sock *sk, int ret, int flags)
 {
-	return sock_length(ctx, LG_DIR_IN);
+	return sock_length(sk, ret, flags, LG_DIR_IN);
 }
 
-SEC("tracepoint/sock/sock_send_length")
-int lg_sock_send(struct trace_event_raw_sock_msg_length *ctx)
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(lg_sock_send, struct sock *sk, int ret, int flags)
 {
-	return sock_length(ctx, LG_DIR_OUT);
+	return sock_length(sk, ret, flags, LG_DIR_OUT);
 }
 
 /* ---- payload prefixes ------------------------------------------------------ */
@@ -268,7 +283,7 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 	__u64 key;
 	int copy;
 
-	if (!port_watch[lport])
+	if (!(*port_slot(lport)))
 		return 0;
 	th = (const struct tcphdr *)skb->data;
 	doff = BPF_CORE_READ_BITFIELD_PROBED(th, doff) * 4;
@@ -279,7 +294,7 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c) {
-		if (!(port_watch[lport] & LG_PORT_LISTEN))
+		if (!((*port_slot(lport)) & LG_PORT_LISTEN))
 			return 0;
 		/* Data on an accepted socket we did not see open: it predates us. */
 		c = conn_create(sk, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
@@ -410,41 +425,45 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 
 /* ---- connection lifecycle --------------------------------------------------- */
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int lg_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(lg_set_state, const struct sock *sk, int os, int ns)
 {
-	int ns = ctx->newstate, os = ctx->oldstate, reason;
-	__u16 sport = ctx->sport;
+	/*
+	 * inet_sport, not skc_num: at TCP_CLOSE the port is released (num
+	 * zeroed) before this tracepoint runs; the source port stays.
+	 */
+	__u16 sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	struct lg_conn *c;
 	__u64 key;
+	int reason;
 
-	if (ctx->protocol != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (ns == LG_TCP_LISTEN || ns == LG_TCP_SYN_SENT) {
 		/* Both in the target's own syscall (listen, connect). */
 		if (!is_target(bpf_get_current_pid_tgid() >> 32))
 			return 0;
 		if (ns == LG_TCP_LISTEN) {
-			port_watch[sport] |= LG_PORT_LISTEN;
+			(*port_slot(sport)) |= LG_PORT_LISTEN;
 			return 0;
 		}
 		/* The source port is not chosen yet: watch it at ESTABLISHED. */
-		conn_create((struct sock *)ctx->skaddr, LG_ROLE_CLIENT, 0);
+		conn_create((struct sock *)sk, LG_ROLE_CLIENT, 0);
 		return 0;
 	}
-	if (!port_watch[sport]) {
+	if (!(*port_slot(sport))) {
 		if (ns != LG_TCP_ESTABLISHED || os != LG_TCP_SYN_SENT)
 			return 0;
 	}
-	key = (__u64)ctx->skaddr;
+	key = (__u64)sk;
 	if (ns == LG_TCP_ESTABLISHED) {
 		if (os == LG_TCP_SYN_SENT) {
 			if (bpf_map_lookup_elem(&lg_conns, &key))
-				port_watch[sport] |= LG_PORT_CLIENT;
+				(*port_slot(sport)) |= LG_PORT_CLIENT;
 			return 0;
 		}
-		if (port_watch[sport] & LG_PORT_LISTEN)	/* accepted: softirq, no current */
-			conn_create((struct sock *)ctx->skaddr, LG_ROLE_SERVER, 0);
+		if ((*port_slot(sport)) & LG_PORT_LISTEN)	/* accepted: softirq, no current */
+			conn_create((struct sock *)sk, LG_ROLE_SERVER, 0);
 		return 0;
 	}
 	c = bpf_map_lookup_elem(&lg_conns, &key);

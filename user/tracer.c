@@ -61,9 +61,12 @@ struct tracer {
 	struct flushed *flushed[FLUSHED_BUCKETS];
 };
 
+/* 0 while a load attempt may fail on purpose (a fallback follows): stay quiet. */
+static int libbpf_warnings = 1;
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (getenv("LATGOV_DEBUG") || level == LIBBPF_WARN)
+	if (getenv("LATGOV_DEBUG") || (level == LIBBPF_WARN && libbpf_warnings))
 		return vfprintf(stderr, fmt, ap);
 	return 0;
 }
@@ -254,7 +257,9 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 			goto err_free;
 		}
 		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp);
+		libbpf_warnings = dynptr == 0;
 		e = requests_bpf__load(t->skel);
+		libbpf_warnings = 1;
 		if (!e)
 			break;
 		requests_bpf__destroy(t->skel);
