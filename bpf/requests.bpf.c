@@ -4,22 +4,23 @@
  * processes, built from socket and TCP tracepoints (this kernel has no
  * kprobes and refuses fentry). The state machine is include/latgov/conn.h.
  *
- * Hooks and what each contributes:
+ * Hooks and what each contributes (tp_btf: arguments as BTF pointers):
  *   sock_recv_length / sock_send_length   bytes and time of every recv/send, in the
  *                                          caller's thread: the state machine's input
- *   tp_btf/tcp_probe                       arrival time and first bytes of an inbound
+ *   tcp_probe                              arrival time and first bytes of an inbound
  *                                          segment (runs in the SENDER's context on
  *                                          loopback: the socket is looked up, current
  *                                          is never used)
- *   tp_btf/tcp_sendmsg_locked              the user buffer of a send: response prefix
+ *   tcp_sendmsg_locked                     the user buffer of a send: response prefix,
+ *                                          start time, pipelined answers
  *   inet_sock_set_state                    open, FIN, close and reset; listen ports
  *   sched_process_fork / exit              the target set follows forked workers
  *   syscalls:sys_{enter,exit}_*            fallback for kernels without sock_*_length
  *                                          (< 6.3); only one side is loaded
  *
  * Cost: each program's first test is the cheapest one that rejects foreign
- * work: a target-set lookup of the current tgid where the context is the
- * target's, a byte from the port_watch array where it is not (softirq).
+ * work: a bit of the target bitmap for the current tgid where the context is
+ * the target's, a byte of the port_watch array where it is not (softirq).
  * Records go to the ring buffer with BPF_RB_NO_WAKEUP; user space polls on
  * a timer, so there is no wakeup per request.
  */
@@ -33,8 +34,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define AF_INET      2
-#define AF_INET6     10
 #define IPPROTO_TCP  6
 #define MSG_PEEK     2
 #define S_IFMT       00170000
