@@ -12,6 +12,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 
 
 BUILD       ?= build

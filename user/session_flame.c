@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * flame (and --flame DIR on any session command): the stack profiler as a
+ * session part. It profiles the session's targets, follows new ones once a
+ * window, and at the end writes the flame outputs and prints the summary.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "profiler.h"
+#include "session.h"
+
+struct flame_part {
+	struct profiler *profiler;
+	size_t ntargets;	/* session targets handed to the profiler so far */
+};
+
+static void add_new_targets(struct session *s, struct flame_part *f)
+{
+	const uint32_t *pids;
+	size_t n = session_target_pids(s, &pids);
+
+	for (; f->ntargets < n; f->ntargets++)
+		profiler_add_target(f->profiler, (pid_t)pids[f->ntargets]);
+}
+
+static int flame_on_window(struct session *s, void *ctx)
+{
+	struct flame_part *f = ctx;
+
+	add_new_targets(s, f);
+	profiler_refresh(f->profiler);	/* forked workers, libraries loaded since */
+	return 0;
+}
+
+static void flame_on_end(struct session *s, void *ctx)
+{
+	const struct lg_options *o = session_options(s);
+	struct flame_part *f = ctx;
+	uint64_t lost[LG_CNT__MAX];
+	int err;
+
+	profiler_refresh(f->profiler);
+	err = profiler_collect(f->profiler);
+	if (!err)
+		err = profiler_write(f->profiler, o->flame_dir);
+	if (!err) {
+		profiler_counters(f->profiler, lost);
+		if (lost[LG_CNT_STACK_LOST] || lost[LG_CNT_STACK_MAP_FULL] || lost[LG_CNT_THREAD_MAP_FULL])
+			fprintf(stderr, "latgov flame: some stacks were lost (see the 'lost:' line); a shorter -d or a lower --hz keeps the maps from filling\n");
+		fputs(profiler_summary(f->profiler) ? profiler_summary(f->profiler) : "", stdout);
+		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,profile.pb.gz,summary.txt}\n",
+		       o->flame_dir);
+	}
+	profiler_close(f->profiler);
+	free(f);
+}
+
+int session_flame_parts(struct session *s)
+{
+	const struct lg_options *o = session_options(s);
+	struct profiler_config cfg = {
+		.hz = o->hz, .off_cpu = o->off_cpu, .requests_only = o->requests_only,
+		.inflight_map_fd = -1,
+	};
+	struct session_part part = { .name = "flame", .on_window = flame_on_window, .on_end = flame_on_end };
+	struct flame_part *f;
+	int err;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	err = profiler_open(&cfg, &f->profiler);
+	if (err)
+		goto fail;
+	add_new_targets(s, f);
+	err = profiler_attach(f->profiler);
+	if (err)
+		goto fail;
+	part.ctx = f;
+	err = session_add_part(s, &part);
+	if (err)
+		goto fail;
+	fprintf(stderr, "latgov: profiling %zu process(es)%s at %u Hz; flame outputs go to %s at the end\n",
+		f->ntargets, cfg.off_cpu ? " on and off CPU" : " on CPU", cfg.hz, o->flame_dir);
+	return 0;
+fail:
+	profiler_close(f->profiler);
+	free(f);
+	return err;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * govern (and --policy on any session command): the governor as a session
+ * part. Finds the cgroup to govern, loads the policy (nothing is applied from
+ * one that fails to load), opens the governor and hands it the session's
+ * windows. The governor restores what it changed at the end of the session.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cgpath.h"
+#include "governor.h"
+#include "session.h"
+
+/* The mount point of the hierarchy that holds CPU: v1 "cpu", or cgroup2. */
+static int cpu_mount(int v2, char *mnt, size_t len)
+{
+	char dev[256], dir[PATH_MAX], type[64], opts[512];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %511s %*d %*d", dev, dir, type, opts) == 4) {
+		char *o, *save = NULL;
+
+		if (v2 && strcmp(type, "cgroup2") == 0) {
+			snprintf(mnt, len, "%s", dir);
+			err = 0;
+			break;
+		}
+		if (v2 || strcmp(type, "cgroup") != 0)
+			continue;
+		for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+			if (strcmp(o, "cpu") == 0)
+				break;
+		if (o) {
+			snprintf(mnt, len, "%s", dir);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/*
+ * The cgroup of a -p or --port target: the one holding its first process's
+ * CPU. The root cgroup is refused: latgov never limits the whole machine.
+ */
+static int cgroup_of_pid(uint32_t pid, char *path, size_t len)
+{
+	char file[64], text[4096], rel[PATH_MAX], mnt[PATH_MAX];
+	size_t n;
+	FILE *f;
+	int v2, err;
+
+	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
+	f = fopen(file, "r");
+	if (!f) {
+		err = -errno;
+		fprintf(stderr, "latgov govern: cannot read %s: %s\n", file, strerror(-err));
+		return err;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	if (cgpath_cpu_of(text, rel, sizeof(rel), &v2) || cpu_mount(v2, mnt, sizeof(mnt))) {
+		fprintf(stderr, "latgov govern: PID %u is in no cgroup with the cpu controller; give --cgroup PATH\n", pid);
+		return -ENOENT;
+	}
+	if (strcmp(rel, "/") == 0) {
+		fprintf(stderr, "latgov govern: PID %u is in the root cgroup, which latgov will not limit; "
+			"run the service in a cgroup of its own (or start it with 'latgov govern -- COMMAND')\n", pid);
+		return -EPERM;
+	}
+	snprintf(path, len, "%s%s", mnt, rel);
+	return 0;
+}
+
+int session_governor_parts(struct session *s)
+{
+	const struct lg_options *o = session_options(s);
+	struct session_part part = { .name = "governor",
+				     .on_window = governor_part_on_window,
+				     .on_end = governor_part_on_end };
+	char err[512], path[PATH_MAX];
+	const char *cgroup = session_cgroup_dir(s);
+	const uint32_t *pids;
+	struct governor *g;
+	struct policy policy;
+	int e;
+
+	if (!o->policy_path) {
+		fprintf(stderr, "latgov govern: needs --policy FILE (examples in policies/)\n");
+		return -EINVAL;
+	}
+	e = governor_load_policy(o->policy_path, &policy, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latgov govern: %s\n", err);
+		return e;
+	}
+	if (!cgroup) {
+		if (session_target_pids(s, &pids) == 0) {
+			fprintf(stderr, "latgov govern: no target process to find a cgroup from; give --cgroup PATH\n");
+			return -ESRCH;
+		}
+		e = cgroup_of_pid(pids[0], path, sizeof(path));
+		if (e)
+			return e;
+		cgroup = path;
+	}
+	e = governor_open(&g, &policy, cgroup, o->dry_run, o->log_path, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latgov govern: %s\n", err);
+		return e;
+	}
+	part.ctx = g;
+	e = session_add_part(s, &part);
+	if (e) {
+		governor_close(g);
+		return e;
+	}
+	fprintf(stderr, "latgov: governing %s with %s%s\n", cgroup, o->policy_path,
+		o->dry_run ? " (dry run: nothing is written)" : "");
+	return 0;
+}
