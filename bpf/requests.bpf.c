@@ -412,7 +412,7 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		return 0;
 	if (!src) {
 		if (copy == LG_COPY_NEXT_REQ)
-			c->cflags &= ~LG_CONN_F_NEXT;
+			c->next_set = 0;
 		return 0;
 	}
 	if (copy == LG_COPY_NEXT_REQ)

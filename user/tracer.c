@@ -41,11 +41,16 @@
 
 #define FLUSHED_BUCKETS 4096
 
-/* A request delivered by an idle flush, awaiting the kernel's copy. */
+/*
+ * A request delivered by an idle flush, awaiting the kernel's copy. Its read
+ * time tells that copy apart from a request of a later connection that got
+ * the same struct sock address and reached the same seq.
+ */
 struct flushed {
 	struct flushed *next;
 	uint64_t conn_id;
 	uint64_t seq;
+	uint64_t t_read_ns;
 };
 
 struct tracer {
@@ -76,55 +81,52 @@ static size_t flushed_bucket(uint64_t conn_id)
 	return (conn_id >> 6 ^ conn_id >> 18) % FLUSHED_BUCKETS;
 }
 
-/* 1 if (conn_id, seq) was flushed already; forgets it (the kernel emits each request once). */
-static int flushed_take(struct tracer *t, uint64_t conn_id, uint64_t seq)
+/* 1 if r was flushed already; forgets it (the kernel emits each request once). */
+static int flushed_take(struct tracer *t, const struct lg_request *r)
 {
-	struct flushed **pp = &t->flushed[flushed_bucket(conn_id)], *f;
+	struct flushed **pp = &t->flushed[flushed_bucket(r->conn_id)], *f;
+	int dup;
 
 	for (; (f = *pp); pp = &f->next) {
-		if (f->conn_id != conn_id)
+		if (f->conn_id != r->conn_id)
 			continue;
-		if (seq > f->seq) {	/* a later request: the flushed one is history */
-			*pp = f->next;
-			free(f);
-			return 0;
-		}
-		if (seq == f->seq) {
-			*pp = f->next;
-			free(f);
-			return 1;
-		}
-		return 0;
+		dup = r->seq == f->seq && r->t_read_ns == f->t_read_ns;
+		/* The copy, a later request, or a new connection: the entry is done. */
+		*pp = f->next;
+		free(f);
+		return dup;
 	}
 	return 0;
 }
 
-static int flushed_has(struct tracer *t, uint64_t conn_id, uint64_t seq)
+static int flushed_has(struct tracer *t, const struct lg_request *r)
 {
 	struct flushed *f;
 
-	for (f = t->flushed[flushed_bucket(conn_id)]; f; f = f->next)
-		if (f->conn_id == conn_id && f->seq == seq)
+	for (f = t->flushed[flushed_bucket(r->conn_id)]; f; f = f->next)
+		if (f->conn_id == r->conn_id && f->seq == r->seq && f->t_read_ns == r->t_read_ns)
 			return 1;
 	return 0;
 }
 
-static int flushed_put(struct tracer *t, uint64_t conn_id, uint64_t seq)
+static int flushed_put(struct tracer *t, const struct lg_request *r)
 {
-	size_t b = flushed_bucket(conn_id);
+	size_t b = flushed_bucket(r->conn_id);
 	struct flushed *f;
 
 	for (f = t->flushed[b]; f; f = f->next) {
-		if (f->conn_id == conn_id) {
-			f->seq = seq;
+		if (f->conn_id == r->conn_id) {
+			f->seq = r->seq;
+			f->t_read_ns = r->t_read_ns;
 			return 0;
 		}
 	}
 	f = malloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->conn_id = conn_id;
-	f->seq = seq;
+	f->conn_id = r->conn_id;
+	f->seq = r->seq;
+	f->t_read_ns = r->t_read_ns;
 	f->next = t->flushed[b];
 	t->flushed[b] = f;
 	return 0;
@@ -140,7 +142,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&type, data, sizeof(type));
 	if (type == LG_REC_REQUEST && size >= sizeof(*r)) {
-		if (flushed_take(t, r->conn_id, r->seq)) {
+		if (flushed_take(t, r)) {
 			t->duplicates++;
 			return 0;
 		}
@@ -367,16 +369,26 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
-/* Delivers c's request if it is due; returns 1 if it did, 0 if not, or -errno. */
-static int flush_one(struct tracer *t, struct lg_conn *c, uint64_t now_ns, uint64_t idle_ns)
+/*
+ * Delivers c's request if it is due; returns 1 if it did, 0 if not, or
+ * -errno. The copy came from a map the kernel writes concurrently: a due
+ * entry is read once more and flushed only if it did not change meanwhile.
+ */
+static int flush_one(struct tracer *t, uint64_t key, struct lg_conn *c, uint64_t now_ns,
+		     uint64_t idle_ns)
 {
+	struct lg_conn again;
 	int e;
 
-	if (idle_ns ? !conn_flush_due(c, now_ns, idle_ns) : c->state != LG_CONN_RESPONSE)
+	if (idle_ns ? !conn_flush_due(c, now_ns, idle_ns) : !conn_flushable(c))
 		return 0;
-	if (flushed_has(t, c->req.conn_id, c->req.seq))
+	if (bpf_map_lookup_elem(t->conns_fd, &key, &again) || again.req.seq != c->req.seq ||
+	    again.state != c->state || again.req.t_last_resp_ns != c->req.t_last_resp_ns ||
+	    again.req.resp_writes != c->req.resp_writes)
+		return 0;	/* moving: the kernel will emit it, or the next poll flushes it */
+	if (flushed_has(t, &c->req))
 		return 0;
-	e = flushed_put(t, c->req.conn_id, c->req.seq);
+	e = flushed_put(t, &c->req);
 	if (e)
 		return e;
 	c->req.end_reason = LG_END_FLUSH;
@@ -414,7 +426,7 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 				return -errno;
 			}
 			for (i = 0; i < count; i++) {
-				int f = flush_one(t, &conns[i], now_ns, idle_ns);
+				int f = flush_one(t, keys[i], &conns[i], now_ns, idle_ns);
 
 				if (f < 0)
 					return f;
@@ -431,7 +443,7 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 		prev = &key;
 		if (bpf_map_lookup_elem(t->conns_fd, &key, &conns[0]))
 			continue;	/* closed meanwhile: the kernel emitted it */
-		e = flush_one(t, &conns[0], now_ns, idle_ns);
+		e = flush_one(t, key, &conns[0], now_ns, idle_ns);
 		if (e < 0)
 			return e;
 		n += e;

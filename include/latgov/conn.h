@@ -47,6 +47,9 @@
 
 #include "latgov/abi.h"
 
+/* Always inlined: BPF calls take at most five arguments and some of these take six. */
+#define LG_CONN_FN static inline __attribute__((always_inline))
+
 enum lg_conn_state {
 	LG_CONN_IDLE     = 0,	/* no request in progress */
 	LG_CONN_REQUEST  = 1,	/* request bytes seen, no response yet */
@@ -59,10 +62,13 @@ enum lg_dir {
 	LG_DIR_OUT = 1,		/* the target sent */
 };
 
-/* lg_conn.cflags */
+/*
+ * lg_conn.cflags: set once, when the state is created. What changes later
+ * lives in bytes of its own (next_set, in_send), because the arrival side
+ * (softirq, any CPU) and the target's thread update the same entry at the
+ * same time: a read-modify-write of a shared flags word would lose bits.
+ */
 #define LG_CONN_F_PREEXISTING (1u << 0)	/* first seen after it was established */
-#define LG_CONN_F_NEXT        (1u << 1)	/* next_* hold the first segment of the next request */
-#define LG_CONN_F_IN_SEND     (1u << 2)	/* a send call is under way; it began at send_start_ns */
 
 /* What the caller should copy into the connection from a payload it can read. */
 enum lg_copy {
@@ -86,16 +92,18 @@ enum lg_copy {
 struct lg_conn {
 	struct lg_request req;		/* the request in progress; req.seq numbers them */
 	__u64 next_arrival_ns;		/* arrival of the next request's first segment */
-	__u64 send_start_ns;		/* when the send call under way began (LG_CONN_F_IN_SEND) */
+	__u64 send_start_ns;		/* when the send call under way began (in_send) */
 	__u32 state;			/* enum lg_conn_state */
 	__u32 cflags;			/* LG_CONN_F_* */
 	__u8  next_len;			/* valid bytes in next_prefix */
-	__u8  pad[7];
+	__u8  next_set;			/* next_* hold the first segment of the next request */
+	__u8  in_send;			/* a send call is under way; it began at send_start_ns */
+	__u8  pad[5];
 	__u8  next_prefix[LG_REQ_PREFIX];
 };
 _Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX, "struct lg_conn layout changed");
 
-static inline void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 cflags,
+LG_CONN_FN void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 cflags,
 			     __u16 lport, __u16 rport)
 {
 	c->req.type = LG_REC_REQUEST;
@@ -108,20 +116,20 @@ static inline void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 
 }
 
 /* The direction that carries requests for this role. */
-static inline int conn_request_dir(const struct lg_conn *c)
+LG_CONN_FN int conn_request_dir(const struct lg_conn *c)
 {
 	return c->req.role == LG_ROLE_CLIENT ? LG_DIR_OUT : LG_DIR_IN;
 }
 
 /* Fixes the role at the first data event if nothing fixed it before. */
-static inline void conn_settle_role(struct lg_conn *c, int dir)
+LG_CONN_FN void conn_settle_role(struct lg_conn *c, int dir)
 {
 	if (c->req.role == LG_ROLE_UNKNOWN)
 		c->req.role = dir == LG_DIR_IN ? LG_ROLE_SERVER : LG_ROLE_CLIENT;
 }
 
 /* 1 if n bytes at p start an HTTP/1.x status line; 2 if an interim (1xx) one. */
-static inline int conn_http_status_start(const __u8 *p, __u32 n)
+LG_CONN_FN int conn_http_status_start(const __u8 *p, __u32 n)
 {
 	if (n < 10 || p[0] != 'H' || p[1] != 'T' || p[2] != 'T' || p[3] != 'P' || p[4] != '/' ||
 	    p[5] != '1' || p[6] != '.')
@@ -130,7 +138,7 @@ static inline int conn_http_status_start(const __u8 *p, __u32 n)
 }
 
 /* 1 if the response in progress so far is only an interim (1xx) answer. */
-static inline int conn_resp_interim(const struct lg_conn *c)
+LG_CONN_FN int conn_resp_interim(const struct lg_conn *c)
 {
 	return conn_http_status_start(c->req.resp_prefix, c->req.resp_len) == 2;
 }
@@ -139,7 +147,7 @@ static inline int conn_resp_interim(const struct lg_conn *c)
  * Returns the end reason (LG_END_NEXT_REQUEST) if a data event in direction
  * dir finishes the request in c->req, which the caller then emits; 0 if not.
  */
-static inline int conn_data_ends_request(struct lg_conn *c, int dir)
+LG_CONN_FN int conn_data_ends_request(struct lg_conn *c, int dir)
 {
 	conn_settle_role(c, dir);
 	if (dir == conn_request_dir(c) && c->state == LG_CONN_RESPONSE && !conn_resp_interim(c))
@@ -147,7 +155,7 @@ static inline int conn_data_ends_request(struct lg_conn *c, int dir)
 	return 0;
 }
 
-static inline void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __u32 tgid,
+LG_CONN_FN void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __u32 tgid,
 				      __u32 tid, __u64 cgroup_id)
 {
 	struct lg_request *r = &c->req;
@@ -160,7 +168,7 @@ static inline void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes,
 	r->tid = tid;
 	r->t_read_ns = now;
 	r->t_arrival_ns = now;
-	if ((c->cflags & LG_CONN_F_NEXT) && c->next_arrival_ns && c->next_arrival_ns <= now) {
+	if (c->next_set && c->next_arrival_ns && c->next_arrival_ns <= now) {
 		r->t_arrival_ns = c->next_arrival_ns;
 		if (prev_last && c->next_arrival_ns < prev_last)
 			r->flags |= LG_REQ_F_PIPELINED;
@@ -168,12 +176,12 @@ static inline void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes,
 		r->flags |= LG_REQ_F_NO_ARRIVAL;
 	}
 	r->req_len = 0;
-	if (c->cflags & LG_CONN_F_NEXT) {
+	if (c->next_set) {
 		r->req_len = c->next_len > LG_REQ_PREFIX ? LG_REQ_PREFIX : c->next_len;
 		/* A constant-size builtin: eight 8-byte moves in BPF, no libc call. */
 		__builtin_memcpy(r->req_prefix, c->next_prefix, LG_REQ_PREFIX);
 	}
-	c->cflags &= ~LG_CONN_F_NEXT;
+	c->next_set = 0;
 	c->next_arrival_ns = 0;
 	c->next_len = 0;
 	r->t_first_resp_ns = 0;
@@ -200,7 +208,7 @@ static inline void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes,
  * (the middle of a response on a connection opened before latgov attached,
  * or a protocol where the server speaks first).
  */
-static inline int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 bytes, __u32 tgid,
+LG_CONN_FN int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 bytes, __u32 tgid,
 			       __u32 tid, __u64 cgroup_id)
 {
 	struct lg_request *r = &c->req;
@@ -228,7 +236,7 @@ static inline int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 byte
 		 * is unknown; its arrival is not.
 		 */
 		if (!(c->cflags & LG_CONN_F_PREEXISTING) || r->seq != 0 ||
-		    !(c->cflags & LG_CONN_F_NEXT) || c->req.role != LG_ROLE_SERVER)
+		    !c->next_set || c->req.role != LG_ROLE_SERVER)
 			return 0;
 		conn_start_request(c, c->next_arrival_ns, 0, tgid, tid, cgroup_id);
 		r->reads = 0;
@@ -260,17 +268,22 @@ static inline int conn_on_data(struct lg_conn *c, int dir, __u64 now, __u64 byte
  * first segment of the next request (its arrival time is recorded here); for
  * a client, the start of the response.
  */
-static inline int conn_on_arrival(struct lg_conn *c, __u64 now)
+LG_CONN_FN int conn_on_arrival(struct lg_conn *c, __u64 now)
 {
 	if (c->req.role == LG_ROLE_CLIENT) {
 		if (c->state == LG_CONN_REQUEST && c->req.resp_len == 0)
 			return LG_COPY_RESP;
 		return LG_COPY_NONE;
 	}
-	/* Server or unknown: segments while a request is being read continue it. */
-	if (c->state == LG_CONN_REQUEST || (c->cflags & LG_CONN_F_NEXT))
+	/*
+	 * Server or unknown: segments while a request is being read continue
+	 * it; but once its answer is being sent (in_send: the socket lock is
+	 * held and this segment comes from the backlog at release_sock, before
+	 * sock_send_length says so) the segment starts the next request.
+	 */
+	if ((c->state == LG_CONN_REQUEST && !c->in_send) || c->next_set)
 		return LG_COPY_NONE;
-	c->cflags |= LG_CONN_F_NEXT;
+	c->next_set = 1;
 	c->next_arrival_ns = now;
 	c->next_len = 0;
 	return LG_COPY_NEXT_REQ;
@@ -281,12 +294,12 @@ static inline int conn_on_arrival(struct lg_conn *c, __u64 now)
  * what the caller should copy from it: a server's first response bytes, or
  * a client's next request.
  */
-static inline int conn_on_send_start(struct lg_conn *c)
+LG_CONN_FN int conn_on_send_start(struct lg_conn *c)
 {
 	if (c->req.role == LG_ROLE_CLIENT) {
-		if (c->state == LG_CONN_REQUEST || (c->cflags & LG_CONN_F_NEXT))
+		if (c->state == LG_CONN_REQUEST || c->next_set)
 			return LG_COPY_NONE;
-		c->cflags |= LG_CONN_F_NEXT;
+		c->next_set = 1;
 		c->next_arrival_ns = 0;
 		c->next_len = 0;
 		return LG_COPY_NEXT_REQ;
@@ -302,11 +315,11 @@ static inline int conn_on_send_start(struct lg_conn *c)
  * call, and the call can be preempted after that: the response's times are
  * taken when its sends began, not when they returned.
  */
-static inline void conn_send_begins(struct lg_conn *c, __u64 now)
+LG_CONN_FN void conn_send_begins(struct lg_conn *c, __u64 now)
 {
-	if (c->cflags & LG_CONN_F_IN_SEND)
+	if (c->in_send)
 		return;
-	c->cflags |= LG_CONN_F_IN_SEND;
+	c->in_send = 1;
 	c->send_start_ns = now;
 }
 
@@ -315,13 +328,13 @@ static inline void conn_send_begins(struct lg_conn *c, __u64 now)
  * start of its send call if one was seen, else now. Ends the call either way
  * (a failed send calls it too, so a stale start never leaks into the next).
  */
-static inline __u64 conn_send_ends(struct lg_conn *c, __u64 now)
+LG_CONN_FN __u64 conn_send_ends(struct lg_conn *c, __u64 now)
 {
 	__u64 t = now;
 
-	if ((c->cflags & LG_CONN_F_IN_SEND) && c->send_start_ns <= now)
+	if (c->in_send && c->send_start_ns <= now)
 		t = c->send_start_ns;
-	c->cflags &= ~LG_CONN_F_IN_SEND;
+	c->in_send = 0;
 	return t;
 }
 
@@ -333,7 +346,7 @@ static inline __u64 conn_send_ends(struct lg_conn *c, __u64 now)
  * Returns LG_COPY_RESP if the caller should (re)copy the response prefix
  * (a final answer after an interim one), else 0.
  */
-static inline int conn_on_response_start(struct lg_conn *c, int kind)
+LG_CONN_FN int conn_on_response_start(struct lg_conn *c, int kind)
 {
 	if (c->req.role != LG_ROLE_SERVER || c->state != LG_CONN_RESPONSE || !kind)
 		return 0;
@@ -348,7 +361,7 @@ static inline int conn_on_response_start(struct lg_conn *c, int kind)
  * pipelining note above); no bytes of its own. The send that follows is its
  * first response write.
  */
-static inline void conn_start_pipelined(struct lg_conn *c)
+LG_CONN_FN void conn_start_pipelined(struct lg_conn *c)
 {
 	struct lg_request *r = &c->req;
 
@@ -372,7 +385,7 @@ static inline void conn_start_pipelined(struct lg_conn *c)
  * still waiting for its response stays open (clients may half-close after
  * sending).
  */
-static inline int conn_on_fin(struct lg_conn *c)
+LG_CONN_FN int conn_on_fin(struct lg_conn *c)
 {
 	return c->state == LG_CONN_RESPONSE ? LG_END_CLOSE : 0;
 }
@@ -383,7 +396,7 @@ static inline int conn_on_fin(struct lg_conn *c)
  * with, or 0 if there is none. A request with no response gets
  * LG_REQ_F_NO_RESPONSE.
  */
-static inline int conn_on_close(struct lg_conn *c, int reset)
+LG_CONN_FN int conn_on_close(struct lg_conn *c, int reset)
 {
 	if (c->state == LG_CONN_IDLE)
 		return 0;
@@ -393,15 +406,29 @@ static inline int conn_on_close(struct lg_conn *c, int reset)
 }
 
 /* After the caller emitted c->req at a FIN, close or flush: nothing is in progress. */
-static inline void conn_emitted(struct lg_conn *c)
+LG_CONN_FN void conn_emitted(struct lg_conn *c)
 {
 	c->state = LG_CONN_IDLE;
 }
 
-/* 1 if user space should flush c->req now: its response has been idle for idle_ns. */
-static inline int conn_flush_due(const struct lg_conn *c, __u64 now, __u64 idle_ns)
+/*
+ * 1 if c holds a whole answered request: user space reads the map while the
+ * kernel writes it, and a copy taken mid-update (a new request half set up)
+ * must never be flushed.
+ */
+LG_CONN_FN int conn_flushable(const struct lg_conn *c)
 {
-	return c->state == LG_CONN_RESPONSE && now > c->req.t_last_resp_ns &&
+	const struct lg_request *r = &c->req;
+
+	return c->state == LG_CONN_RESPONSE && r->seq > 0 && r->resp_writes > 0 &&
+	       r->t_read_ns > 0 && r->t_first_resp_ns >= r->t_read_ns &&
+	       r->t_last_resp_ns >= r->t_first_resp_ns;
+}
+
+/* 1 if user space should flush c->req now: its response has been idle for idle_ns. */
+LG_CONN_FN int conn_flush_due(const struct lg_conn *c, __u64 now, __u64 idle_ns)
+{
+	return conn_flushable(c) && now > c->req.t_last_resp_ns &&
 	       now - c->req.t_last_resp_ns >= idle_ns;
 }
 

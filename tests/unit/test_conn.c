@@ -303,6 +303,16 @@ static void test_flush_due(void **state)
 	assert_true(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS, LG_FLUSH_IDLE_NS));
 	conn_emitted(&c);
 	assert_false(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS * 10, LG_FLUSH_IDLE_NS));
+
+	/* A copy taken while the kernel set up the next request is not flushed. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 1000, 5, TID);
+	data(&c, LG_DIR_OUT, 2000, 5, TID);
+	c.req.seq++;			/* conn_start_pipelined() half done ... */
+	c.req.t_last_resp_ns = 0;	/* ... state still RESPONSE */
+	c.req.resp_writes = 0;
+	assert_false(conn_flushable(&c));
+	assert_false(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS * 10, LG_FLUSH_IDLE_NS));
 }
 
 static void test_streamed_gaps(void **state)
@@ -426,6 +436,25 @@ static void test_send_times_from_call_start(void **state)
 	assert_int_equal(c.req.max_gap_ns, 2800);
 }
 
+static void test_arrival_during_answer_send(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	arrival(&c, 100, "GET /a HTTP/1.1\r\n");
+	data(&c, LG_DIR_IN, 110, 20, TID);
+	/* The answer's send begins; the client already has it and sends the next. */
+	conn_send_begins(&c, 200);
+	arrival(&c, 210, "GET /b HTTP/1.1\r\n");
+	data(&c, LG_DIR_OUT, conn_send_ends(&c, 230), 50, TID);
+	data(&c, LG_DIR_IN, 300, 20, TID);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(c.req.t_arrival_ns, 210);
+	assert_memory_equal(c.req.req_prefix, "GET /b ", 7);
+	assert_false(c.req.flags & LG_REQ_F_NO_ARRIVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined_batch_counted),
 		cmocka_unit_test(test_interim_100_continue),
 		cmocka_unit_test(test_send_times_from_call_start),
+		cmocka_unit_test(test_arrival_during_answer_send),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
