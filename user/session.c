@@ -360,10 +360,14 @@ static int add_targets(struct session *s, size_t from)
 	return 0;
 }
 
-/* 1 when nothing is left to trace. */
+/*
+ * 1 when nothing is left to trace. The kernel drops a target at its exit;
+ * one that died before the programs were attached is dropped here.
+ */
 static int targets_gone(struct session *s)
 {
-	size_t i;
+	uint32_t tgids[256];
+	int n, i, alive = 0;
 	int st;
 
 	if (s->tg.child > 0) {
@@ -373,14 +377,15 @@ static int targets_gone(struct session *s)
 		}
 		return 0;
 	}
-	if (tracer_target_count(s->tracer) > 0) {
-		for (i = 0; i < s->tg.npids; i++)
-			if (targets_pid_alive(s->tg.pids[i]))
-				return 0;
-		/* The pids we started from are gone; forked children may remain. */
-		return tracer_target_count(s->tracer) == 0;
+	n = tracer_targets(s->tracer, tgids, 256);
+	for (i = 0; i < n; i++) {
+		if (targets_pid_alive(tgids[i]))
+			alive++;
+		else
+			tracer_remove_target(s->tracer, tgids[i]);
 	}
-	return 1;
+	/* A full list may hide live ones: the next refresh looks again. */
+	return alive == 0 && n < 256;
 }
 
 static int run_parts_window(struct session *s)

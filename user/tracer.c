@@ -358,6 +358,30 @@ int tracer_target_count(struct tracer *t)
 	return n;
 }
 
+int tracer_targets(struct tracer *t, uint32_t *out, int max)
+{
+	int fd = bpf_map__fd(t->skel->maps.lg_targets), n = 0;
+	uint32_t key, next, *prev = NULL;
+
+	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		out[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+int tracer_remove_target(struct tracer *t, uint32_t tgid)
+{
+	if (tgid >= (1u << 22))
+		return -ERANGE;
+	__atomic_fetch_and(&t->skel->bss->target_bits[tgid / 64], ~(1ull << (tgid % 64)),
+			   __ATOMIC_SEQ_CST);
+	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.lg_targets), &tgid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);

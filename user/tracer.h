@@ -45,6 +45,10 @@ int tracer_add_target(struct tracer *t, uint32_t tgid);
 void tracer_watch_listen_port(struct tracer *t, uint16_t port);
 /* Number of tgids in the kernel's target set (followed across forks). */
 int tracer_target_count(struct tracer *t);
+/* Up to max tgids of the target set into out; returns how many. */
+int tracer_targets(struct tracer *t, uint32_t *out, int max);
+/* Takes a process out of the target set (it exited unseen). Returns 0 or -errno. */
+int tracer_remove_target(struct tracer *t, uint32_t tgid);
 
 /*
  * Waits up to timeout_ms, then delivers every record in the ring buffer.
