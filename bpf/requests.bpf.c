@@ -372,28 +372,81 @@ static __always_inline __u32 user_prefix(const void *src, __u64 avail, __u8 *dst
 	return 0;
 }
 
+/* Notes chunked framing of a server's send call that starts at src (see conn_note_chunks). */
+static __always_inline void note_chunks(struct lg_conn *c, const void *src, __u64 avail,
+					__u64 total, const __u8 *head, __u32 hn)
+{
+	__u8 tail[5];
+	__u32 tn = 0;
+
+	/* The call's last bytes are at the end of this buffer only if it holds them all. */
+	if (avail == total && avail >= 5 && !bpf_probe_read_user(tail, 5, src + avail - 5))
+		tn = 5;
+	conn_note_chunks(c, head, hn, tail, tn);
+}
+
+/*
+ * The first write of an answer: does its header say "chunked"? Looked for in
+ * its first LG_HEAD_SCAN bytes as four-byte words at aligned offsets: any
+ * occurrence of "chunked" covers one aligned word, which is one of "chun",
+ * "hunk", "unke", "nked". A rare false match only delays an idle flush.
+ */
+#define LG_HEAD_SCAN 192
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8[LG_HEAD_SCAN]);
+} lg_scratch SEC(".maps");
+
+static __always_inline void scan_chunked(struct lg_conn *c, const void *src, __u64 avail)
+{
+	__u32 zero = 0, i, w, n = avail < LG_HEAD_SCAN ? avail : LG_HEAD_SCAN;
+	__u8 *buf;
+
+	barrier_var(n);
+	if (n < 8 || n > LG_HEAD_SCAN)
+		return;
+	buf = bpf_map_lookup_elem(&lg_scratch, &zero);
+	if (!buf || bpf_probe_read_user(buf, n, src))
+		return;
+	for (i = 0; i + 4 <= n && i < LG_HEAD_SCAN; i += 4) {
+		w = *(__u32 *)(buf + i);
+		if (w == 0x6e756863 /* "chun" */ || w == 0x6b6e7568 /* "hunk" */ ||
+		    w == 0x656b6e75 /* "unke" */ || w == 0x64656b6e /* "nked" */) {
+			c->chunked = 1;
+			return;
+		}
+	}
+}
+
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 {
 	__u8 head[LG_RESP_PREFIX];
-	__u64 key = (__u64)sk, avail = 0;
+	__u64 key = (__u64)sk, avail = 0, total;
 	const void *src;
 	struct lg_conn *c;
-	int copy, n;
+	int copy, n, first;
 
 	if (!is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c)
 		return 0;
+	/* Called once per segment the send fills: the first call sees the buffer's start. */
+	first = !c->in_send;
 	conn_send_begins(c, bpf_ktime_get_ns());
 	src = msg_user_start(msg, &avail);
+	total = msg->msg_iter.count;
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
 		/*
 		 * An answer in progress: does this send begin another one (the
 		 * next pipelined request's, or the final after a 100 Continue)?
+		 * Is it a chunk, or the last chunk, of a streamed answer?
 		 */
-		if (!src || avail < 10)
+		if (!src || !first)
 			return 0;
 		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
 		copy = conn_on_response_start(c, conn_http_status_start(head, n));
@@ -401,10 +454,13 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 			emit(c, LG_END_NEXT_REQUEST);
 			conn_start_pipelined(c);
 		} else if (copy != LG_COPY_RESP) {
+			note_chunks(c, src, avail, total, head, n);
 			return 0;
 		}
 		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
 		c->req.resp_len = n;
+		scan_chunked(c, src, avail);
+		note_chunks(c, src, avail, total, head, 0);
 		return 0;
 	}
 	copy = conn_on_send_start(c);
@@ -415,10 +471,14 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 			c->next_set = 0;
 		return 0;
 	}
-	if (copy == LG_COPY_NEXT_REQ)
+	if (copy == LG_COPY_NEXT_REQ) {
 		c->next_len = user_prefix(src, avail, c->next_prefix, LG_REQ_PREFIX);
-	else
+	} else {
 		c->req.resp_len = user_prefix(src, avail, c->req.resp_prefix, LG_RESP_PREFIX);
+		/* The first write of an answer: its header may say chunked, its end finished. */
+		scan_chunked(c, src, avail);
+		note_chunks(c, src, avail, total, c->req.resp_prefix, 0);
+	}
 	return 0;
 }
 

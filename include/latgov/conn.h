@@ -88,6 +88,13 @@ enum lg_copy {
  * poll this bounds a record's delay to 250 ms after the last response byte.
  */
 #define LG_FLUSH_IDLE_NS (150ull * 1000 * 1000)
+/*
+ * A chunked answer (SSE over HTTP/1.1, streamed tokens) whose terminating
+ * chunk has not been sent is not finished, however long it pauses: it is
+ * flushed only after this long, and emitted by the kernel when its
+ * terminating chunk, the next request or the close comes.
+ */
+#define LG_FLUSH_STREAM_IDLE_NS (30ull * 1000 * 1000 * 1000)
 
 struct lg_conn {
 	struct lg_request req;		/* the request in progress; req.seq numbers them */
@@ -98,7 +105,9 @@ struct lg_conn {
 	__u8  next_len;			/* valid bytes in next_prefix */
 	__u8  next_set;			/* next_* hold the first segment of the next request */
 	__u8  in_send;			/* a send call is under way; it began at send_start_ns */
-	__u8  pad[5];
+	__u8  chunked;			/* the answer in progress is chunked ... */
+	__u8  chunked_done;		/* ... and its terminating chunk was sent */
+	__u8  pad[3];
 	__u8  next_prefix[LG_REQ_PREFIX];
 };
 _Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX, "struct lg_conn layout changed");
@@ -191,6 +200,8 @@ LG_CONN_FN void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __
 	r->reads = 1;
 	r->resp_len = 0;
 	r->end_reason = 0;
+	c->chunked = 0;
+	c->chunked_done = 0;
 	if (conn_request_dir(c) == LG_DIR_IN) {
 		r->bytes_in = bytes;
 		r->bytes_out = 0;
@@ -375,6 +386,8 @@ LG_CONN_FN void conn_start_pipelined(struct lg_conn *c)
 	r->resp_len = 0;
 	r->end_reason = 0;
 	r->bytes_in = 0;
+	c->chunked = 0;
+	c->chunked_done = 0;
 	r->bytes_out = 0;
 	c->state = LG_CONN_REQUEST;
 }
@@ -425,11 +438,52 @@ LG_CONN_FN int conn_flushable(const struct lg_conn *c)
 	       r->t_last_resp_ns >= r->t_first_resp_ns;
 }
 
-/* 1 if user space should flush c->req now: its response has been idle for idle_ns. */
+/*
+ * A server's send of n bytes whose first bytes are head (hn of them) and
+ * last five tail (tn of them, 0 if unknown) belongs to the answer in
+ * progress: notes chunked framing and its end. A chunk of an answer begins
+ * "<hex>\r\n"; the terminating chunk ends "0\r\n\r\n".
+ */
+LG_CONN_FN void conn_note_chunks(struct lg_conn *c, const __u8 *head, __u32 hn, const __u8 *tail,
+				 __u32 tn)
+{
+	__u32 i;
+	int hex = 0;
+
+	for (i = 0; i < 8 && i + 1 < hn; i++) {
+		__u8 ch = head[i];
+
+		if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')) {
+			hex = 1;
+			continue;
+		}
+		if (hex && ch == '\r' && head[i + 1] == '\n')
+			c->chunked = 1;
+		break;
+	}
+	if (tn == 5 && tail[0] == '0' && tail[1] == '\r' && tail[2] == '\n' && tail[3] == '\r' &&
+	    tail[4] == '\n') {
+		c->chunked = 1;
+		c->chunked_done = 1;
+	}
+}
+
+/* How long c's answer may pause before user space flushes it (see LG_FLUSH_*). */
+LG_CONN_FN __u64 conn_flush_idle_ns(const struct lg_conn *c, __u64 idle_ns)
+{
+	if (c->chunked && !c->chunked_done && idle_ns < LG_FLUSH_STREAM_IDLE_NS)
+		return LG_FLUSH_STREAM_IDLE_NS;
+	return idle_ns;
+}
+
+/*
+ * 1 if user space should flush c->req now: its response has been idle for
+ * idle_ns (longer for an unfinished chunked stream).
+ */
 LG_CONN_FN int conn_flush_due(const struct lg_conn *c, __u64 now, __u64 idle_ns)
 {
 	return conn_flushable(c) && now > c->req.t_last_resp_ns &&
-	       now - c->req.t_last_resp_ns >= idle_ns;
+	       now - c->req.t_last_resp_ns >= conn_flush_idle_ns(c, idle_ns);
 }
 
 #endif /* LATGOV_CONN_H */

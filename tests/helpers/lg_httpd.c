@@ -14,6 +14,7 @@
  *   /stream/N/GAP    SSE: headers + first event after GAP ms in one write, then
  *                    N-1 more events GAP ms apart, the last one carrying the
  *                    chunked terminator: N writes in all
+ *   /sse/N/GAP       the same under another name
  *   /close           HTTP/1.0 style: no Content-Length, body ends at close
  *   /fail            503 Service Unavailable
  * Other paths get 404. "Connection: close" or HTTP/1.0 closes after the answer.
@@ -117,8 +118,8 @@ static int serve(int fd, const char *path, int keep)
 		}
 		return keep;
 	}
-	if (strncmp(path, "/stream/", 8) == 0) {
-		const char *p = path + 8;
+	if (strncmp(path, "/stream/", 8) == 0 || strncmp(path, "/sse/", 5) == 0) {
+		const char *p = path + (path[1] == 's' && path[2] == 's' ? 5 : 8);
 		long count = path_num(&p), gap, i;
 		char ev[128];
 		int evn;

@@ -39,6 +39,8 @@ mix() { printf "$1,%.0s" {1..49}; printf '%s' "$2"; }
 "$HELPERS/lg_httpc" "$port" 300 "$(mix /sleep/1 /sleep/5)" --linger 600 >"$dir/c_keep.json" || not_ok "keep-alive client"
 "$HELPERS/lg_httpc" "$port" 200 "$(mix /hello /hello?sleep=4)" --new >"$dir/c_new.json" || not_ok "new-connection client"
 "$HELPERS/lg_httpc" "$port" 6 /stream/8/5 >"$dir/c_stream.json" || not_ok "stream client"
+# Pauses longer than the idle flush (150 ms): an unfinished chunked stream must wait.
+"$HELPERS/lg_httpc" "$port" 2 /sse/3/250 --linger 400 >"$dir/c_slow.json" || not_ok "slow stream client"
 # Pipelined: 4 requests per write, read by one recv; answered (404) one send each.
 "$HELPERS/lg_httpc" "$port" 120 /pipe --pipeline 4 >"$dir/c_pipe.json" || not_ok "pipelining client"
 "$HELPERS/lg_httpc" "$port" 30 /close --http10 >"$dir/c_close.json" || not_ok "HTTP/1.0 client"
@@ -76,6 +78,12 @@ writes=$(python3 -c 'import json,sys
 w = sorted({json.loads(l)["resp_writes"] for l in open(sys.argv[1]) if json.loads(l)["endpoint"] == "GET /stream/:id/:id"})
 print(",".join(map(str, w)))' "$r")
 if [[ $writes == 8 ]]; then ok "stream: 8 chunks in every response"; else not_ok "stream chunk count" "latgov saw $writes writes, the server made 8"; fi
+writes=$(python3 -c 'import json,sys
+w = sorted({json.loads(l)["resp_writes"] for l in open(sys.argv[1]) if json.loads(l)["endpoint"] == "GET /sse/:id/:id"})
+print(",".join(map(str, w)))' "$r")
+if [[ $writes == 3 ]]; then ok "stream pausing 250 ms between chunks: 3 chunks in every response"
+else not_ok "slow stream chunk count" "latgov saw $writes writes, the server made 3"; fi
+check_count "slow stream" "$s" "GET /sse/:id/:id" 2
 t_lat=$(endpoint_field "$s" "GET /stream/:id/:id" ttfb_us.p50)
 t_cli=$(jq_py "$dir/c_stream.json" 'd["ttfb_us"]["p50"]')
 if python3 -c "import sys; sys.exit(0 if abs($t_lat - $t_cli) <= 1000 else 1)"; then

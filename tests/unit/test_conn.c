@@ -455,6 +455,36 @@ static void test_arrival_during_answer_send(void **state)
 	assert_false(c.req.flags & LG_REQ_F_NO_ARRIVAL);
 }
 
+static void test_unfinished_chunked_stream_waits(void **state)
+{
+	struct lg_conn c;
+	const char *chunk = "1a\r\ndata: token 1\n\n\r\n";
+	const char *last = "\r\n0\r\n\r\n";
+	__u64 far = 1000 + LG_FLUSH_IDLE_NS * 2;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 100, 20, TID);
+	data(&c, LG_DIR_OUT, 1000, 120, TID);
+	/* A plain answer idle past LG_FLUSH_IDLE_NS is flushed... */
+	assert_true(conn_flush_due(&c, far, LG_FLUSH_IDLE_NS));
+	/* ... a chunked one whose last chunk has not gone waits ... */
+	conn_note_chunks(&c, (const __u8 *)chunk, 16, (const __u8 *)"\n\n\r\n", 4);
+	assert_true(c.chunked);
+	assert_false(conn_flush_due(&c, far, LG_FLUSH_IDLE_NS));
+	assert_true(conn_flush_due(&c, 1000 + LG_FLUSH_STREAM_IDLE_NS, LG_FLUSH_IDLE_NS));
+	/* ... until the terminating chunk. */
+	conn_note_chunks(&c, (const __u8 *)last, 7, (const __u8 *)last + 2, 5);
+	data(&c, LG_DIR_OUT, 2000, 7, TID);
+	assert_true(c.chunked_done);
+	assert_true(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS, LG_FLUSH_IDLE_NS));
+	/* A header that is not a chunk size, and the next request, reset nothing wrongly. */
+	conn_note_chunks(&c, (const __u8 *)"HTTP/1.1 200 OK\r", 16, NULL, 0);
+	data(&c, LG_DIR_IN, 3000, 20, TID);
+	assert_false(c.chunked);
+	assert_false(c.chunked_done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_interim_100_continue),
 		cmocka_unit_test(test_send_times_from_call_start),
 		cmocka_unit_test(test_arrival_during_answer_send),
+		cmocka_unit_test(test_unfinished_chunked_stream_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
