@@ -14,10 +14,11 @@
  * one starts or the connection closes; a keep-alive connection left idle
  * would hold its last request forever. Every poll, requests idle in the
  * RESPONSE state for LG_FLUSH_IDLE_NS are read from the connection map and
- * delivered; (conn_id, seq) is remembered, and the kernel's own record of
- * that request, when it comes, is dropped. Limit: a streamed response that
- * pauses longer than LG_FLUSH_IDLE_NS between chunks is reported as it was
- * at the pause (later chunks are not counted in it).
+ * delivered; (conn_id, seq, read time) is remembered, and the kernel's own
+ * record of that request, when it comes, is dropped. An unfinished chunked
+ * stream waits LG_FLUSH_STREAM_IDLE_NS instead (conn_flush_idle_ns). Limit:
+ * a stream that is not chunked and pauses longer than LG_FLUSH_IDLE_NS is
+ * reported as it was at the pause (later writes are not counted in it).
  */
 #include <errno.h>
 #include <stdio.h>
