@@ -4,7 +4,8 @@
 # them; a target that exits mid-run still gets its summary (exit 0, a note);
 # not root is refused with the fix; --cgroup finds a v1 cgroup's processes;
 # -- COMMAND runs nginx in a cgroup of latgov's own, follows the worker it
-# forks, and removes the cgroup; the syscall fallback loads and counts.
+# forks, and removes the cgroup; a traced client's calls are client-side; the
+# syscall fallback loads and counts.
 # vmtest: yes
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_trace.sh"
@@ -88,6 +89,24 @@ if mkdir "$cg" 2>/dev/null; then
 	wait "$srv2" 2>/dev/null
 else
 	skip "--cgroup" "cannot create $cg"
+fi
+
+# --- the target as a client: its calls to a dependency ---------------------------------
+port=$(free_port)
+"$HELPERS/lg_httpd" "$port" &
+srv3=$!
+on_exit "kill $srv3"
+if wait_port "$port"; then
+	"$LATGOV" trace -d 30 --summary "$dir/client.json" -- "$HELPERS/lg_httpc" "$port" 50 /hello \
+		>"$dir/client.out" 2>"$dir/client.err"
+	check "COMMAND that ends by itself: exit 0" test $? -eq 0
+	role=$(python3 -c 'import json,sys
+e = [e for e in json.load(open(sys.argv[1]))["endpoints"] if e["name"] == "GET /hello"]
+print(e[0].get("role", "server") if e else "none")' "$dir/client.json")
+	check "a target's outgoing calls are client-side ($role)" test "$role" = client
+	check_count "client-side calls counted" "$dir/client.json" "GET /hello" 50
+else
+	not_ok "lg_httpd starts"
 fi
 
 # --- -- COMMAND: nginx started in latgov's own cgroup ------------------------------
