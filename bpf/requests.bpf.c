@@ -152,8 +152,13 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
 	return c;
 }
 
-/* A recv or send of bytes on sk by the current (target) thread; returns its state. */
-static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 bytes, __u64 id)
+/*
+ * A recv or send of bytes on sk by the current (target) thread; returns its
+ * state. send_start: when the send call began if the caller knows (the
+ * syscall fallback), else 0.
+ */
+static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 bytes, __u64 id,
+					       __u64 send_start)
 {
 	__u64 key = (__u64)sk, now;
 	struct lg_conn *c;
@@ -172,8 +177,11 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 	if (reason)
 		emit(c, reason);
 	now = bpf_ktime_get_ns();
-	if (dir == LG_DIR_OUT)
+	if (dir == LG_DIR_OUT) {
+		if (send_start)
+			conn_send_begins(c, send_start);
 		now = conn_send_ends(c, now);
+	}
 	/* The cgroup matters only for a request's start: skip the helper otherwise. */
 	conn_on_data(c, dir, now, bytes, id >> 32, (__u32)id,
 		     dir == conn_request_dir(c) && c->state != LG_CONN_REQUEST ?
@@ -205,7 +213,7 @@ static __always_inline int sock_length(struct sock *sk, int ret, int flags, int 
 		}
 		return 0;
 	}
-	on_data(sk, dir, ret, id);
+	on_data(sk, dir, ret, id, 0);
 	return 0;
 }
 
@@ -610,6 +618,7 @@ enum sys_buf {
 
 struct sys_call {
 	__u64 buf;
+	__u64 start_ns;		/* syscall entry: a send's data is handed over from here */
 	__u32 fd;
 	__u16 dir;
 	__u16 kind;		/* enum sys_buf */
@@ -706,6 +715,7 @@ static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int 
 
 	if (!is_target(id >> 32))
 		return 0;
+	call.start_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&lg_sys_calls, &id, &call, BPF_ANY);
 	return 0;
 }
@@ -733,7 +743,7 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (call.dir == LG_DIR_OUT && call.kind != SYS_BUF_NONE)
 		sys_response_start(sk, &call, ret);
-	c = on_data(sk, call.dir, ret, id);
+	c = on_data(sk, call.dir, ret, id, call.dir == LG_DIR_OUT ? call.start_ns : 0);
 	if (!c)
 		return 0;
 	/*
