@@ -176,6 +176,24 @@ static int write_all(FILE *f, const char *buf, size_t len)
 	return 0;
 }
 
+/* The other parts' lines for the live view (the governor's limit and last decision). */
+static int parts_status(struct session *s, struct strbuf *sb)
+{
+	for (int i = 0; i < s->nparts; i++)
+		if (s->parts[i].status)
+			s->parts[i].status(s, s->parts[i].ctx, sb);
+	return 0;
+}
+
+/* The other parts' Prometheus metrics, after the request metrics. */
+static int parts_metrics(struct session *s, struct strbuf *sb)
+{
+	for (int i = 0; i < s->nparts; i++)
+		if (s->parts[i].metrics)
+			s->parts[i].metrics(s, s->parts[i].ctx, sb);
+	return 0;
+}
+
 static int output_window(struct session *s, void *ctx)
 {
 	struct trace_output *out = ctx;
@@ -183,7 +201,8 @@ static int output_window(struct session *s, void *ctx)
 	int e;
 
 	sb_reset(&out->sb);
-	if (report_window_table(&out->sb, s->agg, !out->tty) == 0 && sb_finish(&out->sb) == 0) {
+	if (report_window_table(&out->sb, s->agg, !out->tty) == 0 && parts_status(s, &out->sb) == 0 &&
+	    sb_finish(&out->sb) == 0) {
 		if (out->tty)
 			fputs("\033[H\033[2J", stdout);
 		fwrite(out->sb.buf, 1, out->sb.len, stdout);
@@ -206,7 +225,7 @@ static int output_window(struct session *s, void *ctx)
 	out->dropped_before = dropped;
 	if (out->metrics) {
 		sb_reset(&out->sb);
-		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 &&
+		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 && parts_metrics(s, &out->sb) == 0 &&
 		    sb_finish(&out->sb) == 0)
 			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
 	}
@@ -277,7 +296,8 @@ free:
 static int output_add(struct session *s)
 {
 	struct trace_output *out = calloc(1, sizeof(*out));
-	struct session_part part = { "trace output", output_window, output_end, out };
+	struct session_part part = { .name = "trace output", .on_window = output_window,
+				     .on_end = output_end, .ctx = out };
 	char err[256];
 
 	if (!out)
@@ -438,6 +458,9 @@ static int loop(struct session *s)
 		}
 		s->now_ns = mono_ns();
 		tracer_flush_idle(s->tracer, s->now_ns, LG_FLUSH_IDLE_NS);
+		for (int i = 0; i < s->nparts; i++)
+			if (s->parts[i].on_poll)
+				s->parts[i].on_poll(s, s->parts[i].ctx);
 		if (s->now_ns > s->start_ns + SESSION_DELIVERY_NS) {
 			e = roll_until(s, s->now_ns - SESSION_DELIVERY_NS);
 			if (e)

@@ -26,10 +26,18 @@
 
 struct session;
 
+struct strbuf;
+
 struct session_part {
 	const char *name;
 	/* After each closed window (agg_last_window() is it). Returns 0 or -errno (ends the session). */
 	int (*on_window)(struct session *s, void *ctx);
+	/* Optional: every loop turn (about every SESSION_POLL_MS), for work that cannot wait a window. */
+	void (*on_poll)(struct session *s, void *ctx);
+	/* Optional: appends a line or two for the live view, after the request table. */
+	void (*status)(struct session *s, void *ctx, struct strbuf *sb);
+	/* Optional: appends Prometheus metrics of its own to /metrics. */
+	void (*metrics)(struct session *s, void *ctx, struct strbuf *sb);
 	/* Once, after the last window closed; frees ctx. */
 	void (*on_end)(struct session *s, void *ctx);
 	void *ctx;

@@ -14,6 +14,7 @@
 struct flame_part {
 	struct profiler *profiler;
 	size_t ntargets;	/* session targets handed to the profiler so far */
+	uint64_t polls;		/* loop turns seen */
 };
 
 static void add_new_targets(struct session *s, struct flame_part *f)
@@ -25,13 +26,21 @@ static void add_new_targets(struct session *s, struct flame_part *f)
 		profiler_add_target(f->profiler, (pid_t)pids[f->ntargets]);
 }
 
-static int flame_on_window(struct session *s, void *ctx)
+/*
+ * Forked workers and libraries loaded since are picked up here: every other
+ * turn (~200 ms) for the first two seconds, while a starting service maps its
+ * libraries and forks, then once a second. A short-lived worker must be seen
+ * alive, or its frames cannot be named.
+ */
+static void flame_on_poll(struct session *s, void *ctx)
 {
 	struct flame_part *f = ctx;
+	uint64_t n = ++f->polls, every = n < 20 ? 2 : 1000000000ull / (SESSION_POLL_MS * 1000000ull);
 
+	if (n % every)
+		return;
 	add_new_targets(s, f);
-	profiler_refresh(f->profiler);	/* forked workers, libraries loaded since */
-	return 0;
+	profiler_refresh(f->profiler);
 }
 
 static void flame_on_end(struct session *s, void *ctx)
@@ -64,7 +73,7 @@ int session_flame_parts(struct session *s)
 		.hz = o->hz, .off_cpu = o->off_cpu, .requests_only = o->requests_only,
 		.inflight_map_fd = -1,
 	};
-	struct session_part part = { .name = "flame", .on_window = flame_on_window, .on_end = flame_on_end };
+	struct session_part part = { .name = "flame", .on_poll = flame_on_poll, .on_end = flame_on_end };
 	struct flame_part *f;
 	int err;
 

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "core/cgpath.h"
+#include "core/decide.h"
+#include "core/strbuf.h"
 #include "governor.h"
 #include "session.h"
 
@@ -80,11 +82,41 @@ static int cgroup_of_pid(uint32_t pid, char *path, size_t len)
 	return 0;
 }
 
+/* The live view's governor line: the limit it holds, what the cgroup uses, its last decision. */
+static void governor_part_status(struct session *s, void *ctx, struct strbuf *sb)
+{
+	struct governor_status st;
+
+	(void)s;
+	governor_status(ctx, &st);
+	if (!st.ticks)
+		return;
+	sb_printf(sb, "governor: cpu limit %s%.2f cores, usage %.2f cores, throttled %.0f%% of periods",
+		  st.cpu_limit_cores > 0 ? "" : "none ", st.cpu_limit_cores, st.cpu_usage_cores,
+		  st.throttle_ratio * 100);
+	if (st.mem_limit_bytes)
+		sb_printf(sb, ", memory %.0f of %.0f MiB", st.mem_usage_bytes / 1048576.0,
+			  st.mem_limit_bytes / 1048576.0);
+	sb_printf(sb, "%s\ngovernor: last decision %s: %s\n", st.writes ? "" : " (not writing)",
+		  decide_action_name(st.last_action), st.last_reason);
+}
+
+static void governor_part_metrics(struct session *s, void *ctx, struct strbuf *sb)
+{
+	struct governor_status st;
+
+	(void)s;
+	governor_status(ctx, &st);
+	governor_prom_write(sb, &st);
+}
+
 int session_governor_parts(struct session *s)
 {
 	const struct lg_options *o = session_options(s);
 	struct session_part part = { .name = "governor",
 				     .on_window = governor_part_on_window,
+				     .status = governor_part_status,
+				     .metrics = governor_part_metrics,
 				     .on_end = governor_part_on_end };
 	char err[512], path[PATH_MAX];
 	const char *cgroup = session_cgroup_dir(s);

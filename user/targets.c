@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -344,6 +345,27 @@ static int resolve_command(const struct lg_options *o, struct targets *tg, char 
 		return e;
 	}
 	snprintf(tg->cgroup_procs, sizeof(tg->cgroup_procs), "%s/cgroup.procs", tg->created_cgroup);
+	/*
+	 * On cgroup v1, CPU accounting and memory may be hierarchies of their
+	 * own: siblings with the same name there give govern the CPU usage and
+	 * let it limit memory too. Where a controller shares the cpu mount (or
+	 * is missing), there is nothing to add.
+	 */
+	if (strcmp(base, "/sys/fs/cgroup/cpu") == 0) {
+		static const char *const siblings[] = { "/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/memory" };
+		char real_cpu[PATH_MAX], real_other[PATH_MAX], procs[600];
+
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", siblings[i]);
+			if (access(procs, F_OK) || !realpath(base, real_cpu) || !realpath(siblings[i], real_other) ||
+			    strcmp(real_cpu, real_other) == 0)
+				continue;
+			snprintf(tg->created_siblings[i], sizeof(tg->created_siblings[i]), "%s/latgov-%d",
+				 siblings[i], getpid());
+			if (mkdir(tg->created_siblings[i], 0755) && errno != EEXIST)
+				tg->created_siblings[i][0] = 0;	/* CPU alone still works */
+		}
+	}
 	if (pipe2(go, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
 		e = -errno;
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(-e));
@@ -361,6 +383,14 @@ static int resolve_command(const struct lg_options *o, struct targets *tg, char 
 
 		close(go[1]);
 		close(status[0]);
+		for (size_t i = 0; i < 2; i++) {
+			char procs[600];
+
+			if (!tg->created_siblings[i][0])
+				continue;
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", tg->created_siblings[i]);
+			(void)write_file(procs, "0");
+		}
 		if (write_file(tg->cgroup_procs, "0") < 0) {
 			errnum = errno;
 			(void)!write(status[1], &errnum, sizeof(errnum));
@@ -549,6 +579,17 @@ int targets_cleanup(struct targets *tg, int grace_ms)
 			sleep_ms(10);
 		}
 		tg->created_cgroup[0] = 0;
+	}
+	/* Emptied with the cpu one: the same processes were in all of them. */
+	for (size_t j = 0; j < 2; j++) {
+		if (!tg->created_siblings[j][0])
+			continue;
+		for (i = 0; i < 100; i++) {
+			if (rmdir(tg->created_siblings[j]) == 0 || errno == ENOENT)
+				break;
+			sleep_ms(10);
+		}
+		tg->created_siblings[j][0] = 0;
 	}
 	return status;
 }

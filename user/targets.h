@@ -24,6 +24,7 @@ struct targets {
 	size_t nports;
 	char cgroup_procs[512];			/* --cgroup / COMMAND: cgroup.procs to re-read */
 	char created_cgroup[512];		/* COMMAND: the cgroup latgov made, removed at the end */
+	char created_siblings[2][512];		/* COMMAND on cgroup v1: its siblings under cpuacct and memory */
 	pid_t child;				/* COMMAND: the service latgov started */
 	int child_go_fd;			/* COMMAND: write end of the child's start pipe */
 	int child_status_fd;			/* COMMAND: exec result (EOF = exec'd, or an errno) */
