@@ -4,34 +4,12 @@
 # on its next window, says so, stops touching it, and does not "restore" over
 # the other writer's value at the end.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_cgroup_v1.sh"
 need_root
-[[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us && -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]] ||
-	skip_all "needs cgroup v1 cpu and memory hierarchies at /sys/fs/cgroup/{cpu,memory}"
 
-CG=latgov-test-$$
-CTRLS="cpu cpuacct memory"
 TMP=$(mktemp -d)
-cleanup_cgroup() {
-	local c d i busy
-	for ((i = 0; i < 50; i++)); do
-		busy=0
-		for c in $CTRLS; do
-			d=/sys/fs/cgroup/$c/$CG
-			[[ -d $d ]] || continue
-			while read -r p; do kill -9 "$p" 2>/dev/null; busy=1; done <"$d/cgroup.procs"
-		done
-		((busy)) || break
-		sleep 0.1
-	done
-	for c in $CTRLS; do rmdir "/sys/fs/cgroup/$c/$CG" 2>/dev/null; done
-	grep -ls "^target /sys/fs/cgroup/cpu/$CG\$" /run/latgov/*.state 2>/dev/null |
-		while read -r f; do rm -f "$f" "${f%.state}.lock"; done
-}
 on_exit "rm -rf '$TMP'"
-on_exit cleanup_cgroup
-for c in $CTRLS; do mkdir "/sys/fs/cgroup/$c/$CG" || skip_all "cannot create /sys/fs/cgroup/$c/$CG"; done
-CPU=/sys/fs/cgroup/cpu/$CG
-MEM=/sys/fs/cgroup/memory/$CG
+v1_test_cgroup
 
 orig_m=$(cat "$MEM/memory.limit_in_bytes")
 "$LATGOV" enforce --cgroup "$CPU" --cpu 400m --memory 256M -d 30 -i 0.2 >"$TMP/out" 2>"$TMP/err" &

@@ -4,34 +4,12 @@
 # child in it: the limits are applied, throttling is reported per window, and
 # the exact original values come back at the end. Then --dry-run changes nothing.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_cgroup_v1.sh"
 need_root
-[[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us && -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]] ||
-	skip_all "needs cgroup v1 cpu and memory hierarchies at /sys/fs/cgroup/{cpu,memory}"
 
-CG=latgov-test-$$
-CTRLS="cpu cpuacct memory"
 TMP=$(mktemp -d)
-cleanup_cgroup() {
-	local c d i busy
-	for ((i = 0; i < 50; i++)); do
-		busy=0
-		for c in $CTRLS; do
-			d=/sys/fs/cgroup/$c/$CG
-			[[ -d $d ]] || continue
-			while read -r p; do kill -9 "$p" 2>/dev/null; busy=1; done <"$d/cgroup.procs"
-		done
-		((busy)) || break
-		sleep 0.1
-	done
-	for c in $CTRLS; do rmdir "/sys/fs/cgroup/$c/$CG" 2>/dev/null; done
-	grep -ls "^target /sys/fs/cgroup/cpu/$CG\$" /run/latgov/*.state 2>/dev/null |
-		while read -r f; do rm -f "$f" "${f%.state}.lock"; done
-}
 on_exit "rm -rf '$TMP'"
-on_exit cleanup_cgroup
-for c in $CTRLS; do mkdir "/sys/fs/cgroup/$c/$CG" || skip_all "cannot create /sys/fs/cgroup/$c/$CG"; done
-CPU=/sys/fs/cgroup/cpu/$CG
-MEM=/sys/fs/cgroup/memory/$CG
+v1_test_cgroup
 
 # A busy loop in the cgroup, bounded in time.
 bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 sh -c 'while :; do :; done'" &

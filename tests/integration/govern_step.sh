@@ -7,38 +7,16 @@
 # The quota must rise during the high step and fall after it, the audit log
 # must give a reason for each change, and the original quota must come back.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_cgroup_v1.sh"
 need_root
-[[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us && -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]] ||
-	skip_all "needs cgroup v1 cpu and memory hierarchies at /sys/fs/cgroup/{cpu,memory}"
 FEED=$BUILD/tests/helpers/govern_feed
 for b in "$FEED" "$BUILD/demo-infer" "$BUILD/loadgen"; do
 	[[ -x $b ]] || skip_all "$b not built (make all unit-tests)"
 done
 
-CG=latgov-test-$$
-CTRLS="cpu cpuacct memory"
 TMP=$(mktemp -d)
-cleanup_cgroup() {
-	local c d i busy
-	for ((i = 0; i < 50; i++)); do
-		busy=0
-		for c in $CTRLS; do
-			d=/sys/fs/cgroup/$c/$CG
-			[[ -d $d ]] || continue
-			while read -r p; do kill -9 "$p" 2>/dev/null; busy=1; done <"$d/cgroup.procs"
-		done
-		((busy)) || break
-		sleep 0.1
-	done
-	for c in $CTRLS; do rmdir "/sys/fs/cgroup/$c/$CG" 2>/dev/null; done
-	grep -ls "^target /sys/fs/cgroup/cpu/$CG\$" /run/latgov/*.state 2>/dev/null |
-		while read -r f; do rm -f "$f" "${f%.state}.lock"; done
-}
 on_exit "rm -rf '$TMP'"
-on_exit cleanup_cgroup
-for c in $CTRLS; do mkdir "/sys/fs/cgroup/$c/$CG" || skip_all "cannot create /sys/fs/cgroup/$c/$CG"; done
-CPU=/sys/fs/cgroup/cpu/$CG
-MEM=/sys/fs/cgroup/memory/$CG
+v1_test_cgroup
 
 port=$(free_port)
 bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 120 '$BUILD/demo-infer' --port $port --threads 2" >"$TMP/demo.log" 2>&1 &
