@@ -18,7 +18,10 @@
 # step (start of the first run of 3 windows meeting the SLO).
 #
 #   tools/bench/governor.sh     (BENCH_SMOKE=1: 3 s schedule, ~20 s in all)
-#   GOV_LOW=RPS GOV_HIGH=RPS GOV_LOW_S=S GOV_HIGH_S=S GOV_RUNS=N to change the size.
+#   GOV_LOW=RPS GOV_HIGH=RPS GOV_LOW_S=S GOV_HIGH_S=S GOV_RUNS=N to change the size;
+#   GOV_CONFIGS="governor hpa" to run some configurations only; GOV_OUT=DIR keeps
+#   the raw files (loadgen windows, limit samples, the governor's audit log and
+#   per-second table, the HPA's decisions).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -30,7 +33,7 @@ calib_s=3
 total_s=$((low_s + high_s + low_s))
 schedule="${low}@${low_s}s,${high}@${high_s}s,${low}@${low_s}s"
 policy=$BENCH_ROOT/policies/slo-p99.yaml
-configs=(static-peak static-avg governor hpa)
+read -r -a configs <<<"${GOV_CONFIGS:-static-peak static-avg governor hpa}"
 ncpu=$(nproc)
 
 for bin in "$BUILD/demo-infer" "$BUILD/loadgen" "$LATGOV"; do
@@ -84,6 +87,9 @@ cleanup() {
 		for ((n = 0; n < 50; n++)); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
 		[[ -d $d ]] && log "could not remove cgroup $d (tasks: $(tr '\n' ' ' <"$d/cgroup.procs"))"
 	done
+	if [[ -n ${GOV_OUT:-} ]]; then
+		mkdir -p "$GOV_OUT" && cp "$tmp"/* "$GOV_OUT"/ 2>/dev/null && log "raw files in $GOV_OUT"
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
