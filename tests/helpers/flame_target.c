@@ -32,18 +32,32 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * Raw syscalls here, not libc's wrappers: those have no frame pointer, so a
+ * frame-pointer walk from inside them skips their caller. That matters: the
+ * thread CPU clock is a real syscall (no vDSO), and kernels from 6.18 on
+ * throttle a CFS-limited task on its way back to user space, so the throttled
+ * stack is often this syscall's.
+ */
+static inline long raw_syscall2(long nr, void *a, void *b)
+{
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "0"(nr), "D"(a), "S"(b) : "rcx", "r11", "memory");
+	return ret;
+}
+
 static double cpu_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	raw_syscall2(228 /* __NR_clock_gettime, x86-64 */, (void *)(long)CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /*
  * CPU time, not wall time: under a CPU quota it still does HOT ms of work.
- * The clock is read rarely: libc has no frame pointers, so samples inside it
- * lose this function from the stack.
+ * The clock is read rarely, to keep the samples in the loop itself.
  */
 __attribute__((noinline)) void flame_hot_function(long ms)
 {
@@ -54,27 +68,12 @@ __attribute__((noinline)) void flame_hot_function(long ms)
 			sink += (unsigned long)i * 2654435761u;
 }
 
-/*
- * nanosleep as a raw syscall here, not through libc: libc's wrapper has no
- * frame pointer, and the frame-pointer walk would then skip this function.
- */
-static inline long raw_nanosleep(struct timespec *req, struct timespec *rem)
-{
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "0"(35L /* __NR_nanosleep, x86-64 */), "D"(req), "S"(rem)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 __attribute__((noinline)) double flame_sleep_function(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	double t0 = now_ms();
 
-	while (raw_nanosleep(&ts, &ts))
+	while (raw_syscall2(35 /* __NR_nanosleep, x86-64 */, &ts, &ts))
 		;
 	return now_ms() - t0;
 }
