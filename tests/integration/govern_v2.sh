@@ -45,7 +45,7 @@ quota() { awk '{print $1}' "$CG/cpu.max"; }
 wait_ticks() {
 	local i
 	for ((i = 0; i < 600; i++)); do
-		(($(wc -l <"$TMP/audit.jsonl" 2>/dev/null || echo 0) >= $1)) && return 0
+		(($(wc -l 2>/dev/null <"$TMP/audit.jsonl" || echo 0) >= $1)) && return 0
 		sleep 0.05
 	done
 	return 1
