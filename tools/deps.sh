@@ -16,7 +16,7 @@ packages=(
 
 # "--vm": also what 'make vmtest' needs, a second kernel (Debian's 6.1 LTS) and qemu.
 if [[ ${1:-} == --vm ]]; then
-	packages+=(qemu-system-x86 linux-image-amd64 busybox-static xz-utils cpio)
+	packages+=(qemu-system-x86 linux-image-amd64 busybox-static xz-utils zstd cpio)
 fi
 
 missing=()
