@@ -88,7 +88,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LG_MAX_CONNS);
+	__uint(max_entries, LG_CONNS_DEFAULT);	/* user space may resize it */
 	__type(key, __u64);			/* struct sock * */
 	__type(value, struct lg_conn);
 } lg_conns SEC(".maps");
@@ -123,6 +123,9 @@ static __always_inline int is_target(__u32 tgid)
 static __always_inline void emit(struct lg_conn *c, int reason)
 {
 	c->req.end_reason = reason;
+	/* Counted whether or not the ring buffer takes it: it leaves the map either way. */
+	if (c->state == LG_CONN_RESPONSE)
+		count(LG_CNT_ANSWERED_EMITTED);
 	if (bpf_ringbuf_output(&lg_events, &c->req, sizeof(c->req), BPF_RB_NO_WAKEUP)) {
 		count(LG_CNT_RINGBUF_FULL);
 		return;
@@ -162,7 +165,7 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 {
 	__u64 key = (__u64)sk, now;
 	struct lg_conn *c;
-	int reason;
+	int reason, answered;
 
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c) {
@@ -183,9 +186,12 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 		now = conn_send_ends(c, now);
 	}
 	/* The cgroup matters only for a request's start: skip the helper otherwise. */
+	answered = c->state == LG_CONN_RESPONSE;
 	conn_on_data(c, dir, now, bytes, id >> 32, (__u32)id,
 		     dir == conn_request_dir(c) && c->state != LG_CONN_REQUEST ?
 			     bpf_get_current_cgroup_id() : 0);
+	if (!answered && c->state == LG_CONN_RESPONSE)
+		count(LG_CNT_ANSWERED);
 	return c;
 }
 

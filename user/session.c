@@ -510,6 +510,7 @@ static void finish(struct session *s)
 int cmd_session(const struct lg_options *opts)
 {
 	struct tracer_callbacks cb = { on_request, on_proc, NULL };
+	struct tracer_config tcfg = { 0 };
 	struct agg_config acfg = { 0 };
 	struct session *s;
 	struct sigaction sa;
@@ -543,7 +544,9 @@ int cmd_session(const struct lg_options *opts)
 		goto out_free;
 	}
 	force = getenv("LATGOV_FORCE_SYSCALL_PATH");
-	e = tracer_open(&s->tracer, &cb, force && strcmp(force, "1") == 0, err, sizeof(err));
+	tcfg.force_syscall_path = force && strcmp(force, "1") == 0;
+	tcfg.max_conns = opts->max_conns;
+	e = tracer_open(&s->tracer, &cb, &tcfg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
 		goto out_targets;

@@ -62,8 +62,12 @@ struct tracer {
 	int dynptr;
 	int no_batch;			/* the kernel lacks batch lookups on hash maps */
 	int conns_fd;
+	int counters_fd;
 	int ncpus;
+	uint64_t *percpu;		/* ncpus slots, for reading a per-CPU counter */
 	uint64_t duplicates;
+	uint64_t nflushed;		/* entries in flushed[] */
+	uint64_t emitted_before_poll;	/* LG_CNT_ANSWERED_EMITTED read before the last drain */
 	struct flushed *flushed[FLUSHED_BUCKETS];
 };
 
@@ -95,6 +99,7 @@ static int flushed_take(struct tracer *t, const struct lg_request *r)
 		/* The copy, a later request, or a new connection: the entry is done. */
 		*pp = f->next;
 		free(f);
+		t->nflushed--;
 		return dup;
 	}
 	return 0;
@@ -130,6 +135,7 @@ static int flushed_put(struct tracer *t, const struct lg_request *r)
 	f->t_read_ns = r->t_read_ns;
 	f->next = t->flushed[b];
 	t->flushed[b] = f;
+	t->nflushed++;
 	return 0;
 }
 
@@ -228,9 +234,10 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
 }
 
-int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int force_syscall_path,
-		char *err, size_t errlen)
+int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
+		const struct tracer_config *cfg, char *err, size_t errlen)
 {
+	uint32_t max_conns = cfg->max_conns ? cfg->max_conns : LG_CONNS_DEFAULT;
 	struct tracer *t;
 	int e, dynptr, has_sendmsg_tp;
 
@@ -242,7 +249,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 	if (!t)
 		return -ENOMEM;
 	t->cb = *cb;
-	t->syscall_path = force_syscall_path || !kernel_has_tracepoint("sock_recv_length");
+	t->syscall_path = cfg->force_syscall_path || !kernel_has_tracepoint("sock_recv_length");
 	has_sendmsg_tp = kernel_has_tracepoint("tcp_sendmsg_locked");
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
@@ -260,6 +267,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 			goto err_free;
 		}
 		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp);
+		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
 		libbpf_warnings = dynptr == 0;
 		e = requests_bpf__load(t->skel);
 		libbpf_warnings = 1;
@@ -275,6 +283,13 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 	}
 	t->dynptr = dynptr;
 	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
+	t->counters_fd = bpf_map__fd(t->skel->maps.lg_counters);
+	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
+	if (!t->percpu) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto err_destroy;
+	}
 
 	e = requests_bpf__attach(t->skel);
 	if (e) {
@@ -293,6 +308,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int forc
 err_destroy:
 	requests_bpf__destroy(t->skel);
 err_free:
+	free(t->percpu);
 	free(t);
 	return e;
 }
@@ -305,6 +321,7 @@ void tracer_close(struct tracer *t)
 		return;
 	ring_buffer__free(t->rb);
 	requests_bpf__destroy(t->skel);
+	free(t->percpu);
 	for (i = 0; i < FLUSHED_BUCKETS; i++) {
 		while (t->flushed[i]) {
 			struct flushed *f = t->flushed[i];
@@ -383,9 +400,28 @@ int tracer_remove_target(struct tracer *t, uint32_t tgid)
 	return 0;
 }
 
+/* Sum over CPUs of one counter; 0 if it cannot be read. */
+static uint64_t counter(struct tracer *t, uint32_t which)
+{
+	uint64_t sum = 0;
+
+	if (bpf_map_lookup_elem(t->counters_fd, &which, t->percpu))
+		return 0;
+	for (int c = 0; c < t->ncpus; c++)
+		sum += t->percpu[c];
+	return sum;
+}
+
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n;
+
+	/*
+	 * Read before the drain, so that records emitted meanwhile make the
+	 * idle scan's estimate of what is pending too high, never too low.
+	 */
+	t->emitted_before_poll = counter(t, LG_CNT_ANSWERED_EMITTED);
+	n = ring_buffer__poll(t->rb, timeout_ms);
 
 	if (n < 0 && n != -EINTR)
 		return n;
@@ -435,6 +471,14 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 	uint64_t in_batch = 0, out_batch = 0, key, next, *prev = NULL;
 	int n = 0, e, first = 1;
 	__u32 count, i;
+
+	/*
+	 * Answered requests still in the map, less those flushed already: when
+	 * none is left there is nothing to find, and the scan (every bucket of
+	 * the map, whatever is in use) is skipped. An idle service costs nothing.
+	 */
+	if (idle_ns && counter(t, LG_CNT_ANSWERED) <= t->emitted_before_poll + t->nflushed)
+		return 0;
 
 	if (!t->no_batch) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);

@@ -24,13 +24,19 @@ struct tracer_callbacks {
 	void *ctx;
 };
 
+struct tracer_config {
+	/* The syscall-tracepoint fallback even where sock_*_length exists (LATGOV_FORCE_SYSCALL_PATH=1). */
+	int force_syscall_path;
+	/* Connections tracked at once; 0 = LG_CONNS_DEFAULT. */
+	uint32_t max_conns;
+};
+
 /*
- * Loads and attaches. force_syscall_path selects the syscall-tracepoint
- * fallback even where sock_*_length exists (LATGOV_FORCE_SYSCALL_PATH=1).
- * Returns 0 and *out, or -errno with a message naming the cause in err.
+ * Loads and attaches. Returns 0 and *out, or -errno with a message naming
+ * the cause in err.
  */
-int tracer_open(struct tracer **out, const struct tracer_callbacks *cb, int force_syscall_path,
-		char *err, size_t errlen);
+int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
+		const struct tracer_config *cfg, char *err, size_t errlen);
 /* Detaches and frees everything; NULL is fine. */
 void tracer_close(struct tracer *t);
 
@@ -61,7 +67,8 @@ int tracer_poll(struct tracer *t, int timeout_ms);
  * (CLOCK_MONOTONIC) straight from the connection map, with end reason
  * LG_END_FLUSH; the kernel's later record of the same request is dropped.
  * idle_ns = 0 flushes every request with a response (end of session).
- * Returns the number flushed, or -errno.
+ * The map is read only when the kernel's counters say that some answered
+ * request is in it and not flushed yet. Returns the number flushed, or -errno.
  */
 int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns);
 

@@ -21,7 +21,13 @@
 /* ...and per response: enough for "HTTP/1.1 503". */
 #define LG_RESP_PREFIX 16
 
-#define LG_MAX_CONNS   65536	/* per-connection state, LRU */
+/*
+ * Connections tracked at once (a plain hash, see bpf/requests.bpf.c); --max-conns
+ * sets it at load time. Each poll's idle scan walks every bucket, so its
+ * cost grows with this size, not with the connections in use.
+ */
+#define LG_CONNS_DEFAULT 16384
+#define LG_CONNS_MAX     (1u << 20)
 #define LG_MAX_TARGETS 4096	/* traced processes (tgids) */
 #define LG_MAX_THREADS 16384	/* per-thread scheduler state */
 #define LG_RINGBUF_BYTES (4u << 20)
@@ -120,6 +126,14 @@ enum lg_counter {
 	LG_CNT_THREAD_MAP_FULL,		/* per-thread scheduler state could not be inserted */
 	LG_CNT_STACK_LOST,		/* stack id errors (stack map full, -EFAULT) */
 	LG_CNT_STACK_MAP_FULL,		/* profile count map full */
+	/*
+	 * Activity, not loss: requests that got their first response byte, and
+	 * those of them the kernel has emitted since. Their difference is the
+	 * number of answered requests still in the connection map, which tells
+	 * user space whether an idle scan can find anything.
+	 */
+	LG_CNT_ANSWERED,
+	LG_CNT_ANSWERED_EMITTED,
 	LG_CNT__MAX
 };
 

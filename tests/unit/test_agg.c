@@ -318,6 +318,50 @@ static void test_endpoint_cap(void **state)
 	agg_free(a);
 }
 
+/*
+ * Endpoint naming goes through a cache of request lines: whatever it holds,
+ * each record must land where naming it from scratch would put it.
+ */
+static void test_route_cache(void **state)
+{
+	struct agg *a = new_agg(1024);
+	struct lg_request r;
+	char line[64];
+
+	(void)state;
+	/* 600 distinct routes, twice each, in an order that makes slots collide and evict. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 600; i++) {
+			snprintf(line, sizeof(line), "GET /r%d HTTP/1.1\r\nHost: x\r\n", (i * 7919) % 600);
+			add(a, req(line, "HTTP/1.1 200 OK\r", START, MS, MS));
+		}
+	/* One route, many IDs and queries: one endpoint. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(line, sizeof(line), "GET /users/%d?page=%d HTTP/1.1\r\n", i, i % 7);
+		add(a, req(line, "HTTP/1.1 200 OK\r", START, MS, MS));
+	}
+	/* The same bytes as another role or port, or as non-HTTP, are other endpoints. */
+	r = req("GET /r5 HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START, MS, MS);
+	r.role = LG_ROLE_CLIENT;
+	add(a, r);
+	r = req("\x01\x02binary", "", START, MS, MS);
+	add(a, r);
+	r.lport = 9090;
+	add(a, r);
+	agg_roll(a, START + SEC);
+	for (int i = 0; i < 600; i += 97) {
+		snprintf(line, sizeof(line), "GET /r%d", i);
+		assert_int_equal(find(a, line)->last.requests, 2);
+	}
+	assert_int_equal(find(a, "GET /users/:id")->last.requests, 300);
+	assert_int_equal(find(a, "GET /r5")->last.requests, 2);
+	assert_int_equal(agg_find(a, "GET /r5", LG_ROLE_CLIENT)->last.requests, 1);
+	assert_int_equal(find(a, "tcp:8080")->last.requests, 1);
+	assert_int_equal(find(a, "tcp:9090")->last.requests, 1);
+	assert_int_equal(agg_stats(a)->records, 1200 + 300 + 3);
+	agg_free(a);
+}
+
 static void test_roles_and_total(void **state)
 {
 	struct agg *a = new_agg(0);
@@ -393,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_long_idle_roll),
 		cmocka_unit_test(test_roll_next),
 		cmocka_unit_test(test_endpoint_cap),
+		cmocka_unit_test(test_route_cache),
 		cmocka_unit_test(test_roles_and_total),
 		cmocka_unit_test(test_bad_records),
 	};

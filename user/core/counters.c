@@ -12,6 +12,8 @@ static const char *const names[] = {
 	[LG_CNT_THREAD_MAP_FULL] = "thread_map_full",
 	[LG_CNT_STACK_LOST] = "stack_lost",
 	[LG_CNT_STACK_MAP_FULL] = "stack_map_full",
+	[LG_CNT_ANSWERED] = "answered",
+	[LG_CNT_ANSWERED_EMITTED] = "answered_emitted",
 };
 /* A counter added to enum lg_counter without a name here fails the build. */
 _Static_assert(sizeof(names) / sizeof(names[0]) == LG_CNT__MAX, "name every enum lg_counter");

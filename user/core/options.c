@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/parse.h"
+#include "latgov/abi.h"
 
 static const char *const cmd_names[] = {
 	[LG_CMD_CHECK] = "check",     [LG_CMD_TRACE] = "trace",
@@ -55,6 +56,7 @@ const char *options_cmd_name(enum lg_cmd cmd)
 	"      --policy FILE        govern cgroup limits with this policy\n" \
 	"      --dry-run            with --policy: say what would be written, write nothing\n" \
 	"      --log FILE           governor audit log (JSONL)\n" \
+	"      --max-conns N        connections tracked at once (default 16384)\n" \
 	"  -h, --help               this text\n"
 
 static const char *const usages[] = {
@@ -133,7 +135,7 @@ const char *options_usage(enum lg_cmd cmd)
 enum {
 	OPT_PORT = 256, OPT_CGROUP, OPT_SUMMARY, OPT_JSON, OPT_METRICS, OPT_FLAME, OPT_HZ,
 	OPT_OFF_CPU, OPT_REQUESTS_ONLY, OPT_POLICY, OPT_DRY_RUN, OPT_LOG, OPT_CPU, OPT_MEMORY,
-	OPT_ALL,
+	OPT_ALL, OPT_MAX_CONNS,
 };
 
 static const struct option long_opts[] = {
@@ -156,6 +158,7 @@ static const struct option long_opts[] = {
 	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -344,6 +347,17 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 				r = fail(err, errlen, "--memory: '%s' is not a size (e.g. 512M, 2G)", arg);
 			break;
 		case OPT_ALL: o->all = 1; r = 0; break;
+		case OPT_MAX_CONNS: {
+			long long n;
+
+			r = parse_int(arg, 64, LG_CONNS_MAX, &n);
+			if (r)
+				r = fail(err, errlen, "--max-conns: '%s' is not a number from 64 to %u", arg,
+					 LG_CONNS_MAX);
+			else
+				o->max_conns = (uint32_t)n;
+			break;
+		}
 		default:
 			r = fail(err, errlen, "unhandled option");
 			break;

@@ -60,6 +60,7 @@ struct lg_options {
 	const char *policy_path;	/* --policy */
 	int dry_run;			/* --dry-run */
 	const char *log_path;		/* --log */
+	uint32_t max_conns;		/* --max-conns; 0 = LG_CONNS_DEFAULT */
 
 	/* enforce */
 	uint64_t cpu_millicores;	/* --cpu; 0 = leave alone */
