@@ -399,42 +399,6 @@ static __always_inline void note_chunks(struct lg_conn *c, const void *src, __u6
 	conn_note_chunks(c, head, hn, tail, tn);
 }
 
-/*
- * The first write of an answer: does its header say "chunked"? Looked for in
- * its first LG_HEAD_SCAN bytes as four-byte words at aligned offsets: any
- * occurrence of "chunked" covers one aligned word, which is one of "chun",
- * "hunk", "unke", "nked". A rare false match only delays an idle flush.
- */
-#define LG_HEAD_SCAN 192
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u8[LG_HEAD_SCAN]);
-} lg_scratch SEC(".maps");
-
-static __always_inline void scan_chunked(struct lg_conn *c, const void *src, __u64 avail)
-{
-	__u32 zero = 0, i, w, n = avail < LG_HEAD_SCAN ? avail : LG_HEAD_SCAN;
-	__u8 *buf;
-
-	barrier_var(n);
-	if (n < 8 || n > LG_HEAD_SCAN)
-		return;
-	buf = bpf_map_lookup_elem(&lg_scratch, &zero);
-	if (!buf || bpf_probe_read_user(buf, n, src))
-		return;
-	for (i = 0; i + 4 <= n && i < LG_HEAD_SCAN; i += 4) {
-		w = *(__u32 *)(buf + i);
-		if (w == 0x6e756863 /* "chun" */ || w == 0x6b6e7568 /* "hunk" */ ||
-		    w == 0x656b6e75 /* "unke" */ || w == 0x64656b6e /* "nked" */) {
-			c->chunked = 1;
-			return;
-		}
-	}
-}
-
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 {
@@ -473,7 +437,6 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		}
 		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
 		c->req.resp_len = n;
-		scan_chunked(c, src, avail);
 		note_chunks(c, src, avail, total, head, 0);
 		return 0;
 	}
@@ -489,8 +452,11 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		c->next_len = user_prefix(src, avail, c->next_prefix, LG_REQ_PREFIX);
 	} else {
 		c->req.resp_len = user_prefix(src, avail, c->req.resp_prefix, LG_RESP_PREFIX);
-		/* The first write of an answer: its header may say chunked, its end finished. */
-		scan_chunked(c, src, avail);
+		/*
+		 * The first write of an answer: is it its header alone, or its
+		 * end? Its last bytes tell (a search of the header for
+		 * "chunked" cost more than the rest of this program).
+		 */
 		note_chunks(c, src, avail, total, c->req.resp_prefix, 0);
 	}
 	return 0;
@@ -767,6 +733,10 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		if (src)
 			c->req.resp_len = user_prefix(src, ret, c->req.resp_prefix, LG_RESP_PREFIX);
 	}
+	/* Where an answer's write ends (a header, a chunk, the last chunk): as lg_tcp_sendmsg notes it. */
+	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER && call.dir == LG_DIR_OUT &&
+	    call.kind == SYS_BUF_PLAIN)
+		note_chunks(c, (const void *)call.buf, ret, ret, 0, 0);
 	return 0;
 }
 

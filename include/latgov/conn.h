@@ -90,9 +90,10 @@ enum lg_copy {
 #define LG_FLUSH_IDLE_NS (150ull * 1000 * 1000)
 /*
  * A chunked answer (SSE over HTTP/1.1, streamed tokens) whose terminating
- * chunk has not been sent is not finished, however long it pauses: it is
- * flushed only after this long, and emitted by the kernel when its
- * terminating chunk, the next request or the close comes.
+ * chunk has not been sent is not finished, however long it pauses; nor is an
+ * HTTP answer whose last write was its header alone or a chunk (it ended in
+ * CRLF). Such an answer is flushed only after this long, and emitted by the
+ * kernel when its terminating chunk, the next request or the close comes.
  */
 #define LG_FLUSH_STREAM_IDLE_NS (30ull * 1000 * 1000 * 1000)
 
@@ -107,7 +108,8 @@ struct lg_conn {
 	__u8  in_send;			/* a send call is under way; it began at send_start_ns */
 	__u8  chunked;			/* the answer in progress is chunked ... */
 	__u8  chunked_done;		/* ... and its terminating chunk was sent */
-	__u8  pad[3];
+	__u8  open_end;			/* its last write ended with CRLF: a header or a chunk */
+	__u8  pad[2];
 	__u8  next_prefix[LG_REQ_PREFIX];
 };
 _Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX, "struct lg_conn layout changed");
@@ -202,6 +204,7 @@ LG_CONN_FN void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __
 	r->end_reason = 0;
 	c->chunked = 0;
 	c->chunked_done = 0;
+	c->open_end = 0;
 	if (conn_request_dir(c) == LG_DIR_IN) {
 		r->bytes_in = bytes;
 		r->bytes_out = 0;
@@ -388,6 +391,7 @@ LG_CONN_FN void conn_start_pipelined(struct lg_conn *c)
 	r->bytes_in = 0;
 	c->chunked = 0;
 	c->chunked_done = 0;
+	c->open_end = 0;
 	r->bytes_out = 0;
 	c->state = LG_CONN_REQUEST;
 }
@@ -442,7 +446,8 @@ LG_CONN_FN int conn_flushable(const struct lg_conn *c)
  * A server's send of n bytes whose first bytes are head (hn of them) and
  * last five tail (tn of them, 0 if unknown) belongs to the answer in
  * progress: notes chunked framing and its end. A chunk of an answer begins
- * "<hex>\r\n"; the terminating chunk ends "0\r\n\r\n".
+ * "<hex>\r\n"; the terminating chunk ends "0\r\n\r\n". A write that ends in
+ * CRLF is an answer's header alone or a chunk: more may follow (open_end).
  */
 LG_CONN_FN void conn_note_chunks(struct lg_conn *c, const __u8 *head, __u32 hn, const __u8 *tail,
 				 __u32 tn)
@@ -466,12 +471,39 @@ LG_CONN_FN void conn_note_chunks(struct lg_conn *c, const __u8 *head, __u32 hn, 
 		c->chunked = 1;
 		c->chunked_done = 1;
 	}
+	/* ...unless it was the terminating chunk, which ends in CRLF too. */
+	c->open_end = tn == 5 && tail[3] == '\r' && tail[4] == '\n' && !c->chunked_done;
 }
 
-/* How long c's answer may pause before user space flushes it (see LG_FLUSH_*). */
+/*
+ * 1 if c's answer is HTTP and may carry a body: a final status other than
+ * 204 and 304, to a request other than HEAD. An answer that has sent only
+ * its header then is waiting for its body (a token stream's first token).
+ */
+LG_CONN_FN int conn_body_may_follow(const struct lg_conn *c)
+{
+	const __u8 *s = c->req.resp_prefix, *q = c->req.req_prefix;
+
+	if (conn_http_status_start(s, c->req.resp_len) != 1)
+		return 0;
+	if (s[9] == '2' && s[10] == '0' && s[11] == '4')
+		return 0;
+	if (s[9] == '3' && s[10] == '0' && s[11] == '4')
+		return 0;
+	return !(c->req.req_len >= 5 && q[0] == 'H' && q[1] == 'E' && q[2] == 'A' && q[3] == 'D' &&
+		 q[4] == ' ');
+}
+
+/*
+ * How long c's answer may pause before user space flushes it (see
+ * LG_FLUSH_*): longer while it is a chunked stream not finished, or an HTTP
+ * answer whose last write was its header or a chunk.
+ */
 LG_CONN_FN __u64 conn_flush_idle_ns(const struct lg_conn *c, __u64 idle_ns)
 {
-	if (c->chunked && !c->chunked_done && idle_ns < LG_FLUSH_STREAM_IDLE_NS)
+	int open = (c->chunked && !c->chunked_done) || (c->open_end && conn_body_may_follow(c));
+
+	if (open && idle_ns < LG_FLUSH_STREAM_IDLE_NS)
 		return LG_FLUSH_STREAM_IDLE_NS;
 	return idle_ns;
 }

@@ -104,5 +104,5 @@ check "--json windows add up to the summary ($sum)" test "$sum" -eq "$(jq_py "$s
 # Not asserted (no timings in tests): how late records reached user space.
 python3 -c 'import json,sys
 d = [json.loads(l) for l in open(sys.argv[1])]
-late = sorted(r["delivered_ns"] - max(r["t_last_resp_ns"], r["t_read_ns"]) for r in d)
-print("# delivery delay after the last response byte: p50 %.1f ms, max %.1f ms, flushed %d of %d" % (late[len(late)//2]/1e6, late[-1]/1e6, sum(r["end_reason"] == 4 for r in d), len(d)))' "$r"
+late = sorted((r["delivered_ns"] - max(r["t_last_resp_ns"], r["t_read_ns"]), r["endpoint"], r["end_reason"]) for r in d)
+print("# delivery delay after the last response byte: p50 %.1f ms, max %.1f ms (%s, end reason %d), flushed %d of %d" % (late[len(late)//2][0]/1e6, late[-1][0]/1e6, late[-1][1], late[-1][2], sum(r["end_reason"] == 4 for r in d), len(d)))' "$r"

@@ -477,12 +477,54 @@ static void test_unfinished_chunked_stream_waits(void **state)
 	conn_note_chunks(&c, (const __u8 *)last, 7, (const __u8 *)last + 2, 5);
 	data(&c, LG_DIR_OUT, 2000, 7, TID);
 	assert_true(c.chunked_done);
+	assert_false(c.open_end);
 	assert_true(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS, LG_FLUSH_IDLE_NS));
 	/* A header that is not a chunk size, and the next request, reset nothing wrongly. */
 	conn_note_chunks(&c, (const __u8 *)"HTTP/1.1 200 OK\r", 16, NULL, 0);
 	data(&c, LG_DIR_IN, 3000, 20, TID);
 	assert_false(c.chunked);
 	assert_false(c.chunked_done);
+}
+
+/*
+ * An HTTP answer that has sent only its header (a token stream before its
+ * first token) waits like a stream; one whose last write ended its body, or
+ * that cannot have a body (204, 304, HEAD), is flushed when idle.
+ */
+static void test_header_only_answer_waits(void **state)
+{
+	static const struct {
+		const char *req, *status, *tail;
+		int waits;
+	} cases[] = {
+		{ "GET /v1/generate HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", "\n\r\n\r\n", 1 },
+		{ "POST /v1/generate HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", "a\n\n\r\n", 1 },
+		{ "GET /a HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", "e\"}\n", 0 },
+		{ "GET /a HTTP/1.1\r\n", "HTTP/1.1 204 No", "\n\r\n\r\n", 0 },
+		{ "GET /a HTTP/1.1\r\n", "HTTP/1.1 304 Not", "\n\r\n\r\n", 0 },
+		{ "HEAD /a HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", "\n\r\n\r\n", 0 },
+		/* Not HTTP (a Redis reply ends in CRLF too): flushed as before. */
+		{ "*1\r\n$4\r\nPING\r\n", "+PONG\r\n", "PONG\r\n", 0 },
+	};
+	__u64 far = 1000 + LG_FLUSH_IDLE_NS * 2;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lg_conn c;
+
+		reset(&c, LG_ROLE_SERVER, 0);
+		arrival(&c, 50, cases[i].req);
+		data(&c, LG_DIR_IN, 100, 20, TID);
+		data(&c, LG_DIR_OUT, 1000, 120, TID);
+		c.req.resp_len = (__u8)strlen(cases[i].status);
+		memcpy(c.req.resp_prefix, cases[i].status, c.req.resp_len);
+		conn_note_chunks(&c, NULL, 0, (const __u8 *)cases[i].tail + strlen(cases[i].tail) - 5, 5);
+		if (cases[i].waits != !conn_flush_due(&c, far, LG_FLUSH_IDLE_NS))
+			fail_msg("case %zu (%s): expected %s", i, cases[i].req, cases[i].waits ? "wait" : "flush");
+		/* The body's write ends the wait. */
+		conn_note_chunks(&c, NULL, 0, (const __u8 *)"end.}", 5);
+		assert_true(conn_flush_due(&c, far, LG_FLUSH_IDLE_NS));
+	}
 }
 
 int main(void)
@@ -503,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_send_times_from_call_start),
 		cmocka_unit_test(test_arrival_during_answer_send),
 		cmocka_unit_test(test_unfinished_chunked_stream_waits),
+		cmocka_unit_test(test_header_only_answer_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

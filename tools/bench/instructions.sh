@@ -4,9 +4,9 @@
 # count instructions (this machine's VM hides the PMU), a guest with one vCPU
 # under qemu's "-icount shift=0" executes one instruction per nanosecond of
 # its own clock, so the guest's CPU time is an instruction count.
-# tools/bench/instructions_guest.sh measures inside it, on Debian's 6.12
-# kernel from bookworm-backports (it has sock_*_length, as the development
-# machine's 6.18 does; tools/vmtest/kernel.sh fetches it): nginx (1 worker,
+# tools/bench/instructions_guest.sh measures inside it, on Debian's 6.18
+# kernel from trixie-backports (the development machine's series, so the same
+# hooks load; tools/vmtest/kernel.sh fetches it): nginx (1 worker,
 # tiny file) and the demo inference service under a closed-loop loadgen,
 # with no tracer, 'latgov trace', 'latgov trace --flame' (99 Hz + off-CPU)
 # and, on nginx, the bpftrace anchor. Figures: instructions per request
@@ -14,8 +14,8 @@
 # server alone, and the share each tracer adds, as medians of per-round ratios.
 #
 # What differs from the host: one CPU instead of two (so more context
-# switches per request: the scheduler hooks of --flame run more often), a
-# 6.12 kernel (tcp_probe reads only linear skb data), qemu's "max" CPU model.
+# switches per request: the scheduler hooks of --flame run more often),
+# Debian's build of 6.18 instead of this machine's, qemu's "max" CPU model.
 #
 #   tools/bench/instructions.sh        (BENCH_SMOKE=1: one short round on nginx)
 set -uo pipefail
@@ -26,8 +26,8 @@ args=
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-log "booting the instruction-counting VM (Linux 6.12, qemu TCG with icount)"
-VMTEST_KERNEL=6.12 VMTEST_ICOUNT=1 VMTEST_TIMEOUT=${INSTRUCTIONS_TIMEOUT:-600} \
+log "booting the instruction-counting VM (Linux 6.18, qemu TCG with icount)"
+VMTEST_KERNEL=6.18 VMTEST_ICOUNT=1 VMTEST_TIMEOUT=${INSTRUCTIONS_TIMEOUT:-600} \
 	VMTEST_CMD="bash tools/bench/instructions_guest.sh$args" \
 	bash "$BENCH_ROOT/tools/vmtest/run.sh" >"$out" 2>&1
 rc=$?
@@ -55,7 +55,7 @@ for r in rows:
     by.setdefault((r["target"], r["config"]), {})[r["round"]] = r
 names = {"latgov": "latgov trace", "flame": "latgov trace --flame (99 Hz + off-CPU)",
          "bpftrace": "bpftrace anchor (2 syscall tracepoints)"}
-note = ("counted by qemu -icount (1 instruction = 1 ns of guest time) on one vCPU, Linux 6.12; "
+note = ("counted by qemu -icount (1 instruction = 1 ns of guest time) on one vCPU, Linux 6.18; "
         "per request = (run of LARGE - run of SMALL requests) / (LARGE - SMALL)")
 for target, title in (("nginx", "nginx"), ("demo", "demo-infer POST /v1/infer")):
     base = by.get((target, "base"), {})

@@ -7,10 +7,11 @@
 #   tools/vmtest/kernel.sh SERIES WORKDIR
 #     SERIES 6.1   Debian 12's own kernel (package linux-image-amd64, installed
 #                  by 'tools/deps.sh --vm'): no sock_*_length tracepoints
-#     SERIES 6.12  bookworm-backports' kernel: sock_*_length and tcp_probe as on
-#                  the development machine. Its package is downloaded from
-#                  Debian's archive into WORKDIR (a private package list, so the
-#                  machine's apt sources are not touched) and unpacked there;
+#     SERIES 6.18  trixie-backports' kernel: the development machine's series
+#                  (sock_*_length, tcp_sendmsg_locked, tcp_probe with dynptr).
+#                  Its package is downloaded from Debian's archive into WORKDIR
+#                  (a private package list: the machine's apt sources are not
+#                  touched) and only the image and the 9p modules are unpacked;
 #                  nothing is installed
 # Prints three lines: the kernel release, the vmlinux path, the modules folder.
 # Exit 0; 3 with the reason on stderr if the kernel cannot be had here.
@@ -30,41 +31,42 @@ case $series in
 	[[ -n $kver && -f /boot/vmlinuz-$kver ]] ||
 		unavailable "no 6.1 kernel package: install linux-image-amd64 (tools/deps.sh --vm does)"
 	;;
-6.12)
-	root=$work/linux-6.12
+6.18)
+	root=$work/linux-6.18
 	kver=$(ls "$root/lib/modules" 2>/dev/null | sort -V | tail -n 1)
 	if [[ -z $kver ]]; then
 		apt=$work/apt
 		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-		echo "deb http://deb.debian.org/debian bookworm-backports main" >"$apt/sources.list"
+		echo "deb http://deb.debian.org/debian trixie-backports main" >"$apt/sources.list"
 		opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
 			-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root)
 		apt-get -q "${opts[@]}" update >"$apt/update.log" 2>&1 ||
-			unavailable "cannot read bookworm-backports' package list (see $apt/update.log)"
-		# The newest unsigned generic image: the same kernel as the signed one, smaller to fetch.
-		pkg=$(apt-cache "${opts[@]}" search '^linux-image-6\.12\.[0-9.]+\+deb12-amd64-unsigned$' |
+			unavailable "cannot read trixie-backports' package list (see $apt/update.log)"
+		pkg=$(apt-cache "${opts[@]}" search '^linux-image-6\.18\.[0-9.]+\+deb13-amd64$' |
 			awk '{print $1}' | sort -V | tail -n 1)
-		[[ -n $pkg ]] || unavailable "bookworm-backports has no linux-image-6.12 package"
+		[[ -n $pkg ]] || unavailable "trixie-backports has no linux-image-6.18 package"
 		(cd "$apt" && apt-get -q "${opts[@]}" download "$pkg" >"$apt/download.log" 2>&1) ||
 			unavailable "cannot download $pkg (see $apt/download.log)"
 		# Only what the VM boots from: the image and the 9p stack (the
 		# package's ~100 MB of other modules are never unpacked).
 		rm -rf "$root.tmp" && mkdir -p "$root.tmp"
+		# Trixie is merged-/usr: its modules are under usr/lib.
 		dpkg-deb --fsys-tarfile "$apt"/"$pkg"_*.deb | tar -x -C "$root.tmp" --wildcards \
-			'./boot/vmlinuz-*' './lib/modules/*/kernel/fs/9p/*' './lib/modules/*/kernel/net/9p/*' \
-			'./lib/modules/*/kernel/fs/netfs/*' 2>/dev/null
+			'./boot/vmlinuz-*' './usr/lib/modules/*/kernel/fs/9p/*' './usr/lib/modules/*/kernel/net/9p/*' \
+			'./usr/lib/modules/*/kernel/fs/netfs/*' 2>/dev/null
 		rm -f "$apt"/"$pkg"_*.deb
-		ls "$root.tmp"/boot/vmlinuz-* >/dev/null 2>&1 && mv "$root.tmp" "$root" ||
-			unavailable "cannot unpack $pkg"
+		mkdir -p "$root.tmp/lib" && mv "$root.tmp/usr/lib/modules" "$root.tmp/lib/modules" 2>/dev/null
+		ls "$root.tmp"/boot/vmlinuz-* "$root.tmp"/lib/modules/*/kernel/fs/9p >/dev/null 2>&1 &&
+			mv "$root.tmp" "$root" || unavailable "cannot unpack $pkg"
 		kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
 	fi
 	;;
 *)
-	unavailable "unknown kernel series '$series' (6.1 or 6.12)"
+	unavailable "unknown kernel series '$series' (6.1 or 6.18)"
 	;;
 esac
 
-# The bzImage carries vmlinux compressed (xz for 6.1, zstd for 6.12): find the
+# The bzImage carries vmlinux compressed (xz for 6.1, zstd for 6.18): find the
 # stream's magic and decompress from there; the decompressor stops at its end.
 vmlinux=$work/vmlinux-$kver
 if [[ ! -s $vmlinux ]]; then
@@ -82,8 +84,8 @@ if [[ ! -s $vmlinux ]]; then
 	[[ -s $vmlinux ]] || unavailable "could not find the compressed kernel inside $image"
 fi
 
-# The 9p stack as plain .ko files for busybox insmod (6.12 ships them .ko.xz);
-# virtio_pci is built in on 6.12, a module on 6.1. modules.order is the load order.
+# The 9p stack as plain .ko files for busybox insmod (6.18 ships them .ko.xz);
+# virtio_pci is built in on 6.18, a module on 6.1. modules.order is the load order.
 mods=$work/modules-$kver
 if [[ ! -f $mods/order ]]; then
 	rm -rf "$mods" && mkdir -p "$mods"

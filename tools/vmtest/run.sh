@@ -15,7 +15,7 @@
 # Exit: 0 all passed or skipped (one SKIP line says why), 1 a failure or a hung VM.
 #
 # The same VM runs the instruction-count benchmark (tools/bench/instructions.sh):
-#   VMTEST_KERNEL=6.1|6.12   which kernel (tools/vmtest/kernel.sh; default 6.1)
+#   VMTEST_KERNEL=6.1|6.18   which kernel (tools/vmtest/kernel.sh; default 6.1)
 #   VMTEST_ICOUNT=1          one vCPU under "-icount shift=0": the guest's clock
 #                            advances exactly 1 ns per instruction it executes,
 #                            so CPU time in the guest is an instruction count
