@@ -25,13 +25,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "latgov/abi.h"
+#include "latgov/sched.h"
+#include "sched.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define EFAULT 14
 #define EEXIST 17
-#define TASK_RUNNING 0
-#define TASK_DEAD    0x80
 
 const volatile __u64 min_span_ns = 10000;
 const volatile __u32 requests_only = 0;
@@ -51,12 +51,13 @@ struct {
 	__type(value, struct lg_target);
 } prof_targets SEC(".maps");
 
+/* The tracer's per-thread state (it hands its map in): the request in flight on each thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LG_MAX_THREADS);
 	__type(key, __u32);
-	__type(value, __u32);
-} prof_inflight SEC(".maps");
+	__type(value, struct lg_thread);
+} lg_threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -138,30 +139,14 @@ static __always_inline void add(struct lg_stack_key *key, __u64 v)
 	}
 }
 
-static __always_inline __u32 endpoint_of(__u32 tid)
+/* The endpoint of the request in flight on tid; at a switch-out, by the rule of sched.h. */
+static __always_inline __u32 endpoint_of(__u32 tid, int switch_out, int runnable)
 {
-	__u32 *ep = bpf_map_lookup_elem(&prof_inflight, &tid);
+	struct lg_thread *t = bpf_map_lookup_elem(&lg_threads, &tid);
 
-	return ep ? *ep : 0;
-}
-
-/*
- * Is t's CFS group throttled? Before 6.18 a throttled cfs_rq is taken off the
- * CPU whole; since 6.18 (task-based throttling) each task is dequeued on its
- * way back to user space and marked p->throttled. throttle_count counts the
- * throttled cfs_rqs from this one up (itself included), so it also covers a
- * throttled parent group; cfs_rq->throttled, a bit-field since 6.18, is not
- * needed (and clang 14 cannot relocate that bit-field).
- */
-static __always_inline int throttled(struct task_struct *t)
-{
-	struct cfs_rq *cfs_rq = BPF_CORE_READ(t, se.cfs_rq);
-
-	if (bpf_core_field_exists(t->throttled) && BPF_CORE_READ(t, throttled))
-		return 1;
-	if (!cfs_rq)
+	if (!t)
 		return 0;
-	return BPF_CORE_READ(cfs_rq, throttle_count) > 0;
+	return switch_out ? sched_tag_at_switch_out(t, runnable) : t->endpoint;
 }
 
 SEC("perf_event")
@@ -173,7 +158,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 
 	if (!tid || !bpf_map_lookup_elem(&prof_targets, &tgid))
 		return 0;
-	key.endpoint = endpoint_of(tid);
+	key.endpoint = endpoint_of(tid, 0, 0);
 	if (requests_only && !key.endpoint)
 		return 0;
 	key.tgid = tgid;
@@ -199,34 +184,34 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 			.tgid = st->tgid, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
 			.endpoint = st->endpoint,
 		};
-		__u64 total = now - st->t_out;
+		struct lg_span span;
 
-		if (total >= min_span_ns) {
-			if (st->phase == LG_PHASE_BLOCKED && st->t_wake >= st->t_out && st->t_wake <= now) {
-				key.phase = LG_PHASE_BLOCKED;
-				add(&key, st->t_wake - st->t_out);
-				if (now > st->t_wake) {
-					key.phase = st->wake_throttled ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
-					add(&key, now - st->t_wake);
-				}
-			} else {
-				key.phase = st->phase;
-				add(&key, total);
-			}
+		if (now - st->t_out >= min_span_ns) {
+			sched_split(st->phase, st->t_out, st->t_wake, st->wake_throttled, now, &span);
+			key.phase = LG_PHASE_BLOCKED;
+			if (span.blocked_ns)
+				add(&key, span.blocked_ns);
+			key.phase = LG_PHASE_RUNQ;
+			if (span.runq_ns)
+				add(&key, span.runq_ns);
+			key.phase = LG_PHASE_THROTTLED;
+			if (span.throttled_ns)
+				add(&key, span.throttled_ns);
 		}
 		bpf_map_delete_elem(&prof_threads, &next_tid);
 	}
 
-	if (!prev_tid || (prev_state & TASK_DEAD) || !bpf_map_lookup_elem(&prof_targets, &prev_tgid))
+	if (!prev_tid || (prev_state & LG_TASK_DEAD) || !bpf_map_lookup_elem(&prof_targets, &prev_tgid))
 		return 0;
 	{
 		struct offcpu out = { .t_out = now, .tgid = prev_tgid };
+		int runnable = lg_switch_runnable(preempt, prev_state);
 
-		out.endpoint = endpoint_of(prev_tid);
+		out.endpoint = endpoint_of(prev_tid, 1, runnable);
 		if (requests_only && !out.endpoint)
 			return 0;
-		if (preempt || prev_state == TASK_RUNNING)
-			out.phase = throttled(prev) ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
+		if (runnable)
+			out.phase = lg_task_throttled(prev) ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
 		else
 			out.phase = LG_PHASE_BLOCKED;
 		/* In tp_btf the current task is still prev: these are its stacks. */
@@ -246,7 +231,7 @@ int BPF_PROG(profile_wakeup, struct task_struct *p)
 
 	if (st && st->phase == LG_PHASE_BLOCKED && !st->t_wake) {
 		st->t_wake = bpf_ktime_get_ns();
-		st->wake_throttled = throttled(p);
+		st->wake_throttled = lg_task_throttled(p);
 	}
 	return 0;
 }

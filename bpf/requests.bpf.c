@@ -15,6 +15,9 @@
  *                                          start time, pipelined answers
  *   inet_sock_set_state                    open, FIN, close and reset; listen ports
  *   sched_process_fork / exit              the target set follows forked workers
+ *   sched_switch / sched_wakeup            with sched_on: each request's split into
+ *                                          on-CPU, run queue, blocked, throttled, and
+ *                                          the in-flight tag the profiler reads
  *   syscalls:sys_{enter,exit}_*            fallback for kernels without sock_*_length
  *                                          (< 6.3); only one side is loaded
  *
@@ -31,6 +34,8 @@
 #include <bpf/bpf_endian.h>
 #include "latgov/abi.h"
 #include "latgov/conn.h"
+#include "latgov/sched.h"
+#include "sched.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -107,6 +112,30 @@ struct {
 
 static const struct lg_conn zero_conn;
 
+/*
+ * Scheduler attribution (sched.h), on when user space sets this before load
+ * (it also loads lg_sched_switch and lg_sched_wakeup then). Off, the
+ * verifier drops every branch that tests it.
+ */
+const volatile __u32 sched_on = 0;
+
+/* Per target thread: scheduler totals and the request in flight (the profiler shares it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_THREADS);
+	__type(key, __u32);			/* tid */
+	__type(value, struct lg_thread);
+} lg_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lg_sched_hist);
+} lg_sched_hist SEC(".maps");
+
+static const struct lg_thread zero_thread;
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&lg_counters, &idx);
@@ -123,6 +152,8 @@ static __always_inline int is_target(__u32 tgid)
 static __always_inline void emit(struct lg_conn *c, int reason)
 {
 	c->req.end_reason = reason;
+	if (sched_on)
+		conn_sched_split(c);
 	/* Counted whether or not the ring buffer takes it: it leaves the map either way. */
 	if (c->state == LG_CONN_RESPONSE)
 		count(LG_CNT_ANSWERED_EMITTED);
@@ -195,6 +226,48 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 	return c;
 }
 
+/* tid's scheduler state; created if create and missing (a full map is counted). */
+static __always_inline struct lg_thread *thread_of(__u32 tid, int create)
+{
+	struct lg_thread *t = bpf_map_lookup_elem(&lg_threads, &tid);
+
+	if (t || !create)
+		return t;
+	if (bpf_map_update_elem(&lg_threads, &tid, &zero_thread, BPF_NOEXIST) == -7 /* E2BIG */)
+		count(LG_CNT_THREAD_MAP_FULL);
+	return bpf_map_lookup_elem(&lg_threads, &tid);
+}
+
+/*
+ * After a data event of thread tid on c (and once c's prefixes and write
+ * ends are noted): the thread's totals at the first read of a request and
+ * at each write of its answer; a server's request marks its thread in flight.
+ */
+static __always_inline void sched_note(struct lg_conn *c, int dir, __u32 tid)
+{
+	struct lg_thread *t;
+
+	if (dir == conn_request_dir(c)) {
+		if (c->state != LG_CONN_REQUEST || c->req.reads != 1 || c->sched_ok)
+			return;
+		t = thread_of(tid, 1);
+		if (!t)
+			return;
+		conn_sched_read(c, t);
+		if (c->req.role == LG_ROLE_SERVER)
+			sched_request_begins(t, lg_route_key(c->req.req_prefix, c->req.req_len, c->req.lport));
+		return;
+	}
+	if (c->state != LG_CONN_RESPONSE || tid != c->req.tid)
+		return;
+	t = thread_of(tid, 0);
+	if (!t)
+		return;
+	conn_sched_write(c, t);
+	if (c->req.role == LG_ROLE_SERVER)
+		sched_answer_write(t, c->open_end || (c->chunked && !c->chunked_done));
+}
+
 /*
  * tp_btf rather than classic tracepoints: the classic path assembles the
  * event record before the program runs; the raw one hands over the
@@ -203,6 +276,7 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 static __always_inline int sock_length(struct sock *sk, int ret, int flags, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct lg_conn *c;
 
 	if (!is_target(id >> 32))
 		return 0;
@@ -212,14 +286,16 @@ static __always_inline int sock_length(struct sock *sk, int ret, int flags, int 
 		/* A failed send (EAGAIN): its start time must not date the next one. */
 		if (dir == LG_DIR_OUT) {
 			__u64 key = (__u64)sk;
-			struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
 
+			c = bpf_map_lookup_elem(&lg_conns, &key);
 			if (c)
 				conn_send_ends(c, 0);
 		}
 		return 0;
 	}
-	on_data(sk, dir, ret, id, 0);
+	c = on_data(sk, dir, ret, id, 0);
+	if (sched_on && c)
+		sched_note(c, dir, (__u32)id);
 	return 0;
 }
 
@@ -565,16 +641,80 @@ int BPF_PROG(lg_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(lg_exit, struct task_struct *p)
 {
-	__u32 tgid = p->tgid;
+	__u32 tgid = p->tgid, tid = p->pid;
 
 	if (!is_target(tgid))
 		return 0;
+	if (sched_on)
+		bpf_map_delete_elem(&lg_threads, &tid);	/* each thread's exit */
 	/* The last thread of the group: signal->live already dropped to 0. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	__sync_fetch_and_and(&target_bits[(tgid >> 6) & (LG_PID_WORDS - 1)], ~(1ull << (tgid & 63)));
 	bpf_map_delete_elem(&lg_targets, &tgid);
 	proc_event(LG_PROC_EXIT, tgid, 0);
+	return 0;
+}
+
+/* ---- scheduler attribution (sched_on; sched.h) ------------------------------ */
+
+static __always_inline void hist_add(__u64 *buckets, __u64 *sum, __u64 ns)
+{
+	if (!ns)
+		return;
+	buckets[sched_hist_bucket(ns) & (LG_SCHED_HIST_BUCKETS - 1)]++;
+	*sum += ns;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u32 tid, zero = 0;
+	__u64 now = 0;
+	struct lg_thread *t;
+
+	if (is_target(next->tgid)) {
+		tid = next->pid;
+		t = bpf_map_lookup_elem(&lg_threads, &tid);
+		if (t && t->t_out) {
+			struct lg_sched_hist *h = bpf_map_lookup_elem(&lg_sched_hist, &zero);
+			struct lg_span span;
+
+			now = bpf_ktime_get_ns();
+			sched_switch_in(t, now, &span);
+			if (h) {
+				hist_add(h->runq, &h->runq_ns, span.runq_ns);
+				hist_add(h->blocked, &h->blocked_ns, span.blocked_ns);
+				hist_add(h->throttled, &h->throttled_ns, span.throttled_ns);
+			}
+		}
+	}
+	if (is_target(prev->tgid) && prev->pid && !(prev_state & LG_TASK_DEAD)) {
+		int runnable = lg_switch_runnable(preempt, prev_state);
+
+		t = thread_of(prev->pid, 1);
+		if (!t)
+			return 0;
+		if (!now)
+			now = bpf_ktime_get_ns();
+		sched_switch_out(t, now, runnable, runnable && lg_task_throttled(prev));
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(lg_sched_wakeup, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+	struct lg_thread *t;
+
+	if (!is_target(p->tgid))
+		return 0;
+	t = bpf_map_lookup_elem(&lg_threads, &tid);
+	/* The throttle test (CO-RE reads) only for a sleeper's first wakeup. */
+	if (t && t->t_out && t->phase == LG_PHASE_BLOCKED && !t->t_wake)
+		sched_wakeup(t, bpf_ktime_get_ns(), lg_task_throttled(p));
 	return 0;
 }
 
@@ -737,6 +877,8 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER && call.dir == LG_DIR_OUT &&
 	    call.kind == SYS_BUF_PLAIN)
 		note_chunks(c, (const void *)call.buf, ret, ret, 0, 0);
+	if (sched_on)
+		sched_note(c, call.dir, (__u32)id);
 	return 0;
 }
 

@@ -129,10 +129,10 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 	}
 	if (!p->cfg.hz)
 		bpf_program__set_autoload(p->skel->progs.profile_sample, false);
-	if (p->cfg.inflight_map_fd >= 0) {
-		err = bpf_map__reuse_fd(p->skel->maps.prof_inflight, p->cfg.inflight_map_fd);
+	if (p->cfg.threads_map_fd >= 0) {
+		err = bpf_map__reuse_fd(p->skel->maps.lg_threads, p->cfg.threads_map_fd);
 		if (err) {
-			fprintf(stderr, "latgov: cannot share the tracer's in-flight map with the profiler: %s\n",
+			fprintf(stderr, "latgov: cannot share the tracer's thread map with the profiler: %s\n",
 				strerror(-err));
 			goto fail;
 		}
@@ -276,9 +276,9 @@ int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name)
 	return 0;
 }
 
-int profiler_inflight_fd(const struct profiler *p)
+int profiler_threads_fd(const struct profiler *p)
 {
-	return bpf_map__fd(p->skel->maps.prof_inflight);
+	return bpf_map__fd(p->skel->maps.lg_threads);
 }
 
 static int add_link(struct profiler *p, struct bpf_link *l)
@@ -638,18 +638,30 @@ static void write_summary(struct profiler *p)
 	if (p->latency_us) {
 		sb_printf(sb, "\nrequests in flight, by endpoint: share of their wall time in each state\n");
 		for (size_t i = 0; i < p->nendpoints; i++) {
-			const struct endpoint *e = &p->endpoints[i];
-			uint64_t sum = 0;
-			char name[32];
+			uint64_t sum = 0, phase_us[LG_PHASE__MAX] = { 0 };
+			char buf[32], other[32];
+			const char *name = endpoint_name(&p->endpoints[i], buf, sizeof(buf));
+			int seen = 0;
 
-			for (int ph = 0; ph < LG_PHASE__MAX; ph++)
-				sum += e->phase_us[ph];
+			/* Route keys of one endpoint (/users/1, /users/2 ...) print as one row. */
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = !strcmp(endpoint_name(&p->endpoints[j], other, sizeof(other)), name);
+			if (seen)
+				continue;
+			for (size_t j = i; j < p->nendpoints; j++) {
+				if (strcmp(endpoint_name(&p->endpoints[j], other, sizeof(other)), name))
+					continue;
+				for (int ph = 0; ph < LG_PHASE__MAX; ph++) {
+					phase_us[ph] += p->endpoints[j].phase_us[ph];
+					sum += p->endpoints[j].phase_us[ph];
+				}
+			}
 			if (!sum)
 				continue;
 			fmt_us(t, sizeof(t), sum);
-			sb_printf(sb, "  %-24s %10s:", endpoint_name(e, name, sizeof(name)), t);
+			sb_printf(sb, "  %-24s %10s:", name, t);
 			for (int ph = 0; ph < LG_PHASE__MAX; ph++)
-				sb_printf(sb, "  %s %.1f%%", phase_frame[ph], 100.0 * (double)e->phase_us[ph] / (double)sum);
+				sb_printf(sb, "  %s %.1f%%", phase_frame[ph], 100.0 * (double)phase_us[ph] / (double)sum);
 			sb_printf(sb, "\n");
 		}
 		top_stacks(sb, p->latency, "request latency (requests in flight only)");
@@ -664,6 +676,12 @@ static void write_summary(struct profiler *p)
 		  " frames unresolved (shown as module+0xoff)\n",
 		  ss.objects, ss.objects_failed, ss.unresolved, ss.frames);
 	sb_printf(sb, "note: user stacks are walked by frame pointers; code built without them (Debian's libc, most packages) shows short user stacks\n");
+}
+
+int profiler_append_summary(struct profiler *p, const char *text)
+{
+	sb_printf(&p->summary, "%s", text);
+	return sb_finish(&p->summary);
 }
 
 const char *profiler_summary(struct profiler *p)
@@ -805,7 +823,7 @@ int profiler_run_standalone(const struct lg_options *opts)
 {
 	struct profiler_config cfg = {
 		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
-		.inflight_map_fd = -1,
+		.threads_map_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct targets *tg = calloc(1, sizeof(*tg));

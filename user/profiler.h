@@ -9,11 +9,13 @@
  * Usable from a session (open, add targets as they appear, attach, collect,
  * write, close) or on its own (profiler_run_standalone).
  *
- * Latency flame hook: while a thread serves a request, a tid -> endpoint id
- * entry in the profiler's inflight map (or the tracer's own map handed in as
- * cfg->inflight_map_fd, a BPF_MAP_TYPE_HASH of __u32 tid -> __u32 endpoint id)
- * tags its samples and spans; latency.folded keeps only those, rooted at the
- * endpoint's name (profiler_set_endpoint) and the phase.
+ * Latency flame hook: while a thread serves a request, its entry in the
+ * lg_threads map (struct lg_thread, keyed by tid: the tracer's own, handed
+ * in as cfg->threads_map_fd, filled by the tracer's scheduler programs) holds
+ * the request's route key; it tags the thread's samples and spans (see
+ * include/latgov/sched.h for when a request stops being in flight).
+ * latency.folded keeps only those, rooted at the endpoint's name
+ * (profiler_set_endpoint) and the phase.
  */
 #ifndef LATGOV_PROFILER_H
 #define LATGOV_PROFILER_H
@@ -32,7 +34,7 @@ struct profiler_config {
 	uint64_t min_span_ns;		/* shortest off-CPU span kept; 0 = PROFILER_MIN_SPAN_NS */
 	int requests_only;		/* keep only time with a request in flight */
 	int offcpu_user_only;		/* off-CPU spans without kernel stacks: much cheaper (see bpf/profile.bpf.c) */
-	int inflight_map_fd;		/* -1, or the tracer's tid -> endpoint map to use */
+	int threads_map_fd;		/* -1, or the tracer's lg_threads map to share */
 };
 
 struct profiler;
@@ -53,8 +55,8 @@ void profiler_refresh(struct profiler *p);
 /* Names an endpoint id for latency.folded. 0 or -ENOMEM. */
 int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name);
 
-/* The inflight map's fd, for a tracer that fills ours instead of sharing its own. */
-int profiler_inflight_fd(const struct profiler *p);
+/* The lg_threads map's fd (the profiler's own when none was handed in). */
+int profiler_threads_fd(const struct profiler *p);
 
 /* Starts sampling (perf events on every CPU) and the scheduler hooks. 0 or -errno (message printed). */
 int profiler_attach(struct profiler *p);
@@ -68,6 +70,9 @@ int profiler_collect(struct profiler *p);
  * (message printed, naming the file).
  */
 int profiler_write(struct profiler *p, const char *dir);
+
+/* Appends text to the summary (after profiler_collect, before profiler_write). 0 or -ENOMEM. */
+int profiler_append_summary(struct profiler *p, const char *text);
 
 /* The summary text (valid after profiler_collect), or NULL. */
 const char *profiler_summary(struct profiler *p);

@@ -20,6 +20,7 @@
 #include "core/jsonw.h"
 #include "core/prom.h"
 #include "core/report.h"
+#include "core/sched_hist.h"
 #include "core/strbuf.h"
 #include "latgov/conn.h"
 #include "metrics.h"
@@ -39,6 +40,10 @@ struct session {
 	uint64_t start_ns;
 	uint64_t now_ns;
 	uint64_t counters[LG_CNT__MAX];
+	/* With scheduler attribution: the process-wide histograms, cumulative and of the last window. */
+	int sched;
+	struct lg_sched_hist proc_cum;
+	struct lg_sched_hist proc_window;
 	struct session_part parts[SESSION_MAX_PARTS];
 	int nparts;
 	int targets_gone;
@@ -157,6 +162,9 @@ static void on_request(void *ctx, const struct lg_request *r)
 
 	if (agg_add(s->agg, r) == -EINVAL)
 		s->agg_errors++;
+	for (int i = 0; i < s->nparts; i++)
+		if (s->parts[i].on_request)
+			s->parts[i].on_request(s, s->parts[i].ctx, r);
 	if (s->records)
 		record_line(s, r);
 }
@@ -213,7 +221,8 @@ static int output_window(struct session *s, void *ctx)
 	}
 	if (out->json) {
 		jw_reset(&out->jw);
-		e = report_window_json(&out->jw, s->agg, dropped - out->dropped_before);
+		e = report_window_json(&out->jw, s->agg, dropped - out->dropped_before,
+				       s->sched ? &s->proc_window : NULL);
 		if (e == 0 && jw_finish(&out->jw) == 0 &&
 		    write_all(out->json, out->jw.buf, out->jw.len)) {
 			fprintf(stderr, "latgov: writing %s failed: %s\n", s->opts->json_path,
@@ -238,7 +247,7 @@ static int write_summary_file(struct session *s, struct trace_output *out, uint6
 	int e;
 
 	jw_reset(&out->jw);
-	e = report_summary_json(&out->jw, s->agg, dur, s->counters);
+	e = report_summary_json(&out->jw, s->agg, dur, s->counters, s->sched ? &s->proc_cum : NULL);
 	if (!e)
 		e = jw_finish(&out->jw);
 	if (e)
@@ -269,7 +278,7 @@ static void output_end(struct session *s, void *ctx)
 	if (s->failed_to_start)
 		goto free;
 	sb_reset(&out->sb);
-	if (report_summary_table(&out->sb, s->agg, dur, s->counters) == 0 &&
+	if (report_summary_table(&out->sb, s->agg, dur, s->counters, s->sched ? &s->proc_cum : NULL) == 0 &&
 	    sb_finish(&out->sb) == 0) {
 		fputs("\n", stdout);
 		fwrite(out->sb.buf, 1, out->sb.len, stdout);
@@ -408,11 +417,23 @@ static int targets_gone(struct session *s)
 	return alive == 0 && n < 256;
 }
 
+/* The process-wide scheduler histograms: the last window's, and all so far. */
+static void read_proc_sched(struct session *s)
+{
+	struct lg_sched_hist now;
+
+	if (!s->sched || tracer_sched_hist(s->tracer, &now))
+		return;
+	sched_hist_delta(&now, &s->proc_cum, &s->proc_window);
+	s->proc_cum = now;
+}
+
 static int run_parts_window(struct session *s)
 {
 	int i, e;
 
 	tracer_counters(s->tracer, s->counters);
+	read_proc_sched(s);
 	for (i = 0; i < s->nparts; i++) {
 		if (!s->parts[i].on_window)
 			continue;
@@ -501,6 +522,7 @@ static void finish(struct session *s)
 	if (!s->failed_to_start)
 		roll_until(s, s->now_ns + agg_window_ns(s->agg));
 	tracer_counters(s->tracer, s->counters);
+	read_proc_sched(s);
 	for (i = 0; i < s->nparts; i++)
 		if (s->parts[i].on_end)
 			s->parts[i].on_end(s, s->parts[i].ctx);
@@ -546,6 +568,7 @@ int cmd_session(const struct lg_options *opts)
 	force = getenv("LATGOV_FORCE_SYSCALL_PATH");
 	tcfg.force_syscall_path = force && strcmp(force, "1") == 0;
 	tcfg.max_conns = opts->max_conns;
+	tcfg.sched = options_sched(opts);
 	e = tracer_open(&s->tracer, &cb, &tcfg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
@@ -553,6 +576,7 @@ int cmd_session(const struct lg_options *opts)
 	}
 	if (add_targets(s, 0))
 		goto out_tracer;
+	s->sched = tracer_sched(s->tracer);
 
 	s->start_ns = mono_ns();
 	s->now_ns = s->start_ns;

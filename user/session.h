@@ -34,6 +34,8 @@ struct session_part {
 	int (*on_window)(struct session *s, void *ctx);
 	/* Optional: every loop turn (about every SESSION_POLL_MS), for work that cannot wait a window. */
 	void (*on_poll)(struct session *s, void *ctx);
+	/* Optional: every request record, after the aggregator took it (keep it cheap). */
+	void (*on_request)(struct session *s, void *ctx, const struct lg_request *r);
 	/* Optional: appends a line or two for the live view, after the request table. */
 	void (*status)(struct session *s, void *ctx, struct strbuf *sb);
 	/* Optional: appends Prometheus metrics of its own to /metrics. */

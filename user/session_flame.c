@@ -8,13 +8,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/http.h"
+#include "core/report.h"
+#include "core/strbuf.h"
+#include "latgov/sched.h"
 #include "profiler.h"
 #include "session.h"
+#include "tracer.h"
+
+/*
+ * Route keys already named to the profiler: the kernel tags in-flight time
+ * with a key (sched.h), each record tells which endpoint name its key stands
+ * for. Open addressing; a key seen again costs one probe.
+ */
+#define NAMED_KEYS 4096
 
 struct flame_part {
 	struct profiler *profiler;
 	size_t ntargets;	/* session targets handed to the profiler so far */
 	uint64_t polls;		/* loop turns seen */
+	uint32_t named[NAMED_KEYS];	/* 0 = free */
+	size_t nnamed;
 };
 
 static void add_new_targets(struct session *s, struct flame_part *f)
@@ -43,6 +57,48 @@ static void flame_on_poll(struct session *s, void *ctx)
 	profiler_refresh(f->profiler);
 }
 
+/* Names the route key of a server request's record the first time it is seen. */
+static void flame_on_request(struct session *s, void *ctx, const struct lg_request *r)
+{
+	struct flame_part *f = ctx;
+	char name[ENDPOINT_NAME_MAX];
+	uint32_t key, i;
+
+	(void)s;
+	if (r->role == LG_ROLE_CLIENT)
+		return;
+	key = lg_route_key(r->req_prefix, r->req_len, r->lport);
+	for (i = key % NAMED_KEYS; f->named[i]; i = (i + 1) % NAMED_KEYS)
+		if (f->named[i] == key)
+			return;
+	/* Full (a service with thousands of raw paths): later keys stay unnamed, shown by number. */
+	if (f->nnamed >= NAMED_KEYS / 2)
+		return;
+	http_endpoint_name(r, name, sizeof(name));
+	if (profiler_set_endpoint(f->profiler, key, name) == 0) {
+		f->named[i] = key;
+		f->nnamed++;
+	}
+}
+
+/*
+ * The tracer's split of each request (p50 and p99 of on-CPU, run queue,
+ * blocked, throttled per endpoint), measured per request rather than from
+ * the sampled stacks, goes into summary.txt too.
+ */
+static int append_request_split(struct session *s, struct flame_part *f)
+{
+	struct strbuf sb;
+	int err;
+
+	sb_init(&sb);
+	err = report_sched_split(&sb, session_agg(s), NULL);
+	if (!err && sb.len)
+		err = profiler_append_summary(f->profiler, sb.buf);
+	sb_free(&sb);
+	return err;
+}
+
 static void flame_on_end(struct session *s, void *ctx)
 {
 	const struct lg_options *o = session_options(s);
@@ -52,6 +108,8 @@ static void flame_on_end(struct session *s, void *ctx)
 
 	profiler_refresh(f->profiler);
 	err = profiler_collect(f->profiler);
+	if (!err && tracer_sched(session_tracer(s)))
+		err = append_request_split(s, f);
 	if (!err)
 		err = profiler_write(f->profiler, o->flame_dir);
 	if (!err) {
@@ -69,11 +127,14 @@ static void flame_on_end(struct session *s, void *ctx)
 int session_flame_parts(struct session *s)
 {
 	const struct lg_options *o = session_options(s);
+	struct tracer *t = session_tracer(s);
 	struct profiler_config cfg = {
 		.hz = o->hz, .off_cpu = o->off_cpu, .requests_only = o->requests_only,
-		.inflight_map_fd = -1,
+		/* The tracer's thread map holds the request in flight on each thread. */
+		.threads_map_fd = tracer_sched(t) ? tracer_threads_fd(t) : -1,
 	};
-	struct session_part part = { .name = "flame", .on_poll = flame_on_poll, .on_end = flame_on_end };
+	struct session_part part = { .name = "flame", .on_poll = flame_on_poll, .on_end = flame_on_end,
+				     .on_request = flame_on_request };
 	struct flame_part *f;
 	int err;
 

@@ -60,6 +60,7 @@ struct tracer {
 	struct tracer_callbacks cb;
 	int syscall_path;
 	int dynptr;
+	int sched;
 	int no_batch;			/* the kernel lacks batch lookups on hash maps */
 	int conns_fd;
 	int counters_fd;
@@ -214,7 +215,7 @@ static void disable_listed(struct bpf_object *obj, const char *list)
 }
 
 static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr,
-			    int has_sendmsg_tp)
+			    int has_sendmsg_tp, int sched)
 {
 	struct bpf_program *prog;
 
@@ -231,6 +232,11 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	/* Added in 6.2-ish: without it no response prefix on the sock_length path. */
 	if (!has_sendmsg_tp)
 		bpf_program__set_autoload(skel->progs.lg_tcp_sendmsg, false);
+	if (!sched) {
+		bpf_program__set_autoload(skel->progs.lg_sched_switch, false);
+		bpf_program__set_autoload(skel->progs.lg_sched_wakeup, false);
+	}
+	skel->rodata->sched_on = sched ? 1 : 0;
 	disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
 }
 
@@ -266,7 +272,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-e));
 			goto err_free;
 		}
-		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp);
+		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched);
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
 		libbpf_warnings = dynptr == 0;
 		e = requests_bpf__load(t->skel);
@@ -282,6 +288,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		goto err_free;
 	}
 	t->dynptr = dynptr;
+	t->sched = cfg->sched;
 	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
 	t->counters_fd = bpf_map__fd(t->skel->maps.lg_counters);
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
@@ -453,6 +460,7 @@ static int flush_one(struct tracer *t, uint64_t key, struct lg_conn *c, uint64_t
 	if (e)
 		return e;
 	c->req.end_reason = LG_END_FLUSH;
+	conn_sched_split(c);
 	if (t->cb.on_request)
 		t->cb.on_request(t->cb.ctx, &c->req);
 	return 1;
@@ -546,6 +554,43 @@ int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX])
 uint64_t tracer_duplicates(const struct tracer *t)
 {
 	return t->duplicates;
+}
+
+int tracer_sched(const struct tracer *t)
+{
+	return t->sched;
+}
+
+int tracer_threads_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.lg_threads);
+}
+
+int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out)
+{
+	struct lg_sched_hist *percpu;
+	uint32_t zero = 0;
+	int e = 0;
+
+	memset(out, 0, sizeof(*out));
+	percpu = calloc(t->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lg_sched_hist), &zero, percpu)) {
+		e = -errno;
+		goto out;
+	}
+	/* The struct is all __u64: sum it as an array. */
+	for (int c = 0; c < t->ncpus; c++) {
+		const uint64_t *src = (const uint64_t *)&percpu[c];
+		uint64_t *dst = (uint64_t *)out;
+
+		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+out:
+	free(percpu);
+	return e;
 }
 
 struct bpf_object *tracer_object(struct tracer *t)

@@ -29,6 +29,13 @@ struct tracer_config {
 	int force_syscall_path;
 	/* Connections tracked at once; 0 = LG_CONNS_DEFAULT. */
 	uint32_t max_conns;
+	/*
+	 * Scheduler attribution: each request's split into on-CPU, run queue,
+	 * blocked and throttled (LG_REQ_F_SCHED), the in-flight tag the
+	 * profiler reads, and the process-wide histograms. It adds hooks on
+	 * every context switch of the machine.
+	 */
+	int sched;
 };
 
 /*
@@ -77,6 +84,13 @@ int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX]);
 
 /* Kernel records dropped as duplicates of flushed ones (for the curious). */
 uint64_t tracer_duplicates(const struct tracer *t);
+
+/* 1 if scheduler attribution is on. */
+int tracer_sched(const struct tracer *t);
+/* The lg_threads map (struct lg_thread per tid), for the profiler to share. */
+int tracer_threads_fd(const struct tracer *t);
+/* The process-wide scheduler histograms so far, summed over CPUs. Returns 0 or -errno. */
+int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out);
 
 /* The loaded object, for later parts of a session that share its maps. */
 struct bpf_object *tracer_object(struct tracer *t);

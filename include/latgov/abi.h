@@ -137,6 +137,44 @@ enum lg_counter {
 	LG_CNT__MAX
 };
 
+/*
+ * Scheduler state of one target thread (the tracer's lg_threads map, keyed
+ * by tid; the profiler reads the same map). The split of each request comes
+ * from the running totals; see include/latgov/sched.h.
+ */
+struct lg_thread {
+	__u64 t_out;			/* switched out at; 0 while on a CPU */
+	__u64 t_wake;			/* a sleeper woken at; 0 until then */
+	__u64 runq_ns;			/* running totals: runnable, waiting for a CPU */
+	__u64 blocked_ns;		/* ... sleeping */
+	__u64 throttled_ns;		/* ... runnable while its CFS group was throttled */
+	__u32 endpoint;			/* route key of the request in flight on it; 0 = none */
+	__u8  phase;			/* enum lg_phase at switch-out: RUNQ, THROTTLED or BLOCKED */
+	__u8  wake_throttled;		/* its group was throttled when it was woken */
+	__u8  answered;			/* the request in flight has written (part of) its answer */
+	__u8  more;			/* ... and its last write said more may follow (a header, a chunk) */
+};
+_Static_assert(sizeof(struct lg_thread) == 48, "struct lg_thread layout changed");
+
+/*
+ * Process-wide scheduler histograms of the target threads (one per-CPU
+ * element of lg_sched_hist): every span, whether or not a request was in
+ * flight. log2 buckets of microseconds: bucket k holds [2^k, 2^(k+1)) us,
+ * bucket 0 also what is under 1 us. For services that hand a request from
+ * one thread to another, where a split per request is not possible.
+ */
+#define LG_SCHED_HIST_BUCKETS 32
+struct lg_sched_hist {
+	__u64 runq[LG_SCHED_HIST_BUCKETS];	/* waits for a CPU after a wakeup or a preemption */
+	__u64 blocked[LG_SCHED_HIST_BUCKETS];	/* sleeps, from switch-out to wakeup */
+	__u64 throttled[LG_SCHED_HIST_BUCKETS];	/* waits while the CFS group was throttled */
+	__u64 runq_ns;				/* the same spans' sums */
+	__u64 blocked_ns;
+	__u64 throttled_ns;
+};
+_Static_assert(sizeof(struct lg_sched_hist) == (3 * LG_SCHED_HIST_BUCKETS + 3) * 8,
+	       "struct lg_sched_hist layout changed");
+
 /* The key of the target set: a tgid that latgov traces. */
 struct lg_target {
 	__u32 flags;			/* reserved */

@@ -46,6 +46,7 @@
 #define LATGOV_CONN_H
 
 #include "latgov/abi.h"
+#include "latgov/sched.h"
 
 /* Always inlined: BPF calls take at most five arguments and some of these take six. */
 #define LG_CONN_FN static inline __attribute__((always_inline))
@@ -109,10 +110,14 @@ struct lg_conn {
 	__u8  chunked;			/* the answer in progress is chunked ... */
 	__u8  chunked_done;		/* ... and its terminating chunk was sent */
 	__u8  open_end;			/* its last write ended with CRLF: a header or a chunk */
-	__u8  pad[2];
+	__u8  sched_ok;			/* sched_start is the reading thread's totals at the read */
+	__u8  pad;
 	__u8  next_prefix[LG_REQ_PREFIX];
+	/* Scheduler totals of the request's thread (sched.h) at its read and at its last write. */
+	struct lg_span sched_start;
+	struct lg_span sched_last;
 };
-_Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX, "struct lg_conn layout changed");
+_Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX + 48, "struct lg_conn layout changed");
 
 LG_CONN_FN void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 cflags,
 			     __u16 lport, __u16 rport)
@@ -205,6 +210,7 @@ LG_CONN_FN void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __
 	c->chunked = 0;
 	c->chunked_done = 0;
 	c->open_end = 0;
+	c->sched_ok = 0;	/* until the caller reads the thread's totals */
 	if (conn_request_dir(c) == LG_DIR_IN) {
 		r->bytes_in = bytes;
 		r->bytes_out = 0;
@@ -420,6 +426,47 @@ LG_CONN_FN int conn_on_close(struct lg_conn *c, int reset)
 	if (c->state == LG_CONN_REQUEST)
 		c->req.flags |= LG_REQ_F_NO_RESPONSE;
 	return reset ? LG_END_RESET : LG_END_CLOSE;
+}
+
+/*
+ * Scheduler split (LG_REQ_F_SCHED) of c->req before it is emitted or
+ * flushed: the thread's totals from its read to its last write, and on-CPU
+ * the rest of that time. Not for a request that moved between threads
+ * (LG_REQ_F_MULTI_THREAD) or whose read was not seen (sched_ok 0). A span
+ * still open at the last write (a send preempted midway) can make the parts
+ * exceed the wall time: on-CPU is then 0.
+ */
+LG_CONN_FN void conn_sched_split(struct lg_conn *c)
+{
+	struct lg_request *r = &c->req;
+	__u64 wall, off;
+
+	if (!c->sched_ok || (r->flags & LG_REQ_F_MULTI_THREAD) || !r->t_last_resp_ns ||
+	    r->t_last_resp_ns < r->t_read_ns)
+		return;
+	r->runq_ns = c->sched_last.runq_ns - c->sched_start.runq_ns;
+	r->blocked_ns = c->sched_last.blocked_ns - c->sched_start.blocked_ns;
+	r->throttled_ns = c->sched_last.throttled_ns - c->sched_start.throttled_ns;
+	wall = r->t_last_resp_ns - r->t_read_ns;
+	off = r->runq_ns + r->blocked_ns + r->throttled_ns;
+	r->oncpu_ns = wall > off ? wall - off : 0;
+	r->flags |= LG_REQ_F_SCHED;
+}
+
+/* The thread's totals t at the read of a request that just began (sched_ok), or at a write of its answer. */
+LG_CONN_FN void conn_sched_read(struct lg_conn *c, const struct lg_thread *t)
+{
+	c->sched_start.runq_ns = c->sched_last.runq_ns = t->runq_ns;
+	c->sched_start.blocked_ns = c->sched_last.blocked_ns = t->blocked_ns;
+	c->sched_start.throttled_ns = c->sched_last.throttled_ns = t->throttled_ns;
+	c->sched_ok = 1;
+}
+
+LG_CONN_FN void conn_sched_write(struct lg_conn *c, const struct lg_thread *t)
+{
+	c->sched_last.runq_ns = t->runq_ns;
+	c->sched_last.blocked_ns = t->blocked_ns;
+	c->sched_last.throttled_ns = t->throttled_ns;
 }
 
 /* After the caller emitted c->req at a FIN, close or flush: nothing is in progress. */

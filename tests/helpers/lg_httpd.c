@@ -17,10 +17,17 @@
  *   /sse/N/GAP       the same under another name
  *   /close           HTTP/1.0 style: no Content-Length, body ends at close
  *   /fail            503 Service Unavailable
+ *   /work/CPU/SLEEP  burns CPU ms of the thread's CPU time (lg_burn_cpu), then
+ *                    sleeps SLEEP ms (lg_sleep_blocked), then answers
+ *   /handoff/CPU     another thread burns CPU ms and writes the answer (an
+ *                    event loop handing work to a pool: read and write on
+ *                    different threads)
  * Other paths get 404. "Connection: close" or HTTP/1.0 closes after the answer.
  * A query "?sleep=MS" on any path delays the answer by MS milliseconds (the
  * route, and so latgov's endpoint name, stays the same).
  */
+/* Frame pointers: the latency flame test walks this program's user stacks. */
+#pragma GCC optimize("no-omit-frame-pointer")
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,6 +49,40 @@ static void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+static volatile unsigned long sink;
+
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time, not wall time: preemption or a CPU quota stretches it, but the work is the same. */
+__attribute__((noinline)) void lg_burn_cpu(long ms)
+{
+	double end = thread_cpu_ms() + (double)ms;
+
+	while (thread_cpu_ms() < end)
+		for (int i = 0; i < 20000; i++)
+			sink += (unsigned long)i * 2654435761u;
+}
+
+/* nanosleep as a raw syscall: libc's wrapper has no frame pointer, and the walk would skip this function. */
+__attribute__((noinline)) void lg_sleep_blocked(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	long ret;
+
+	do
+		__asm__ volatile("syscall"
+				 : "=a"(ret)
+				 : "0"(35L /* __NR_nanosleep, x86-64 */), "D"(&ts), "S"(&ts)
+				 : "rcx", "r11", "memory");
+	while (ret == -EINTR);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -73,6 +114,27 @@ static long path_num(const char **p)
 	if (parse_int(num, 0, 100000, &v))
 		return -1;
 	return (long)v;
+}
+
+/* /handoff: the work and the answer on a thread of their own. */
+struct handoff {
+	int fd;
+	long cpu;
+	int keep;
+	int ok;
+};
+
+static void *handoff_worker(void *arg)
+{
+	struct handoff *h = arg;
+	char buf[256];
+	int n;
+
+	lg_burn_cpu(h->cpu);
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: %s\r\n\r\ndone\n",
+		     h->keep ? "keep-alive" : "close");
+	h->ok = write_all(h->fd, buf, (size_t)n) == 0;
+	return NULL;
 }
 
 /* Answers one request; returns 1 to keep the connection, 0 to close. */
@@ -141,6 +203,28 @@ static int serve(int fd, const char *path, int keep)
 				return 0;
 		}
 		return keep;
+	}
+	if (strncmp(path, "/work/", 6) == 0) {
+		const char *p = path + 6;
+		long cpu = path_num(&p), slp;
+
+		if (cpu < 0 || *p++ != '/' || (slp = path_num(&p)) < 0)
+			goto not_found;
+		lg_burn_cpu(cpu);
+		lg_sleep_blocked(slp);
+		n = snprintf(buf, sizeof(buf),
+			     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: %s\r\n\r\ndone\n", conn);
+		return write_all(fd, buf, (size_t)n) ? 0 : keep;
+	}
+	if (strncmp(path, "/handoff/", 9) == 0) {
+		const char *p = path + 9;
+		struct handoff h = { .fd = fd, .cpu = path_num(&p), .keep = keep };
+		pthread_t th;
+
+		if (h.cpu < 0 || pthread_create(&th, NULL, handoff_worker, &h))
+			goto not_found;
+		pthread_join(th, NULL);
+		return h.ok ? keep : 0;
 	}
 	if (strcmp(path, "/fail") == 0) {
 		n = snprintf(buf, sizeof(buf),

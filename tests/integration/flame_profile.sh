@@ -33,12 +33,15 @@ if ! wait_for 30 grep -q "profiling" "$tmp/flame.err"; then
 	exit 1
 fi
 # The latency flame hook: a request of endpoint 7 in flight on the target's
-# thread for the whole run, as the request tracer would mark it.
+# thread for the whole run (this program serves no requests, so the tracer's
+# own tagging is in trace_sched.sh): its struct lg_thread in lg_threads, with
+# endpoint (at offset 40) 7 and no answer written, so the tag never ends.
 tagged=0
 if command -v bpftool >/dev/null; then
-	map=$(bpftool map list -j | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin) if m.get("name")=="prof_inflight"]; print(max(ids) if ids else "")')
+	map=$(bpftool map list -j | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin) if m.get("name")=="lg_threads"]; print(max(ids) if ids else "")')
 	key=$(python3 -c "import struct,sys; print(' '.join('%02x' % b for b in struct.pack('<I', $tpid)))")
-	[[ -n $map ]] && bpftool map update id "$map" key hex $key value hex 07 00 00 00 && tagged=1
+	value=$(python3 -c "import struct; print(' '.join('%02x' % b for b in struct.pack('<5QI4B', 0, 0, 0, 0, 0, 7, 0, 0, 0, 0)))")
+	[[ -n $map ]] && bpftool map update id "$map" key hex $key value hex $value && tagged=1
 fi
 kill -USR1 "$tpid"
 wait_for 60 grep -q done "$tmp/target.out" || not_ok "target finished its cycles"

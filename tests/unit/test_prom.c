@@ -283,12 +283,16 @@ static void test_well_formed(void **state)
 	/* TTFB is a quarter of the latency here: 0.5 ms. */
 	assert_true(sample(sb.buf, "latgov_ttfb_seconds_bucket{endpoint=\"GET /items/:id\",role=\"server\",le=\"0.00025\"} ") == 0);
 	assert_true(sample(sb.buf, "latgov_ttfb_seconds_bucket{endpoint=\"GET /items/:id\",role=\"server\",le=\"0.001\"} ") == 10);
-	/* Every loss counter but "requests" has a reason line. */
-	for (unsigned int i = 1; i < LG_CNT__MAX; i++) {
+	/* Every loss counter has a reason line; activity counters ("requests", "answered") do not. */
+	for (unsigned int i = 0; i < LG_CNT__MAX; i++) {
 		snprintf(prefix, sizeof(prefix), "latgov_dropped_events_total{reason=\"%s\"} ", counter_name(i));
-		assert_true(sample(sb.buf, prefix) == (double)counters[i]);
+		if (counter_is_loss(i))
+			assert_true(sample(sb.buf, prefix) == (double)counters[i]);
+		else
+			assert_null(strstr(sb.buf, prefix));
 	}
 	assert_null(strstr(sb.buf, "reason=\"requests\""));
+	assert_null(strstr(sb.buf, "reason=\"answered\""));
 	sb_free(&sb);
 	agg_free(a);
 }

@@ -251,10 +251,10 @@ static void test_window_line_exact(void **state)
 
 	(void)state;
 	jw_init(&jw);
-	assert_int_equal(report_window_json(&jw, a, 0), -ENODATA);
+	assert_int_equal(report_window_json(&jw, a, 0, NULL), -ENODATA);
 	jw_reset(&jw);
 	agg_roll(a, START + SEC);
-	assert_int_equal(report_window_json(&jw, a, 5), 0);
+	assert_int_equal(report_window_json(&jw, a, 5, NULL), 0);
 	assert_string_equal(jw.buf,
 		"{\"t\":0,\"window_s\":1,\"endpoints\":[{\"name\":\"GET /a\",\"requests\":3,\"rps\":3,"
 		"\"errors\":0,\"bytes_in\":300,\"bytes_out\":3000,"
@@ -264,7 +264,7 @@ static void test_window_line_exact(void **state)
 	/* An idle window: no endpoints, still a valid line with its time. */
 	jw_reset(&jw);
 	agg_roll(a, START + 2 * SEC);
-	assert_int_equal(report_window_json(&jw, a, 0), 0);
+	assert_int_equal(report_window_json(&jw, a, 0, NULL), 0);
 	assert_string_equal(jw.buf, "{\"t\":1,\"window_s\":1,\"endpoints\":[],\"dropped\":0}\n");
 	/* The session ended 250 ms into window 2: that window is 0.25 s long, rps scaled. */
 	assert_int_equal(agg_add(a, &(struct lg_request){ 0 }), -EINVAL);
@@ -276,7 +276,7 @@ static void test_window_line_exact(void **state)
 	agg_set_end(a, START + 2 * SEC + SEC / 4);
 	agg_roll(a, START + 3 * SEC);
 	jw_reset(&jw);
-	assert_int_equal(report_window_json(&jw, a, 0), 0);
+	assert_int_equal(report_window_json(&jw, a, 0, NULL), 0);
 	assert_true(json_ok(jw.buf));
 	assert_string_equal(json_get(jw.buf, "t"), "2");
 	assert_string_equal(json_get(jw.buf, "window_s"), "0.25");
@@ -308,7 +308,7 @@ static void test_window_line_streaming_and_sched(void **state)
 	/* Both end in [1 s, 1.5 s): window 2 of 0.5 s. */
 	agg_roll(a, START + SEC + SEC / 2);
 	jw_init(&jw);
-	assert_int_equal(report_window_json(&jw, a, 0), 0);
+	assert_int_equal(report_window_json(&jw, a, 0, NULL), 0);
 	assert_true(json_ok(jw.buf));
 	assert_string_equal(json_get(jw.buf, "t"), "1");
 	assert_string_equal(json_get(jw.buf, "window_s"), "0.5");
@@ -346,7 +346,7 @@ static void test_summary(void **state)
 	counters[LG_CNT_CONN_EVICTED] = 1;
 	counters[LG_CNT_STACK_LOST] = 9;	/* not a lost request */
 	jw_init(&jw);
-	assert_int_equal(report_summary_json(&jw, a, 4 * SEC, counters), 0);
+	assert_int_equal(report_summary_json(&jw, a, 4 * SEC, counters, NULL), 0);
 	assert_true(json_ok(jw.buf));
 	assert_string_equal(json_get(jw.buf, "duration_s"), "4");
 	assert_string_equal(json_get(jw.buf, "requests"), "4");
@@ -381,7 +381,7 @@ static void test_summary(void **state)
 
 	/* No counters and no time: zeros, not a crash or a division by zero. */
 	jw_reset(&jw);
-	assert_int_equal(report_summary_json(&jw, a, 0, NULL), 0);
+	assert_int_equal(report_summary_json(&jw, a, 0, NULL, NULL), 0);
 	assert_true(json_ok(jw.buf));
 	assert_string_equal(json_get(jw.buf, "rps"), "0");
 	assert_string_equal(json_get(jw.buf, "dropped"), "0");
@@ -455,7 +455,7 @@ static void test_tables(void **state)
 	assert_null(strstr(sb.buf, "ENDPOINT"));
 
 	sb_reset(&sb);
-	assert_int_equal(report_summary_table(&sb, a, 2 * SEC, counters), 0);
+	assert_int_equal(report_summary_table(&sb, a, 2 * SEC, counters, NULL), 0);
 	assert_non_null(strstr(sb.buf, "TTFB_P99"));
 	assert_non_null(strstr(sb.buf, "total: 8 requests in 2.0s (4.0 rps), 5 errors, 7 dropped\n"));
 	assert_non_null(strstr(sb.buf, "lost: ringbuf_full 7\n"));

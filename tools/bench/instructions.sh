@@ -4,7 +4,7 @@
 # count instructions (this machine's VM hides the PMU), a guest with one vCPU
 # under qemu's "-icount shift=0" executes one instruction per nanosecond of
 # its own clock, so the guest's CPU time is an instruction count.
-# tools/bench/instructions_guest.sh measures inside it, on Debian's 6.18
+# tools/vmtest/guest_instructions.sh measures inside it, on Debian's 6.18
 # kernel from trixie-backports (the development machine's series, so the same
 # hooks load; tools/vmtest/kernel.sh fetches it): nginx (1 worker,
 # tiny file) and the demo inference service under a closed-loop loadgen,
@@ -28,7 +28,7 @@ trap 'rm -f "$out"' EXIT
 
 log "booting the instruction-counting VM (Linux 6.18, qemu TCG with icount)"
 VMTEST_KERNEL=6.18 VMTEST_ICOUNT=1 VMTEST_TIMEOUT=${INSTRUCTIONS_TIMEOUT:-600} \
-	VMTEST_CMD="bash tools/bench/instructions_guest.sh$args" \
+	VMTEST_CMD="bash tools/vmtest/guest_instructions.sh$args" \
 	bash "$BENCH_ROOT/tools/vmtest/run.sh" >"$out" 2>&1
 rc=$?
 if grep -q '# SKIP' "$out"; then

@@ -208,6 +208,7 @@ static int figures_merge(struct agg *a, struct agg_figures *dst, const struct ag
 	dst->no_response += src->no_response;
 	dst->streamed += src->streamed;
 	dst->sched += src->sched;
+	dst->multi_thread += src->multi_thread;
 	dst->bytes_in += src->bytes_in;
 	dst->bytes_out += src->bytes_out;
 	for (size_t k = 0; k < AGG_H__MAX; k++) {
@@ -382,6 +383,8 @@ int agg_add(struct agg *a, const struct lg_request *r)
 			err |= fig_add(a, f, AGG_H_GAP, r->max_gap_ns);
 		}
 	}
+	if (r->flags & LG_REQ_F_MULTI_THREAD)
+		f->multi_thread++;
 	if (r->flags & LG_REQ_F_SCHED) {
 		f->sched++;
 		err |= fig_add(a, f, AGG_H_ONCPU, r->oncpu_ns);

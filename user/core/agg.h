@@ -68,6 +68,7 @@ struct agg_figures {
 	uint64_t no_response;	/* requests with nothing written back */
 	uint64_t streamed;	/* resp_writes > 1 */
 	uint64_t sched;		/* requests with LG_REQ_F_SCHED */
+	uint64_t multi_thread;	/* requests read on one thread and answered on another */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	struct hist *h[AGG_H__MAX];	/* NULL until a value lands: read through agg_hist() */

@@ -23,6 +23,12 @@ const char *counter_name(unsigned int i)
 	return i < LG_CNT__MAX ? names[i] : NULL;
 }
 
+int counter_is_loss(unsigned int i)
+{
+	return i < LG_CNT__MAX && i != LG_CNT_REQUESTS && i != LG_CNT_ANSWERED &&
+	       i != LG_CNT_ANSWERED_EMITTED;
+}
+
 int counter_loses_requests(unsigned int i)
 {
 	return i == LG_CNT_RINGBUF_FULL || i == LG_CNT_CONN_MAP_FULL || i == LG_CNT_CONN_EVICTED;

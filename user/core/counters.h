@@ -14,6 +14,9 @@
 /* "ringbuf_full", ...; NULL for an index >= LG_CNT__MAX. */
 const char *counter_name(unsigned int i);
 
+/* 1 if the counter counts something lost (not activity such as records submitted). */
+int counter_is_loss(unsigned int i);
+
 /* 1 if the counter counts lost request records (they are part of "dropped"). */
 int counter_loses_requests(unsigned int i);
 

@@ -56,6 +56,10 @@ const char *options_cmd_name(enum lg_cmd cmd)
 	"      --policy FILE        govern cgroup limits with this policy\n" \
 	"      --dry-run            with --policy: say what would be written, write nothing\n" \
 	"      --log FILE           governor audit log (JSONL)\n" \
+	"      --sched              split each request's time into on-CPU, run queue, blocked\n" \
+	"                           and throttled (on by default with --flame or --policy;\n" \
+	"                           it hooks every context switch)\n" \
+	"      --no-sched           do not\n" \
 	"      --max-conns N        connections tracked at once (default 16384)\n" \
 	"  -h, --help               this text\n"
 
@@ -125,6 +129,13 @@ static const char *const usages[] = {
 	"  -h, --help               this text\n",
 };
 
+int options_sched(const struct lg_options *o)
+{
+	if (o->sched)
+		return o->sched > 0;
+	return o->cmd == LG_CMD_FLAME || o->cmd == LG_CMD_GOVERN || o->flame_dir || o->policy_path;
+}
+
 const char *options_usage(enum lg_cmd cmd)
 {
 	if (cmd < 0 || cmd >= (int)(sizeof(usages) / sizeof(usages[0])) || !usages[cmd])
@@ -135,7 +146,7 @@ const char *options_usage(enum lg_cmd cmd)
 enum {
 	OPT_PORT = 256, OPT_CGROUP, OPT_SUMMARY, OPT_JSON, OPT_METRICS, OPT_FLAME, OPT_HZ,
 	OPT_OFF_CPU, OPT_REQUESTS_ONLY, OPT_POLICY, OPT_DRY_RUN, OPT_LOG, OPT_CPU, OPT_MEMORY,
-	OPT_ALL, OPT_MAX_CONNS,
+	OPT_ALL, OPT_MAX_CONNS, OPT_SCHED, OPT_NO_SCHED,
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +170,8 @@ static const struct option long_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "sched", no_argument, NULL, OPT_SCHED },
+	{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -347,6 +360,8 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 				r = fail(err, errlen, "--memory: '%s' is not a size (e.g. 512M, 2G)", arg);
 			break;
 		case OPT_ALL: o->all = 1; r = 0; break;
+		case OPT_SCHED: o->sched = 1; r = 0; break;
+		case OPT_NO_SCHED: o->sched = -1; r = 0; break;
 		case OPT_MAX_CONNS: {
 			long long n;
 

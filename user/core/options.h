@@ -61,6 +61,7 @@ struct lg_options {
 	int dry_run;			/* --dry-run */
 	const char *log_path;		/* --log */
 	uint32_t max_conns;		/* --max-conns; 0 = LG_CONNS_DEFAULT */
+	int sched;			/* --sched 1, --no-sched -1, else 0: on with a profiler or a policy */
 
 	/* enforce */
 	uint64_t cpu_millicores;	/* --cpu; 0 = leave alone */
@@ -72,6 +73,9 @@ struct lg_options {
 	/* check */
 	int json;			/* --json */
 };
+
+/* 1 if the session splits each request's time by scheduler state (--sched, and by default with --flame or a policy). */
+int options_sched(const struct lg_options *o);
 
 /* The subcommand named s, or LG_CMD_NONE. */
 enum lg_cmd options_cmd(const char *s);

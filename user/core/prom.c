@@ -152,7 +152,7 @@ int prom_write(struct strbuf *sb, const struct agg *a, const uint64_t counters[L
 	header(sb, "latgov_dropped_events_total", "counter",
 	       "Events latgov lost or could not attribute, by reason.");
 	for (unsigned int i = 0; i < LG_CNT__MAX; i++) {
-		if (i == LG_CNT_REQUESTS)
+		if (!counter_is_loss(i))
 			continue;
 		sb_printf(sb, "latgov_dropped_events_total{reason=\"%s\"} %" PRIu64 "\n",
 			  counter_name(i), counters ? counters[i] : 0);

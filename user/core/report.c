@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/counters.h"
+#include "core/sched_hist.h"
 
 static double ns_to_us(uint64_t ns)
 {
@@ -74,10 +75,13 @@ static void json_endpoint(struct jsonw *jw, const struct agg_endpoint *ep,
 		for (int k = AGG_H_ONCPU; k <= AGG_H_THROTTLED; k++)
 			json_p50_p99(jw, sched_keys[k], agg_hist(f, (enum agg_hist_kind)k));
 	}
+	if (f->multi_thread)
+		jw_kv_u64(jw, "multi_thread", f->multi_thread);
 	jw_obj_end(jw);
 }
 
-int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped)
+int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped,
+		       const struct lg_sched_hist *proc)
 {
 	uint64_t index, start;
 	double window_s = (double)agg_last_window_ns(a) / 1e9;
@@ -97,13 +101,15 @@ int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped)
 	}
 	jw_arr_end(jw);
 	jw_kv_u64(jw, "dropped", dropped);
+	if (proc)
+		sched_hist_json(jw, "process_sched", proc);
 	jw_obj_end(jw);
 	jw_raw(jw, "\n");
 	return jw_finish(jw);
 }
 
 int report_summary_json(struct jsonw *jw, const struct agg *a, uint64_t duration_ns,
-			const uint64_t counters[LG_CNT__MAX])
+			const uint64_t counters[LG_CNT__MAX], const struct lg_sched_hist *proc)
 {
 	const struct agg_stats *st = agg_stats(a);
 	double seconds = (double)duration_ns / 1e9;
@@ -143,6 +149,8 @@ int report_summary_json(struct jsonw *jw, const struct agg *a, uint64_t duration
 	jw_kv_u64(jw, "alloc_failed", st->alloc_failed);
 	jw_kv_u64(jw, "bad_records", st->bad_records);
 	jw_obj_end(jw);
+	if (proc)
+		sched_hist_json(jw, "process_sched", proc);
 	jw_obj_end(jw);
 	return jw_finish(jw);
 }
@@ -268,8 +276,78 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 	return sb_finish(sb);
 }
 
+/*
+ * The scheduler split of each endpoint's requests (read to last write), and
+ * why an endpoint has none; then the target threads' process-wide figures.
+ */
+static void sched_table(struct strbuf *sb, const struct row *rows, size_t n,
+			const struct lg_sched_hist *proc)
+{
+	static const char *const heads[] = { "ON-CPU", "RUN-QUEUE", "BLOCKED", "THROTTLED" };
+	char name[ENDPOINT_NAME_MAX + 2], p50[16], p99[16], cell[40];
+	int any = 0, w = name_width(rows, n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_figures *f = rows[i].f;
+
+		if (!f->sched)
+			continue;
+		if (!any++) {
+			sb_printf(sb, "\ntime from each request's read to its last write, by scheduler state (p50 / p99):\n");
+			sb_printf(sb, "%-*s", w, "ENDPOINT");
+			for (int k = 0; k < 4; k++)
+				sb_printf(sb, " %19s", heads[k]);
+			sb_printf(sb, "\n");
+		}
+		row_name(rows[i].ep, name, sizeof(name));
+		sb_printf(sb, "%-*.*s", w, w, name);
+		for (int k = AGG_H_ONCPU; k <= AGG_H_THROTTLED; k++) {
+			const struct hist *h = agg_hist(f, (enum agg_hist_kind)k);
+
+			report_human_ns(hist_quantile(h, 0.50), p50, sizeof(p50));
+			report_human_ns(hist_quantile(h, 0.99), p99, sizeof(p99));
+			snprintf(cell, sizeof(cell), "%s / %s", p50, p99);
+			sb_printf(sb, " %19s", cell);
+		}
+		sb_printf(sb, "\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_figures *f = rows[i].f;
+
+		if (!f->multi_thread || f->sched * 2 > f->requests)
+			continue;
+		row_name(rows[i].ep, name, sizeof(name));
+		sb_printf(sb, "%s: no split per request: %" PRIu64 " of its %" PRIu64
+			  " requests were read on one thread and answered on another (work handed to a pool); see the process-wide figures\n",
+			  name, f->multi_thread, f->requests);
+	}
+	if (proc) {
+		struct strbuf tmp;
+
+		sb_init(&tmp);
+		sched_hist_text(&tmp, proc);
+		if (sb_finish(&tmp) == 0 && tmp.len)
+			sb_printf(sb, "\ntarget threads, process-wide (every span, with or without a request):\n%s", tmp.buf);
+		sb_free(&tmp);
+	}
+}
+
+int report_sched_split(struct strbuf *sb, const struct agg *a, const struct lg_sched_hist *proc)
+{
+	struct row *rows;
+	size_t n;
+	int err;
+
+	rows = collect(a, AGG_CUM, &n, &err);
+	if (err)
+		return err;
+	sched_table(sb, rows, n, proc);
+	free(rows);
+	return sb_finish(sb);
+}
+
 int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t duration_ns,
-			 const uint64_t counters[LG_CNT__MAX])
+			 const uint64_t counters[LG_CNT__MAX], const struct lg_sched_hist *proc)
 {
 	double seconds = (double)duration_ns / 1e9;
 	char name[ENDPOINT_NAME_MAX + 2], q[8][16];
@@ -305,13 +383,14 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
 		requests += f->requests;
 		errors += f->errors;
 	}
-	free(rows);
 	sb_printf(sb, "total: %" PRIu64 " requests in %.1fs (%.1f rps), %" PRIu64 " errors, %" PRIu64
 		  " dropped\n", requests, seconds, seconds > 0 ? (double)requests / seconds : 0.0,
 		  errors, counters_dropped(counters));
+	sched_table(sb, rows, n, proc);
+	free(rows);
 	if (counters) {
 		for (unsigned int i = 0; i < LG_CNT__MAX; i++)
-			if (i != LG_CNT_REQUESTS && counters[i])
+			if (counter_is_loss(i) && counters[i])
 				sb_printf(sb, "lost: %s %" PRIu64 "\n", counter_name(i), counters[i]);
 	}
 	if (agg_stats(a)->overflow)

@@ -25,13 +25,16 @@
  *    "endpoints":[{"name":..,"role":"client" (client role only),"requests":..,
  *    "rps":..,"errors":..,"bytes_in":..,"bytes_out":..,"latency_us":{p50,p90,
  *    p99,p999,max,mean},"ttfb_us":{...},"gap_us":{...} (streamed only),
- *    "oncpu_us"/"runq_us"/"blocked_us"/"throttled_us":{p50,p99} (sched only)}],
- *    "dropped":<dropped records during the window, computed by the caller>}
+ *    "oncpu_us"/"runq_us"/"blocked_us"/"throttled_us":{p50,p99} (sched only),
+ *    "multi_thread":n (requests answered on another thread than read, if any)}],
+ *    "dropped":<dropped records during the window, computed by the caller>,
+ *    "process_sched":{...} (the window's sched_hist_json, when proc is given)}
  * Endpoints with no request in the window are left out. The jsonw must be at
  * top level (fresh or jw_reset). Returns 0, -ENODATA if no window has closed,
  * or -ENOMEM.
  */
-int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped);
+int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped,
+		       const struct lg_sched_hist *proc);
 
 /*
  * The final summary (one JSON object, no newline):
@@ -39,15 +42,16 @@ int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped);
  *    "dropped":<counters_dropped(counters)>,
  *    "endpoints":[{"name","role"?,"requests","errors","status_5xx","resets",
  *      "rps","bytes_in","bytes_out","latency_us","ttfb_us","gap_us"?,
- *      "streamed"?,"oncpu_us"?,"runq_us"?,"blocked_us"?,"throttled_us"?}],
+ *      "streamed"?,"oncpu_us"?,"runq_us"?,"blocked_us"?,"throttled_us"?,"multi_thread"?}],
  *    "counters":{"<counter_name(i)>":n for every enum lg_counter},
- *    "aggregator":{"late","early","overflow","alloc_failed","bad_records"}}
+ *    "aggregator":{"late","early","overflow","alloc_failed","bad_records"},
+ *    "process_sched":{...}? (the whole run's sched_hist_json, when proc is given)}
  * rps = requests / duration_s. counters may be NULL (all zero). Figures are
  * the cumulative ones: call agg_roll() with the end time first.
  * Returns 0 or -ENOMEM.
  */
 int report_summary_json(struct jsonw *jw, const struct agg *a, uint64_t duration_ns,
-			const uint64_t counters[LG_CNT__MAX]);
+			const uint64_t counters[LG_CNT__MAX], const struct lg_sched_hist *proc);
 
 /*
  * The live view of the last closed window: a header line and one row per
@@ -60,11 +64,20 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain);
 
 /*
  * The final table: cumulative figures per endpoint (requests, rps, errors,
- * p50, p90, p99, p99.9, max, mean, TTFB p50/p99), then totals and any
- * non-zero loss counters. Returns 0 or -ENOMEM.
+ * p50, p90, p99, p99.9, max, mean, TTFB p50/p99), then totals, the
+ * scheduler split per endpoint where there is one (and why not, for
+ * requests that moved between threads), the process-wide scheduler figures
+ * (proc, may be NULL) and any non-zero loss counters. Returns 0 or -ENOMEM.
  */
 int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t duration_ns,
-			 const uint64_t counters[LG_CNT__MAX]);
+			 const uint64_t counters[LG_CNT__MAX], const struct lg_sched_hist *proc);
+
+/*
+ * The scheduler part of the final table alone (cumulative): each endpoint's
+ * split p50 / p99, why an endpoint has none, and the process-wide figures
+ * (proc, may be NULL). For the flame summary. Returns 0 or -ENOMEM.
+ */
+int report_sched_split(struct strbuf *sb, const struct agg *a, const struct lg_sched_hist *proc);
 
 /* Formats a duration in ns with human units into out ("850us", "1.2ms", "3.40s"). */
 void report_human_ns(uint64_t ns, char *out, size_t size);

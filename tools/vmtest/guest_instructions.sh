@@ -13,7 +13,7 @@
 # Prints one JSON line per measurement on stdout:
 #   {"target":"nginx","config":"latgov","round":0,"all":N,"target_only":N}
 #
-#   instructions_guest.sh [--smoke]   (--smoke: one short round on nginx, no
+#   tools/vmtest/guest_instructions.sh [--smoke]   (--smoke: one short round on nginx, no
 #                                      flame or bpftrace: only that it works)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1

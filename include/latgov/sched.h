@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Scheduler attribution, shared by bpf/requests.bpf.c (the split of each
+ * request), bpf/profile.bpf.c (off-CPU stacks and the latency flame's
+ * in-flight tag) and the unit tests. Helper-free static inline code.
+ *
+ * Per target thread (struct lg_thread): switch-out notes when and why it
+ * left the CPU (runnable: preempted, or its CFS group throttled; or going
+ * to sleep); a wakeup notes when a sleeper became runnable; switch-in splits
+ * the span since switch-out into blocked (until the wakeup) and a wait for
+ * the CPU (after it), which is throttled if the group was throttled at the
+ * wakeup or the switch-out, run-queue otherwise, and adds them to the
+ * thread's running totals. A request's split is the difference of those
+ * totals at its read and at its last write (conn.h); on-CPU is the rest of
+ * that wall time.
+ *
+ * In flight: a request is in flight on the thread that read it from that
+ * read until its answer is done, which is when the thread goes to sleep
+ * after a write of the answer that did not end with a header or a chunk
+ * (CRLF: more may follow, see conn_note_chunks). Time after the last write
+ * but before that sleep (an event loop's bookkeeping) counts as in flight.
+ */
+#ifndef LATGOV_SCHED_H
+#define LATGOV_SCHED_H
+
+#include "latgov/abi.h"
+
+#define LG_SCHED_FN static inline __attribute__((always_inline))
+
+/* The parts of an off-CPU span. */
+struct lg_span {
+	__u64 blocked_ns;
+	__u64 runq_ns;
+	__u64 throttled_ns;
+};
+
+/*
+ * Splits the span [t_out, now] of a thread that left the CPU in phase
+ * (LG_PHASE_*): a sleeper woken at t_wake (0: not seen) was blocked until
+ * then and waited for the CPU after. The wait counts as throttled if
+ * throttled is set (its group was throttled when it became runnable).
+ */
+LG_SCHED_FN void sched_split(__u32 phase, __u64 t_out, __u64 t_wake, int throttled, __u64 now,
+			     struct lg_span *s)
+{
+	__u64 wait_from = t_out;
+
+	s->blocked_ns = s->runq_ns = s->throttled_ns = 0;
+	if (now <= t_out)
+		return;
+	if (phase == LG_PHASE_BLOCKED) {
+		if (!t_wake || t_wake < t_out || t_wake > now) {
+			/* The wakeup was not seen (attached meanwhile): all of it was sleep. */
+			s->blocked_ns = now - t_out;
+			return;
+		}
+		s->blocked_ns = t_wake - t_out;
+		wait_from = t_wake;
+	} else if (phase == LG_PHASE_THROTTLED) {
+		throttled = 1;
+	}
+	if (throttled)
+		s->throttled_ns = now - wait_from;
+	else
+		s->runq_ns = now - wait_from;
+}
+
+/*
+ * The endpoint a thread's time is tagged with as it leaves the CPU: none if
+ * it goes to sleep with its answer done (the wait for the next request is
+ * not the last one's time).
+ */
+LG_SCHED_FN __u32 sched_tag_at_switch_out(const struct lg_thread *t, int runnable)
+{
+	if (!runnable && t->answered && !t->more)
+		return 0;
+	return t->endpoint;
+}
+
+/* The thread leaves the CPU at now: runnable (preempted), possibly throttled, or to sleep. */
+LG_SCHED_FN void sched_switch_out(struct lg_thread *t, __u64 now, int runnable, int throttled)
+{
+	if (!runnable && t->answered && !t->more) {
+		t->endpoint = 0;
+		t->answered = 0;
+	}
+	t->t_out = now;
+	t->t_wake = 0;
+	t->wake_throttled = 0;
+	t->phase = runnable ? (throttled ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ) : LG_PHASE_BLOCKED;
+}
+
+/* A sleeping thread became runnable at now; throttled: its group is throttled. */
+LG_SCHED_FN void sched_wakeup(struct lg_thread *t, __u64 now, int throttled)
+{
+	if (t->t_out && t->phase == LG_PHASE_BLOCKED && !t->t_wake) {
+		t->t_wake = now;
+		t->wake_throttled = (__u8)throttled;
+	}
+}
+
+/* The thread is back on a CPU at now: adds its span to the totals and returns its parts in *s. */
+LG_SCHED_FN void sched_switch_in(struct lg_thread *t, __u64 now, struct lg_span *s)
+{
+	if (!t->t_out) {
+		s->blocked_ns = s->runq_ns = s->throttled_ns = 0;
+		return;
+	}
+	sched_split(t->phase, t->t_out, t->t_wake, t->wake_throttled, now, s);
+	t->blocked_ns += s->blocked_ns;
+	t->runq_ns += s->runq_ns;
+	t->throttled_ns += s->throttled_ns;
+	t->t_out = 0;
+}
+
+/* A request read by this thread begins; endpoint is its route key (0: do not tag). */
+LG_SCHED_FN void sched_request_begins(struct lg_thread *t, __u32 endpoint)
+{
+	t->endpoint = endpoint;
+	t->answered = 0;
+	t->more = 0;
+}
+
+/* The thread wrote part of the answer; more: that write ended with a header or a chunk. */
+LG_SCHED_FN void sched_answer_write(struct lg_thread *t, int more)
+{
+	t->answered = 1;
+	t->more = (__u8)more;
+}
+
+/* log2 bucket of a span in ns, counted in microseconds (see struct lg_sched_hist). */
+LG_SCHED_FN __u32 sched_hist_bucket(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 b = 0;
+
+	if (us >> 16) { us >>= 16; b += 16; }
+	if (us >> 8) { us >>= 8; b += 8; }
+	if (us >> 4) { us >>= 4; b += 4; }
+	if (us >> 2) { us >>= 2; b += 2; }
+	if (us >> 1) b += 1;
+	return b < LG_SCHED_HIST_BUCKETS ? b : LG_SCHED_HIST_BUCKETS - 1;
+}
+
+/*
+ * The route key of a request: which endpoint its time is tagged with in the
+ * kernel, where the request line cannot be parsed. FNV-1a over the line up
+ * to the end of its path (the query, the version and the headers are left
+ * out), mixed with the local port; for anything that does not start like an
+ * HTTP method (an upper-case letter), the port alone, as its endpoint is
+ * "tcp:PORT". User space computes the same key from each record's prefix to
+ * learn which endpoint name a key stands for; keys of different paths that
+ * template to one route name the same endpoint. Never 0 (0 = untagged).
+ */
+LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
+{
+	__u32 h = 2166136261u ^ port, i, spaces = 0;
+
+	if (len > LG_REQ_PREFIX)
+		len = LG_REQ_PREFIX;
+	if (len && p[0] >= 'A' && p[0] <= 'Z') {
+		for (i = 0; i < LG_REQ_PREFIX; i++) {
+			__u8 b;
+
+			if (i >= len)
+				break;
+			b = p[i];
+			if (b == '?' || b == '#' || b == '\r' || b == '\n' || (b == ' ' && ++spaces == 2))
+				break;
+			h = (h ^ b) * 16777619u;
+		}
+	}
+	return h ? h : 1;
+}
+
+#endif /* LATGOV_SCHED_H */

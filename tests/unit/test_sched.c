@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Scheduler attribution: the span split and thread totals of
+ * include/latgov/sched.h, a request's split from them (conn.h), the route
+ * key, and the process-wide histograms (user/core/sched_hist.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/sched_hist.h"
+#include "latgov/conn.h"
+#include "latgov/sched.h"
+
+#define US 1000ull
+#define MS 1000000ull
+
+static void test_split(void **state)
+{
+	struct lg_span s;
+
+	(void)state;
+	/* Slept 5 ms, then waited 1 ms for a CPU. */
+	sched_split(LG_PHASE_BLOCKED, 10 * MS, 15 * MS, 0, 16 * MS, &s);
+	assert_int_equal(s.blocked_ns, 5 * MS);
+	assert_int_equal(s.runq_ns, 1 * MS);
+	assert_int_equal(s.throttled_ns, 0);
+	/* The same, woken while its group was throttled. */
+	sched_split(LG_PHASE_BLOCKED, 10 * MS, 15 * MS, 1, 16 * MS, &s);
+	assert_int_equal(s.throttled_ns, 1 * MS);
+	assert_int_equal(s.runq_ns, 0);
+	/* Preempted, and throttled at switch-out. */
+	sched_split(LG_PHASE_RUNQ, 10 * MS, 0, 0, 12 * MS, &s);
+	assert_int_equal(s.runq_ns, 2 * MS);
+	sched_split(LG_PHASE_THROTTLED, 10 * MS, 0, 0, 12 * MS, &s);
+	assert_int_equal(s.throttled_ns, 2 * MS);
+	/* A wakeup not seen: all sleep. A wakeup out of the span: all sleep too. */
+	sched_split(LG_PHASE_BLOCKED, 10 * MS, 0, 0, 14 * MS, &s);
+	assert_int_equal(s.blocked_ns, 4 * MS);
+	sched_split(LG_PHASE_BLOCKED, 10 * MS, 20 * MS, 0, 14 * MS, &s);
+	assert_int_equal(s.blocked_ns, 4 * MS);
+	assert_int_equal(s.runq_ns, 0);
+	/* Time going backwards gives nothing. */
+	sched_split(LG_PHASE_RUNQ, 10 * MS, 0, 0, 9 * MS, &s);
+	assert_int_equal(s.runq_ns + s.blocked_ns + s.throttled_ns, 0);
+}
+
+/* A request read, a CPU burst, a sleep, a preemption, the answer: its split. */
+static void test_request_split(void **state)
+{
+	struct lg_thread t;
+	struct lg_conn c;
+	struct lg_span s;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(&c, 0, sizeof(c));
+	c.req.role = LG_ROLE_SERVER;
+	t.blocked_ns = 7 * MS;	/* totals from before this request */
+	c.req.t_read_ns = 100 * MS;
+	conn_sched_read(&c, &t);
+	sched_request_begins(&t, 42);
+	sched_switch_out(&t, 110 * MS, 0, 0);	/* 10 ms on CPU, then sleeps */
+	assert_int_equal(t.endpoint, 42);	/* no answer yet: still in flight */
+	sched_wakeup(&t, 130 * MS, 0);
+	sched_switch_in(&t, 131 * MS, &s);	/* 20 ms blocked, 1 ms run queue */
+	sched_switch_out(&t, 135 * MS, 1, 1);	/* throttled */
+	sched_switch_in(&t, 145 * MS, &s);	/* 10 ms throttled */
+	c.req.t_last_resp_ns = 150 * MS;
+	conn_sched_write(&c, &t);
+	conn_sched_split(&c);
+	assert_true(c.req.flags & LG_REQ_F_SCHED);
+	assert_int_equal(c.req.blocked_ns, 20 * MS);
+	assert_int_equal(c.req.runq_ns, 1 * MS);
+	assert_int_equal(c.req.throttled_ns, 10 * MS);
+	assert_int_equal(c.req.oncpu_ns, 50 * MS - 31 * MS);
+
+	/* Moved between threads, or its read not seen: no split. */
+	c.req.flags = LG_REQ_F_MULTI_THREAD;
+	conn_sched_split(&c);
+	assert_false(c.req.flags & LG_REQ_F_SCHED);
+	c.req.flags = 0;
+	c.sched_ok = 0;
+	conn_sched_split(&c);
+	assert_false(c.req.flags & LG_REQ_F_SCHED);
+}
+
+/* In flight until the thread sleeps after an answer that did not say more may follow. */
+static void test_in_flight(void **state)
+{
+	struct lg_thread t;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	sched_request_begins(&t, 9);
+	assert_int_equal(sched_tag_at_switch_out(&t, 0), 9);
+	sched_answer_write(&t, 1);	/* a header alone: the body (a token stream) follows */
+	assert_int_equal(sched_tag_at_switch_out(&t, 0), 9);
+	sched_switch_out(&t, 1, 0, 0);
+	assert_int_equal(t.endpoint, 9);
+	sched_answer_write(&t, 0);	/* the end of the answer */
+	assert_int_equal(sched_tag_at_switch_out(&t, 1), 9);	/* preempted: still its time */
+	assert_int_equal(sched_tag_at_switch_out(&t, 0), 0);	/* goes to wait for the next one */
+	sched_switch_out(&t, 2, 0, 0);
+	assert_int_equal(t.endpoint, 0);
+	assert_int_equal(t.answered, 0);
+}
+
+static void test_route_key(void **state)
+{
+	const char *a = "GET /v1/users/1?x=2 HTTP/1.1\r\nHost: a\r\n";
+	const char *b = "GET /v1/users/1?x=3 HTTP/1.1\r\nHost: b\r\n";
+	const char *c = "GET /v1/users/1 HTTP/1.1\r\nHost: c\r\n";
+	const char *d = "GET /v1/users/2 HTTP/1.1\r\n";
+	const __u8 bin1[] = { 0x01, 0x02, 0x03 }, bin2[] = { 0x09, 0x08 };
+
+	(void)state;
+#define KEY(s, port) lg_route_key((const __u8 *)(s), (__u32)strlen(s), port)
+	/* The query, version and headers do not matter; the path and the port do. */
+	assert_int_equal(KEY(a, 80), KEY(b, 80));
+	assert_int_equal(KEY(a, 80), KEY(c, 80));
+	assert_int_not_equal(KEY(c, 80), KEY(d, 80));
+	assert_int_not_equal(KEY(c, 80), KEY(c, 81));
+	/* Not HTTP: the port alone. */
+	assert_int_equal(lg_route_key(bin1, 3, 6379), lg_route_key(bin2, 2, 6379));
+	assert_int_equal(lg_route_key(bin1, 3, 6379), lg_route_key(NULL, 0, 6379));
+	assert_int_not_equal(lg_route_key(bin1, 3, 6379), 0);
+	/* A prefix cut anywhere stays within its bytes. */
+	assert_int_equal(lg_route_key((const __u8 *)c, 200, 80), KEY(c, 80));
+#undef KEY
+}
+
+static void test_hist(void **state)
+{
+	struct lg_sched_hist a, b, d;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(sched_hist_bucket(0), 0);
+	assert_int_equal(sched_hist_bucket(999), 0);
+	assert_int_equal(sched_hist_bucket(1 * US), 0);
+	assert_int_equal(sched_hist_bucket(2 * US), 1);
+	assert_int_equal(sched_hist_bucket(1023 * US), 9);
+	assert_int_equal(sched_hist_bucket(1024 * US), 10);
+	assert_int_equal(sched_hist_bucket(~0ull), LG_SCHED_HIST_BUCKETS - 1);
+	/* 90 waits of ~3 us and 10 of ~1.5 ms. */
+	a.runq[sched_hist_bucket(3 * US)] = 90;
+	a.runq[sched_hist_bucket(1500 * US)] = 10;
+	b.runq[sched_hist_bucket(3 * US)] = 40;
+	assert_int_equal(sched_hist_quantile(a.runq, 0.5), 4 * US);	/* [2, 4) us */
+	assert_int_equal(sched_hist_quantile(a.runq, 0.99), 2048 * US);	/* [1024, 2048) us */
+	assert_int_equal(sched_hist_quantile(a.runq, 0.90), 4 * US);
+	assert_int_equal(sched_hist_quantile(a.runq, 0.91), 2048 * US);
+	sched_hist_delta(&a, &b, &d);
+	assert_int_equal(d.runq[sched_hist_bucket(3 * US)], 50);
+	assert_int_equal(sched_hist_quantile(d.runq, 0.5), 4 * US);
+	assert_int_equal(sched_hist_quantile(d.blocked, 0.5), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_request_split),
+		cmocka_unit_test(test_in_flight),
+		cmocka_unit_test(test_route_key),
+		cmocka_unit_test(test_hist),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
