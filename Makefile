@@ -94,7 +94,14 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard
 MANPAGES    := $(wildcard user/man/*.[0-9])
 
 .PHONY: all test unit-tests demo bench bench-smoke vmtest install clean deps
+# Plain "make" installs what is missing first, then builds in a second make
+# that reads the pkg-config flags of what is now installed.
+ifeq ($(NO_DEPS),1)
 all: $(BPF_OBJS) $(LATGOV_BIN) $(TOOL_BINS)
+else
+all: deps
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+endif
 
 # ---- BPF ---------------------------------------------------------------------
 $(BUILD)/vmlinux.h: $(VMLINUX_BTF)

@@ -132,8 +132,8 @@ static void report_window(const struct lg_options *o, const struct cg_target *cg
 
 int cmd_enforce(const struct lg_options *o)
 {
-	char err[1024], cpu_val[64] = "", mem_val[64] = "";
-	struct knob_ctl cpu = { 0 }, mem = { 0 };
+	char err[1024], cpu_val[64] = "", mem_val[64] = "", weight_val[32] = "";
+	struct knob_ctl cpu = { 0 }, mem = { 0 }, weight = { 0 };
 	struct statefile *sf = NULL;
 	struct cg_stats prev, cur;
 	struct totals tot = { 0 };
@@ -153,6 +153,11 @@ int cmd_enforce(const struct lg_options *o)
 	}
 	if (o->cpu_millicores && !cg.cpu_dir[0]) {
 		fprintf(stderr, "latgov enforce: --cpu: cgroup %s has no CPU controller (on cgroup v1, create the same name under /sys/fs/cgroup/cpu)\n",
+			cg.path);
+		return 2;
+	}
+	if (o->cpu_weight && !cg.cpu_dir[0]) {
+		fprintf(stderr, "latgov enforce: --cpu-weight: cgroup %s has no CPU controller (on cgroup v1, create the same name under /sys/fs/cgroup/cpu)\n",
 			cg.path);
 		return 2;
 	}
@@ -183,6 +188,8 @@ int cmd_enforce(const struct lg_options *o)
 	}
 	if (o->memory_bytes)
 		cg_format_mem(&cg, o->memory_bytes, mem_val, sizeof(mem_val));
+	if (o->cpu_weight)
+		cg_format_weight(&cg, o->cpu_weight, weight_val, sizeof(weight_val));
 
 	if (o->log_path) {
 		log = fopen(o->log_path, "ae");
@@ -203,7 +210,8 @@ int cmd_enforce(const struct lg_options *o)
 	}
 	/* originals go to the state file here, before the first write */
 	if ((o->cpu_millicores && (ret = knob_ctl_init(&cpu, &cg, CG_KNOB_CPU_MAX, sf))) ||
-	    (o->memory_bytes && (ret = knob_ctl_init(&mem, &cg, CG_KNOB_MEM_MAX, sf)))) {
+	    (o->memory_bytes && (ret = knob_ctl_init(&mem, &cg, CG_KNOB_MEM_MAX, sf))) ||
+	    (o->cpu_weight && (ret = knob_ctl_init(&weight, &cg, CG_KNOB_CPU_WEIGHT, sf)))) {
 		fprintf(stderr, "latgov enforce: cannot read or record the current limits of %s: %s\n",
 			cg.path, strerror(-ret));
 		goto out_release;
@@ -231,6 +239,14 @@ int cmd_enforce(const struct lg_options *o)
 			goto out_restore;
 		}
 	}
+	if (o->cpu_weight) {
+		ret = knob_ctl_write(&weight, &cg, sf, weight_val, dry);
+		if (ret < 0) {
+			fprintf(stderr, "latgov enforce: cannot write %s to %s: %s\n", weight_val, weight.path,
+				strerror(-ret));
+			goto out_restore;
+		}
+	}
 	printf("latgov: %s cgroup %s (v%d):", o->dry_run ? "dry run, would hold" : "holding", cg.path,
 	       cg.version);
 	if (o->cpu_millicores)
@@ -238,6 +254,8 @@ int cmd_enforce(const struct lg_options *o)
 		       cg_knob_file(&cg, CG_KNOB_CPU_MAX), cpu_val);
 	if (o->memory_bytes)
 		printf(" memory %s = %s", cg_knob_file(&cg, CG_KNOB_MEM_MAX), mem_val);
+	if (o->cpu_weight)
+		printf(" weight %u (%s = %s)", o->cpu_weight, cg_knob_file(&cg, CG_KNOB_CPU_WEIGHT), weight_val);
 	if (o->duration_ns)
 		printf(" for %.1fs", o->duration_ns / 1e9);
 	printf("%s\n", o->dry_run ? "" : "; originals saved under " STATEFILE_DIR);
@@ -263,6 +281,7 @@ int cmd_enforce(const struct lg_options *o)
 		if (!o->dry_run) {
 			foreign |= o->cpu_millicores && knob_ctl_check(&cpu, &cg, sf);
 			foreign |= o->memory_bytes && knob_ctl_check(&mem, &cg, sf);
+			foreign |= o->cpu_weight && knob_ctl_check(&weight, &cg, sf);
 		}
 		if (now > prev_ns)
 			report_window(o, &cg, log, &jw, (now - start) / 1e9, &r, &cur, &tot, foreign);

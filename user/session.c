@@ -117,6 +117,12 @@ __attribute__((weak)) int session_governor_parts(struct session *s)
 	(void)s;
 	return -ENOSYS;
 }
+
+__attribute__((weak)) uint64_t session_governor_window_ns(const char *policy_path)
+{
+	(void)policy_path;
+	return 0;
+}
 uint64_t session_elapsed_ns(const struct session *s) { return s->now_ns - s->start_ns; }
 
 /* ---- tracer callbacks -------------------------------------------------------- */
@@ -582,6 +588,12 @@ int cmd_session(const struct lg_options *opts)
 	s->now_ns = s->start_ns;
 	acfg.start_ns = s->start_ns;
 	acfg.window_ns = opts->interval_ns;
+	if (opts->policy_path && !opts->interval_set) {
+		uint64_t w = session_governor_window_ns(opts->policy_path);
+
+		if (w)
+			acfg.window_ns = w;
+	}
 	s->agg = agg_new(&acfg);
 	if (!s->agg) {
 		fprintf(stderr, "latgov: cannot create the aggregator: %s\n", strerror(errno));

@@ -60,6 +60,13 @@ int session_add_part(struct session *s, const struct session_part *p);
  */
 int session_flame_parts(struct session *s);
 int session_governor_parts(struct session *s);
+/*
+ * The window a governed session should close, so that the governor ticks at
+ * its policy's control.interval: the shorter of that and the policy's
+ * objective window. 0 when the policy does not load (the governor part then
+ * says why) or there is no governor.
+ */
+uint64_t session_governor_window_ns(const char *policy_path);
 
 const struct lg_options *session_options(const struct session *s);
 const struct agg *session_agg(const struct session *s);

@@ -110,6 +110,16 @@ static void governor_part_metrics(struct session *s, void *ctx, struct strbuf *s
 	governor_prom_write(sb, &st);
 }
 
+uint64_t session_governor_window_ns(const char *policy_path)
+{
+	struct policy policy;
+	char err[512];
+
+	if (governor_load_policy(policy_path, &policy, err, sizeof(err)))
+		return 0;
+	return policy.interval_ns < policy.window_ns ? policy.interval_ns : policy.window_ns;
+}
+
 int session_governor_parts(struct session *s)
 {
 	const struct lg_options *o = session_options(s);

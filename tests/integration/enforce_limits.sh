@@ -44,6 +44,19 @@ check "JSONL log has a window with throttle_ratio > 0.5" \
 grep -q "restored $CPU/cpu.cfs_quota_us: 30000 -> $orig_q" "$TMP/out" && ok "says what it restored" ||
 	not_ok "says what it restored" "$(tail -3 "$TMP/out")"
 
+# --cpu-weight on v1 is cpu.shares, scaled (200 -> 2048), and comes back.
+orig_s=$(cat "$CPU/cpu.shares")
+"$LATGOV" enforce --cgroup "$CPU" --cpu-weight 200 -d 2 -i 1 >"$TMP/weight" 2>&1 &
+pid=$!
+applied=0
+for ((i = 0; i < 100; i++)); do
+	[[ $(cat "$CPU/cpu.shares") == 2048 ]] && { applied=1; break; }
+	sleep 0.05
+done
+((applied)) && ok "cpu.shares set to 2048 for --cpu-weight 200" || not_ok "cpu.shares set" "still $(cat "$CPU/cpu.shares")"
+wait $pid
+check "cpu.shares restored to the original $orig_s" test "$(cat "$CPU/cpu.shares")" = "$orig_s"
+
 # --dry-run: says what it would write, writes nothing, records nothing
 "$LATGOV" enforce --cgroup "$CPU" --cpu 250m --memory 100M -d 1 -i 0.5 --dry-run >"$TMP/dry" 2>&1
 check "dry run exits 0" test $? = 0

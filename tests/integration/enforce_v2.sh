@@ -53,6 +53,13 @@ check "cpu.max restored to '$orig_cpu'" test "$(cat "$CG/cpu.max")" = "$orig_cpu
 check "memory.max restored to '$orig_mem'" test "$(cat "$CG/memory.max")" = "$orig_mem"
 check "the busy loop is reported throttled" grep -Eq 'throttled [1-9][0-9]*/[0-9]+ periods' "$TMP/out"
 
+orig_w=$(cat "$CG/cpu.weight")
+"$LATGOV" enforce --cgroup "$CG" --cpu-weight 300 -d 2 -i 1 >"$TMP/weight" 2>&1 &
+pid=$!
+check "cpu.weight set to 300" wait_for "$CG/cpu.weight" 300
+wait $pid
+check "cpu.weight restored to '$orig_w'" test "$(cat "$CG/cpu.weight")" = "$orig_w"
+
 "$LATGOV" enforce --cgroup "$CG" --cpu 250m -d 1 --dry-run >"$TMP/dry" 2>&1
 check "dry run says it would write cpu.max" grep -q "would write $CG/cpu.max: $orig_cpu -> 25000 100000" "$TMP/dry"
 check "dry run left cpu.max" test "$(cat "$CG/cpu.max")" = "$orig_cpu"

@@ -184,6 +184,14 @@ static void test_v1_cpu_and_memory(void **state)
 	assert_true(bytes == CG_UNLIMITED);
 	assert_int_equal(cg_format_mem(&t, (256ull << 20) + 100, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "268435456");	/* page-aligned down */
+	/* v1 weight is cpu.shares, scaled from the v2 range and clamped to its own. */
+	assert_int_equal(cg_format_weight(&t, 100, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1024");
+	assert_int_equal(cg_format_weight(&t, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10");
+	assert_int_equal(cg_format_weight(&t, 10000, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "102400");
+	assert_int_equal(cg_format_weight(&t, 0, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(cg_write_knob(&t, CG_KNOB_MEM_HIGH, buf, 1), 0);
 	get(f->root, "memory/web/memory.soft_limit_in_bytes", buf, sizeof(buf));
 	assert_string_equal(buf, "268435456");
@@ -232,6 +240,8 @@ static void test_v2(void **state)
 	assert_string_equal(buf, "max 100000");
 	assert_int_equal(cg_format_mem(&t, CG_UNLIMITED, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "max");
+	assert_int_equal(cg_format_weight(&t, 250, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "250");
 
 	assert_int_equal(cg_read_stats(&t, &st), 0);
 	assert_int_equal(st.usage_ns, 2000000000ull);

@@ -106,7 +106,16 @@ static void test_enforce_and_restore(void **state)
 	assert_int_equal(o.memory_bytes, 512ull << 20);
 	assert_int_equal(o.target, LG_TARGET_NONE);	/* enforce's --cgroup is not a trace target */
 	assert_int_equal(PARSE(LG_CMD_ENFORCE, &o, err, "enforce", "--cgroup", "/x"), -EINVAL);
-	assert_string_equal(err, "'enforce' needs a limit: --cpu CORES and/or --memory SIZE");
+	assert_string_equal(err, "'enforce' needs a limit: --cpu CORES, --memory SIZE and/or --cpu-weight W");
+	assert_int_equal(PARSE(LG_CMD_ENFORCE, &o, err, "enforce", "--cgroup", "/x", "--cpu-weight", "200"), 0);
+	assert_int_equal(o.cpu_weight, 200);
+	assert_int_equal(PARSE(LG_CMD_ENFORCE, &o, err, "enforce", "--cgroup", "/x", "--cpu-weight", "0"), -EINVAL);
+	assert_string_equal(err, "--cpu-weight: '0' is not a weight from 1 to 10000 (100 is the default)");
+	/* -i given or not: a governed session follows the policy's interval only when it is not. */
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "-p", "1"), 0);
+	assert_false(o.interval_set);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "-p", "1", "-i", "2"), 0);
+	assert_true(o.interval_set);
 	assert_int_equal(PARSE(LG_CMD_ENFORCE, &o, err, "enforce", "--cgroup", "/x", "--memory", "lots"), -EINVAL);
 	assert_string_equal(err, "--memory: 'lots' is not a size (e.g. 512M, 2G)");
 	assert_int_equal(PARSE(LG_CMD_RESTORE, &o, err, "restore"), -EINVAL);

@@ -108,8 +108,9 @@ void lg_summary_json(struct jsonw *jw, const struct lg_run *run, const struct lg
 	jw_kv_u64(jw, "status_5xx", status_5xx);
 	jw_kv_u64(jw, "resets", t->n.transport_errors);
 	jw_kv_double(jw, "rps", rps);
-	jw_kv_u64(jw, "bytes_in", t->n.bytes_in);
-	jw_kv_u64(jw, "bytes_out", t->n.bytes_out);
+	/* The server's view, as latgov's summary: bytes_in is what it received (our requests). */
+	jw_kv_u64(jw, "bytes_in", t->n.bytes_out);
+	jw_kv_u64(jw, "bytes_out", t->n.bytes_in);
 	quantiles(jw, "latency_us", &t->latency, 1);
 	quantiles(jw, "ttfb_us", &t->ttfb, 1);
 	if (t->n.streams) {

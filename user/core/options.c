@@ -45,7 +45,7 @@ const char *options_cmd_name(enum lg_cmd cmd)
 
 #define SESSION_USAGE \
 	"  -d, --duration SEC       stop after SEC (e.g. 30, 1.5m); default: until Ctrl-C\n" \
-	"  -i, --interval SEC       window length (default 1s)\n" \
+	"  -i, --interval SEC       window length (default 1s; with --policy, the policy's interval)\n" \
 	"      --summary FILE       final summary as JSON\n" \
 	"      --json FILE          one JSON line per window\n" \
 	"      --metrics HOST:PORT  serve Prometheus /metrics (loopback only by default)\n" \
@@ -106,7 +106,7 @@ static const char *const usages[] = {
 	"Every limit it changes is restored on exit, Ctrl-C, or by 'latgov restore' after a crash.\n"
 	"\n" TARGET_USAGE "\noptions:\n" SESSION_USAGE,
 	[LG_CMD_ENFORCE] =
-	"usage: latgov enforce --cgroup PATH [--cpu CORES] [--memory SIZE] [-d SEC] [-i SEC] [--log FILE]\n"
+	"usage: latgov enforce --cgroup PATH [--cpu CORES] [--memory SIZE] [--cpu-weight W] [-d SEC] [-i SEC] [--log FILE]\n"
 	"\n"
 	"Holds fixed limits on a cgroup for the length of a load test, reports throttling and\n"
 	"memory events per window, and restores the original values at the end.\n"
@@ -114,6 +114,8 @@ static const char *const usages[] = {
 	"      --cgroup PATH        the cgroup (v1 or v2 path)\n"
 	"      --cpu CORES          CPU limit: 1.5, 500m\n"
 	"      --memory SIZE        memory limit: 512M, 2G, 1.5Gi\n"
+	"      --cpu-weight W       CPU weight 1..10000 under contention (100 = default;\n"
+	"                           cgroup v1: cpu.shares = W x 1024 / 100)\n"
 	"  -d, --duration SEC       how long to hold them (default: until Ctrl-C)\n"
 	"  -i, --interval SEC       report window (default 1s)\n"
 	"      --log FILE           per-window report as JSONL\n"
@@ -146,7 +148,7 @@ const char *options_usage(enum lg_cmd cmd)
 enum {
 	OPT_PORT = 256, OPT_CGROUP, OPT_SUMMARY, OPT_JSON, OPT_METRICS, OPT_FLAME, OPT_HZ,
 	OPT_OFF_CPU, OPT_REQUESTS_ONLY, OPT_POLICY, OPT_DRY_RUN, OPT_LOG, OPT_CPU, OPT_MEMORY,
-	OPT_ALL, OPT_MAX_CONNS, OPT_SCHED, OPT_NO_SCHED,
+	OPT_ALL, OPT_MAX_CONNS, OPT_SCHED, OPT_NO_SCHED, OPT_CPU_WEIGHT,
 };
 
 static const struct option long_opts[] = {
@@ -168,6 +170,7 @@ static const struct option long_opts[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "sched", no_argument, NULL, OPT_SCHED },
@@ -185,11 +188,11 @@ static int allowed(enum lg_cmd cmd, int opt)
 	case LG_CMD_TRACE:
 	case LG_CMD_FLAME:
 	case LG_CMD_GOVERN:
-		return opt != OPT_CPU && opt != OPT_MEMORY && opt != OPT_ALL &&
+		return opt != OPT_CPU && opt != OPT_MEMORY && opt != OPT_CPU_WEIGHT && opt != OPT_ALL &&
 		       (opt != 'o' || cmd == LG_CMD_FLAME);
 	case LG_CMD_ENFORCE:
-		return opt == OPT_CGROUP || opt == OPT_CPU || opt == OPT_MEMORY || opt == 'd' ||
-		       opt == 'i' || opt == OPT_LOG || opt == OPT_DRY_RUN || opt == 'h';
+		return opt == OPT_CGROUP || opt == OPT_CPU || opt == OPT_MEMORY || opt == OPT_CPU_WEIGHT ||
+		       opt == 'd' || opt == 'i' || opt == OPT_LOG || opt == OPT_DRY_RUN || opt == 'h';
 	case LG_CMD_RESTORE:
 		return opt == OPT_CGROUP || opt == OPT_ALL || opt == 'h';
 	default:
@@ -320,6 +323,7 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			break;
 		case 'i':
 			r = parse_seconds("-i", arg, &o->interval_ns, err, errlen);
+			o->interval_set = 1;
 			if (!r && o->interval_ns < 10000000ull)
 				r = fail(err, errlen, "-i: '%s' is below the shortest window, 10ms", arg);
 			break;
@@ -359,6 +363,16 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			if (r || o->memory_bytes == 0)
 				r = fail(err, errlen, "--memory: '%s' is not a size (e.g. 512M, 2G)", arg);
 			break;
+		case OPT_CPU_WEIGHT: {
+			long long w;
+
+			r = parse_int(arg, 1, 10000, &w);
+			if (r)
+				r = fail(err, errlen, "--cpu-weight: '%s' is not a weight from 1 to 10000 (100 is the default)", arg);
+			else
+				o->cpu_weight = (uint32_t)w;
+			break;
+		}
 		case OPT_ALL: o->all = 1; r = 0; break;
 		case OPT_SCHED: o->sched = 1; r = 0; break;
 		case OPT_NO_SCHED: o->sched = -1; r = 0; break;
@@ -410,8 +424,8 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 	case LG_CMD_ENFORCE:
 		if (!o->cgroup)
 			return fail(err, errlen, "'enforce' needs --cgroup PATH");
-		if (!o->cpu_millicores && !o->memory_bytes)
-			return fail(err, errlen, "'enforce' needs a limit: --cpu CORES and/or --memory SIZE");
+		if (!o->cpu_millicores && !o->memory_bytes && !o->cpu_weight)
+			return fail(err, errlen, "'enforce' needs a limit: --cpu CORES, --memory SIZE and/or --cpu-weight W");
 		break;
 	case LG_CMD_RESTORE:
 		if (!o->cgroup && !o->all)

@@ -50,6 +50,7 @@ struct lg_options {
 	/* session */
 	uint64_t duration_ns;		/* -d; 0 = until Ctrl-C */
 	uint64_t interval_ns;		/* -i; default 1 s */
+	int interval_set;		/* -i was given (govern otherwise follows the policy's interval) */
 	const char *summary_path;	/* --summary */
 	const char *json_path;		/* --json */
 	const char *metrics_addr;	/* --metrics HOST:PORT */
@@ -66,6 +67,7 @@ struct lg_options {
 	/* enforce */
 	uint64_t cpu_millicores;	/* --cpu; 0 = leave alone */
 	uint64_t memory_bytes;		/* --memory; 0 = leave alone */
+	uint32_t cpu_weight;		/* --cpu-weight 1..10000 (v1: shares scaled); 0 = leave alone */
 
 	/* restore */
 	int all;			/* --all */

@@ -407,6 +407,21 @@ int cg_format_mem(const struct cg_target *t, uint64_t bytes, char *buf, size_t l
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int cg_format_weight(const struct cg_target *t, uint32_t weight, char *buf, size_t len)
+{
+	uint64_t v = weight;
+	int n;
+
+	if (weight < 1 || weight > 10000)
+		return -EINVAL;
+	if (t->version == CG_V1) {
+		v = (uint64_t)weight * 1024 / 100;
+		v = v < 2 ? 2 : v > 262144 ? 262144 : v;
+	}
+	n = snprintf(buf, len, "%" PRIu64, v);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int cg_parse_mem(const char *text, uint64_t *bytes)
 {
 	long long v;

@@ -103,6 +103,13 @@ int cg_parse_cpu(const struct cg_target *t, const char *text, uint64_t period_us
 
 /* Text for a memory knob: v2 "max", v1 "-1" for CG_UNLIMITED; else bytes, page-aligned down. */
 int cg_format_mem(const struct cg_target *t, uint64_t bytes, char *buf, size_t len);
+
+/*
+ * The text for CG_KNOB_CPU_WEIGHT: v2 cpu.weight (1..10000, 100 = default),
+ * v1 cpu.shares scaled from it (1024 = default, clamped to 2..262144).
+ * Returns 0, or -EINVAL for a weight outside 1..10000.
+ */
+int cg_format_weight(const struct cg_target *t, uint32_t weight, char *buf, size_t len);
 /* "max", "-1" or the v1 huge value mean CG_UNLIMITED. */
 int cg_parse_mem(const char *text, uint64_t *bytes);
 
