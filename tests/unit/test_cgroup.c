@@ -184,6 +184,9 @@ static void test_v1_cpu_and_memory(void **state)
 	assert_true(bytes == CG_UNLIMITED);
 	assert_int_equal(cg_format_mem(&t, (256ull << 20) + 100, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "268435456");	/* page-aligned down */
+	assert_int_equal(cg_write_knob(&t, CG_KNOB_MEM_HIGH, buf, 1), 0);
+	get(f->root, "memory/web/memory.soft_limit_in_bytes", buf, sizeof(buf));
+	assert_string_equal(buf, "268435456");
 	/* v1 weight is cpu.shares, scaled from the v2 range and clamped to its own. */
 	assert_int_equal(cg_format_weight(&t, 100, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "1024");
@@ -192,9 +195,6 @@ static void test_v1_cpu_and_memory(void **state)
 	assert_int_equal(cg_format_weight(&t, 10000, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "102400");
 	assert_int_equal(cg_format_weight(&t, 0, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(cg_write_knob(&t, CG_KNOB_MEM_HIGH, buf, 1), 0);
-	get(f->root, "memory/web/memory.soft_limit_in_bytes", buf, sizeof(buf));
-	assert_string_equal(buf, "268435456");
 
 	assert_int_equal(cg_read_stats(&t, &st), 0);
 	assert_int_equal(st.have_usage, 1);
