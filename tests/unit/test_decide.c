@@ -75,7 +75,8 @@ static void test_breach_raises_in_proportion(void **state)
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 3200);
 
-	/* and never beyond cpu.max */
+	/* and never beyond cpu.max (with the limit in use, so it is the limit's doing) */
+	in.cpu_usage_cores = 3.0;
 	decide(&p, &s, &in, 3 * S, &d);
 	assert_int_equal(d.cpu_mc, 4000);
 	decide(&p, &s, &in, 4 * S, &d);
@@ -229,14 +230,20 @@ static void test_breach_not_from_cpu_holds(void **state)
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_non_null(strstr(d.reason, "more CPU would not help"));
-	/* the same breach with requests queueing for a CPU raises */
+	/* queueing for a CPU, but the group uses under half its limit unthrottled: not the limit */
 	in.runq_share = 0.40;
 	decide(&p, &s, &in, 2 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_non_null(strstr(d.reason, "the limit is not what holds it back"));
+	/* the same breach with requests queueing and the limit nearly used raises */
+	in.cpu_usage_cores = 0.9;
+	decide(&p, &s, &in, 3 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	/* and throttling always counts as CPU's doing */
 	in.runq_share = 0.01;
+	in.cpu_usage_cores = 0.3;
 	in.throttle_ratio = 0.5;
-	decide(&p, &s, &in, 3 * S, &d);
+	decide(&p, &s, &in, 4 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 }
 

@@ -53,14 +53,16 @@ static void test_shipped_slo_p99(void **state)
 	assert_true(p.max_error_rate > 0.0099 && p.max_error_rate < 0.0101);
 	assert_int_equal(p.window_ns, 1000000000ull);
 	assert_int_equal(p.cpu_set, 1);
-	assert_int_equal(p.cpu_min_mc, 250);
+	assert_int_equal(p.cpu_min_mc, 100);
 	assert_int_equal(p.cpu_max_mc, 2000);
 	assert_int_equal(p.memory_set, 1);
 	assert_int_equal(p.mem_min, 256ull << 20);
 	assert_int_equal(p.mem_max, 2ull << 30);
-	assert_int_equal(p.calm_ns, 10000000000ull);
-	assert_true(p.max_step_up == 1.0);
-	assert_true(p.max_step_down > 0.099 && p.max_step_down < 0.101);
+	assert_int_equal(p.interval_ns, 500000000ull);
+	assert_int_equal(p.calm_ns, 5000000000ull);
+	assert_int_equal(p.cooldown_ns, 2000000000ull);
+	assert_true(p.max_step_up == 2.0);
+	assert_true(p.max_step_down > 0.249 && p.max_step_down < 0.251);
 }
 
 static void test_shipped_fixed_cap(void **state)
