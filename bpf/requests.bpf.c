@@ -194,9 +194,9 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
 static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 bytes, __u64 id,
 					       __u64 send_start)
 {
-	__u64 key = (__u64)sk, now;
+	__u64 key = (__u64)sk, now, start;
 	struct lg_conn *c;
-	int reason, answered;
+	int reason, answered, req_dir;
 
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c) {
@@ -210,19 +210,28 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 	reason = conn_data_ends_request(c, dir);
 	if (reason)
 		emit(c, reason);
-	now = bpf_ktime_get_ns();
+	now = start = bpf_ktime_get_ns();
 	if (dir == LG_DIR_OUT) {
 		if (send_start)
 			conn_send_begins(c, send_start);
-		now = conn_send_ends(c, now);
+		start = conn_send_ends(c, now);
 	}
-	/* The cgroup matters only for a request's start: skip the helper otherwise. */
+	/*
+	 * A request sent by the target counts from when its send began. An
+	 * answer's bytes count when its send handed them over (a loopback peer
+	 * has them by then: that is when the client sees the last byte), its
+	 * first byte when the first send began.
+	 */
+	req_dir = dir == conn_request_dir(c);
 	answered = c->state == LG_CONN_RESPONSE;
-	conn_on_data(c, dir, now, bytes, id >> 32, (__u32)id,
-		     dir == conn_request_dir(c) && c->state != LG_CONN_REQUEST ?
-			     bpf_get_current_cgroup_id() : 0);
-	if (!answered && c->state == LG_CONN_RESPONSE)
+	/* The cgroup matters only for a request's start: skip the helper otherwise. */
+	conn_on_data(c, dir, req_dir ? start : now, bytes, id >> 32, (__u32)id,
+		     req_dir && c->state != LG_CONN_REQUEST ? bpf_get_current_cgroup_id() : 0);
+	if (!answered && c->state == LG_CONN_RESPONSE) {
 		count(LG_CNT_ANSWERED);
+		if (!req_dir && start < c->req.t_first_resp_ns)
+			c->req.t_first_resp_ns = start;
+	}
 	return c;
 }
 

@@ -90,6 +90,42 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * read() that also returns when the bytes reached the socket (SO_TIMESTAMPNS,
+ * CLOCK_REALTIME, turned into CLOCK_MONOTONIC) in *rx, or now when the kernel
+ * gave no timestamp. At a low rate loadgen sleeps between answers, and
+ * waking up costs tens of microseconds on a VM: timing the answer at the
+ * read would add them to every latency.
+ */
+static ssize_t read_timed(int fd, void *buf, size_t len, uint64_t now, uint64_t *rx)
+{
+	char ctl[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(fd, &msg, 0);
+
+	*rx = now;
+	if (n <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts, real;
+			uint64_t t, real_ns;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			clock_gettime(CLOCK_REALTIME, &real);
+			t = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+			real_ns = (uint64_t)real.tv_sec * NS_PER_S + (uint64_t)real.tv_nsec;
+			/* Never in the future of now (a clock step): then keep now. */
+			if (t <= real_ns && real_ns - t <= now)
+				*rx = now - (real_ns - t);
+		}
+	}
+	return n;
+}
+
 static void push_idle(struct loadgen *lg, struct conn *c)
 {
 	if (c->in_idle)
@@ -146,6 +182,8 @@ static void conn_open(struct loadgen *lg, struct conn *c, uint64_t now)
 	if (fd < 0)
 		goto failed;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Answers are timed when they reached the socket, not when we woke up to read them. */
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) && errno != EINPROGRESS) {
 		close(fd);
 		goto failed;
@@ -241,6 +279,8 @@ static void request_done(struct loadgen *lg, struct conn *c, uint64_t now)
 	lg->win.n.completed++;
 	hist_add(&lg->win.latency, now - c->intended);
 	hist_add(&lg->win.ttfb, c->first_byte - c->intended);
+	hist_add(&lg->tot.service, now - c->sent_at);
+	hist_add(&lg->tot.service_ttfb, c->first_byte - c->sent_at);
 	if (rp->status < LG_STATUS_MAX)
 		lg->tot.status[rp->status]++;
 	if (rp->status >= 500)
@@ -281,13 +321,12 @@ static void stream_progress(struct loadgen *lg, struct conn *c, uint64_t now)
 static void conn_readable(struct loadgen *lg, struct conn *c)
 {
 	for (;;) {
-		ssize_t n = read(c->fd, lg->rbuf, sizeof(lg->rbuf));
-		uint64_t now;
+		uint64_t now = now_ns(), rx;
+		ssize_t n = read_timed(c->fd, lg->rbuf, sizeof(lg->rbuf), now, &rx);
 		ssize_t used;
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		now = now_ns();
 		if (c->state != CONN_BUSY) {
 			/* A close (or stray bytes) on an idle connection: start afresh. */
 			conn_restart(lg, c, now);
@@ -303,18 +342,21 @@ static void conn_readable(struct loadgen *lg, struct conn *c)
 			return;
 		}
 		lg->win.n.bytes_in += (uint64_t)n;
+		/* A receive time before the send is impossible (a clock step): clamp it. */
+		if (rx < c->sent_at)
+			rx = c->sent_at;
 		if (!c->first_byte)
-			c->first_byte = now;
+			c->first_byte = rx;
 		used = resp_feed(&c->rp, lg->rbuf, (size_t)n);
 		if (c->rp.sse || c->rp.chunked)
-			stream_progress(lg, c, now);
+			stream_progress(lg, c, rx);
 		if (used < 0 || (resp_done(&c->rp) && used < n)) {
 			/* Bytes after the response: we never pipeline, so they are garbage. */
 			request_failed(lg, c, now, &lg->win.n.malformed);
 			return;
 		}
 		if (resp_done(&c->rp)) {
-			request_done(lg, c, now);
+			request_done(lg, c, rx);
 			return;
 		}
 		if ((size_t)n < sizeof(lg->rbuf))

@@ -20,6 +20,8 @@ void lg_totals_init(struct lg_totals *t)
 	hist_init(&t->latency);
 	hist_init(&t->ttfb);
 	hist_init(&t->send_lag);
+	hist_init(&t->service);
+	hist_init(&t->service_ttfb);
 	hist_init(&t->gap);
 }
 
@@ -139,6 +141,8 @@ void lg_summary_json(struct jsonw *jw, const struct lg_run *run, const struct lg
 	jw_kv_u64(jw, "queue_max", run->queue_max);
 	jw_kv_bool(jw, "interrupted", run->interrupted);
 	quantiles(jw, "send_lag_us", &t->send_lag, 1);
+	quantiles(jw, "service_latency_us", &t->service, 1);
+	quantiles(jw, "service_ttfb_us", &t->service_ttfb, 1);
 	jw_key(jw, "status");
 	jw_obj_begin(jw);
 	for (int s = 0; s < LG_STATUS_MAX; s++) {

@@ -64,6 +64,14 @@ struct lg_totals {
 	 * open loop, but say where it came from.
 	 */
 	struct hist send_lag;
+	/*
+	 * ns from the actual send to the last (first) byte: the uncorrected
+	 * latency, the server's time plus the loopback or network and our own
+	 * wake-up. What a tracer on the server can be compared with; the
+	 * intended-time figures above are what users of the service saw.
+	 */
+	struct hist service;
+	struct hist service_ttfb;
 	/* ns between successive SSE events (or chunks) of a streamed answer, as latgov's gap_us */
 	struct hist gap;
 };
