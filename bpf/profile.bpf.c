@@ -73,9 +73,13 @@ struct {
 	__type(value, __u64);
 } prof_counts SEC(".maps");
 
-/* A thread that is off-CPU: since when, why, and where it was. */
+/*
+ * A target thread: while off-CPU (t_out != 0) since when, why, and where it
+ * was. The entry stays while the thread lives (no insert and delete per
+ * switch), and remembers where its stacks were last walked (memo_*).
+ */
 struct offcpu {
-	__u64 t_out;
+	__u64 t_out;		/* 0 while on a CPU */
 	__u64 t_wake;		/* 0 until woken (blocked threads only) */
 	__u32 tgid;
 	__s32 kstack_id;
@@ -84,6 +88,30 @@ struct offcpu {
 	__u32 endpoint;
 	__u32 wake_throttled;	/* its group was throttled when it was woken */
 };
+
+/*
+ * Where a thread left the CPU, as far as registers tell: the user
+ * instruction and stack pointers, the word on top of its stack, the syscall
+ * and the kind of switch. The stacks walked there are remembered by it.
+ */
+struct stack_site {
+	__u64 ip, sp, top, nr;
+	__u32 tid;
+	__u32 runnable;
+};
+
+struct stack_ids {
+	__s32 kstack_id;
+	__s32 ustack_id;
+};
+
+/* A cache: LRU, so sites not seen for a while make room for new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4 * LG_MAX_THREADS);
+	__type(key, struct stack_site);
+	__type(value, struct stack_ids);
+} prof_sites SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -98,6 +126,8 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } prof_counters SEC(".maps");
+
+static const struct offcpu zero_offcpu;
 
 static __always_inline void count(__u32 which)
 {
@@ -179,7 +209,7 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 
 	/* Switch-in first: the span of the thread coming back. */
 	st = bpf_map_lookup_elem(&prof_threads, &next_tid);
-	if (st) {
+	if (st && st->t_out) {
 		struct lg_stack_key key = {
 			.tgid = st->tgid, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
 			.endpoint = st->endpoint,
@@ -198,28 +228,78 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 			if (span.throttled_ns)
 				add(&key, span.throttled_ns);
 		}
-		bpf_map_delete_elem(&prof_threads, &next_tid);
+		st->t_out = 0;
 	}
 
 	if (!prev_tid || (prev_state & LG_TASK_DEAD) || !bpf_map_lookup_elem(&prof_targets, &prev_tgid))
 		return 0;
 	{
-		struct offcpu out = { .t_out = now, .tgid = prev_tgid };
 		int runnable = lg_switch_runnable(preempt, prev_state);
+		__u32 endpoint = endpoint_of(prev_tid, 1, runnable);
+		struct stack_site site = {};
+		struct stack_ids walked, *ids;
+		struct pt_regs *regs;
 
-		out.endpoint = endpoint_of(prev_tid, 1, runnable);
-		if (requests_only && !out.endpoint)
+		if (requests_only && !endpoint)
 			return 0;
+		st = bpf_map_lookup_elem(&prof_threads, &prev_tid);
+		if (!st) {
+			if (bpf_map_update_elem(&prof_threads, &prev_tid, &zero_offcpu, BPF_NOEXIST) == -7 /* E2BIG */)
+				count(LG_CNT_THREAD_MAP_FULL);
+			st = bpf_map_lookup_elem(&prof_threads, &prev_tid);
+			if (!st)
+				return 0;
+		}
+		st->t_out = now;
+		st->t_wake = 0;
+		st->wake_throttled = 0;
+		st->tgid = prev_tgid;
+		st->endpoint = endpoint;
 		if (runnable)
-			out.phase = lg_task_throttled(prev) ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
+			st->phase = lg_task_throttled(prev) ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
 		else
-			out.phase = LG_PHASE_BLOCKED;
+			st->phase = LG_PHASE_BLOCKED;
+		/*
+		 * Walking the stacks is most of this program's cost, and a server
+		 * thread leaves the CPU from a few places, again and again (in
+		 * epoll_wait between requests, preempted on the way out of a
+		 * send): the same user instruction and stack pointer, top of stack,
+		 * syscall and kind of switch as at an earlier walk reuse its stacks.
+		 * Two call chains that reach one syscall site at the same stack
+		 * depth with the same word on top would share a stack: the price.
+		 */
+		regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+		site.ip = BPF_CORE_READ(regs, ip);
+		site.sp = BPF_CORE_READ(regs, sp);
+		site.nr = BPF_CORE_READ(regs, orig_ax);
+		site.tid = prev_tid;
+		site.runnable = (__u32)runnable;
+		/* The frame pointer is any register in code built without one: not used. */
+		if (site.sp)
+			bpf_probe_read_user(&site.top, sizeof(site.top), (const void *)site.sp);
+		ids = bpf_map_lookup_elem(&prof_sites, &site);
+		if (ids && ids->ustack_id >= 0) {
+			st->kstack_id = ids->kstack_id;
+			st->ustack_id = ids->ustack_id;
+			return 0;
+		}
 		/* In tp_btf the current task is still prev: these are its stacks. */
-		out.kstack_id = offcpu_kernel_stacks ? stack_id(ctx, 0) : -1;
-		out.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
-		if (bpf_map_update_elem(&prof_threads, &prev_tid, &out, BPF_ANY))
-			count(LG_CNT_THREAD_MAP_FULL);
+		st->kstack_id = offcpu_kernel_stacks ? stack_id(ctx, 0) : -1;
+		st->ustack_id = stack_id(ctx, BPF_F_USER_STACK);
+		walked.kstack_id = st->kstack_id;
+		walked.ustack_id = st->ustack_id;
+		bpf_map_update_elem(&prof_sites, &site, &walked, BPF_ANY);
 	}
+	return 0;
+}
+
+/* A target thread's exit: its entry goes (entries stay across switches). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(profile_exit, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+
+	bpf_map_delete_elem(&prof_threads, &tid);
 	return 0;
 }
 
@@ -229,7 +309,7 @@ int BPF_PROG(profile_wakeup, struct task_struct *p)
 	__u32 tid = p->pid;
 	struct offcpu *st = bpf_map_lookup_elem(&prof_threads, &tid);
 
-	if (st && st->phase == LG_PHASE_BLOCKED && !st->t_wake) {
+	if (st && st->t_out && st->phase == LG_PHASE_BLOCKED && !st->t_wake) {
 		st->t_wake = bpf_ktime_get_ns();
 		st->wake_throttled = lg_task_throttled(p);
 	}

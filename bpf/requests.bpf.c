@@ -509,8 +509,13 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		 * next pipelined request's, or the final after a 100 Continue)?
 		 * Is it a chunk, or the last chunk, of a streamed answer?
 		 */
-		if (!src || !first)
+		if (!first)
 			return 0;
+		if (!src) {
+			/* Kernel pages (sendfile, splice): a body, whose end is not known. */
+			c->open_end = 0;
+			return 0;
+		}
 		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
 		copy = conn_on_response_start(c, conn_http_status_start(head, n));
 		if (copy == LG_END_NEXT_REQUEST) {

@@ -126,6 +126,7 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 	if (!p->cfg.off_cpu) {
 		bpf_program__set_autoload(p->skel->progs.profile_switch, false);
 		bpf_program__set_autoload(p->skel->progs.profile_wakeup, false);
+		bpf_program__set_autoload(p->skel->progs.profile_exit, false);
 	}
 	if (!p->cfg.hz)
 		bpf_program__set_autoload(p->skel->progs.profile_sample, false);
@@ -363,9 +364,10 @@ int profiler_attach(struct profiler *p)
 			return err;
 	}
 	if (p->cfg.off_cpu) {
-		struct bpf_program *progs[] = { p->skel->progs.profile_switch, p->skel->progs.profile_wakeup };
+		struct bpf_program *progs[] = { p->skel->progs.profile_switch, p->skel->progs.profile_wakeup,
+						p->skel->progs.profile_exit };
 
-		for (size_t i = 0; i < 2; i++) {
+		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 			struct bpf_link *l = bpf_program__attach(progs[i]);
 
 			if (!l) {
