@@ -15,8 +15,17 @@ TMP=$(mktemp -d)
 on_exit "rm -rf '$TMP'"
 v1_test_cgroup
 
-# An idle process in the cgroup: usage near 0, so only bounds limit a cut.
-bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec sleep 60" &
+# A process using about 0.6 cores: the limit is in use, so a breach is the
+# limit's doing (an idle group's breach is not, and holds), and usage +
+# margin (0.66) stays below every cut the script expects.
+bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 python3 -c '
+import time
+while True:
+    t = time.monotonic() + 0.006
+    while time.monotonic() < t:
+        pass
+    time.sleep(0.004)
+'" &
 on_exit "kill -9 $! 2>/dev/null"
 
 # Ticks every 200 ms on a fixed schedule; calm (900 ms) and cooldown (700 ms)

@@ -14,7 +14,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
 rounds=${OVERHEAD_ROUNDS:-10}
-secs=${OVERHEAD_SECONDS:-4}
+secs=${OVERHEAD_SECONDS:-3}
 ((BENCH_SMOKE)) && rounds=1 secs=1
 configs=(base latgov flame bpftrace)
 

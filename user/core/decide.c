@@ -139,20 +139,6 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 		return;
 	}
 
-	/*
-	 * A breach while the group is not throttled and uses less than half of
-	 * its limit is not the limit's doing either: after a shortage, requests
-	 * queued meanwhile drain with their latency; or other work on the
-	 * machine holds the CPUs. Raising now would only overshoot.
-	 */
-	if (lat_breach && !err_breach && !throttled && floor_mc && floor_mc * 2 <= limit) {
-		s->last_breach_ns = now_ns;
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: %s, but the limit is not what holds it back: usage %.2f cores + %.0f%% margin is under half of %llum and the group is not throttled",
-			 what, in->cpu_usage_cores, p->cpu_margin * 100, (unsigned long long)limit);
-		return;
-	}
-
 	if (lat_breach || err_breach || shortage) {
 		const char *why;
 		char cause[128];
@@ -198,6 +184,19 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 				snprintf(d->reason, sizeof(d->reason),
 					 "hold: %s: %s, but the limit is at cpu.max %llum", why, cause,
 					 (unsigned long long)p->cpu_max_mc);
+				return;
+			}
+			/*
+			 * A breach while the group is not throttled and uses less
+			 * than half its limit is not the limit's doing: after a
+			 * shortage, requests queued meanwhile drain with their
+			 * latency; or other work holds the CPUs. A raise now would
+			 * only overshoot.
+			 */
+			if (!err_breach && !throttled && floor_mc && floor_mc * 2 <= limit) {
+				snprintf(d->reason, sizeof(d->reason),
+					 "hold: %s, but the limit is not what holds it back: usage %.2f cores + %.0f%% margin is under half of %llum and the group is not throttled",
+					 what, in->cpu_usage_cores, p->cpu_margin * 100, (unsigned long long)limit);
 				return;
 			}
 			d->action = DECIDE_RAISE;
