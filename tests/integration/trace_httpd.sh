@@ -78,6 +78,7 @@ writes=$(python3 -c 'import json,sys
 w = sorted({json.loads(l)["resp_writes"] for l in open(sys.argv[1]) if json.loads(l)["endpoint"] == "GET /stream/:id/:id"})
 print(",".join(map(str, w)))' "$r")
 if [[ $writes == 8 ]]; then ok "stream: 8 chunks in every response"; else not_ok "stream chunk count" "latgov saw $writes writes, the server made 8"; fi
+check "the summary gives the chunks per stream (8)" python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) == 8 else 1)" "$(endpoint_field "$s" "GET /stream/:id/:id" chunks_per_stream)"
 writes=$(python3 -c 'import json,sys
 w = sorted({json.loads(l)["resp_writes"] for l in open(sys.argv[1]) if json.loads(l)["endpoint"] == "GET /sse/:id/:id"})
 print(",".join(map(str, w)))' "$r")

@@ -207,6 +207,7 @@ static int figures_merge(struct agg *a, struct agg_figures *dst, const struct ag
 	dst->resets += src->resets;
 	dst->no_response += src->no_response;
 	dst->streamed += src->streamed;
+	dst->chunks += src->chunks;
 	dst->sched += src->sched;
 	dst->multi_thread += src->multi_thread;
 	dst->bytes_in += src->bytes_in;
@@ -380,6 +381,7 @@ int agg_add(struct agg *a, const struct lg_request *r)
 				       r->t_first_resp_ns > arrival ? r->t_first_resp_ns - arrival : 0);
 		if (r->resp_writes > 1) {
 			f->streamed++;
+			f->chunks += r->resp_writes;
 			err |= fig_add(a, f, AGG_H_GAP, r->max_gap_ns);
 		}
 	}

@@ -67,6 +67,7 @@ struct agg_figures {
 	uint64_t resets;	/* end_reason == LG_END_RESET */
 	uint64_t no_response;	/* requests with nothing written back */
 	uint64_t streamed;	/* resp_writes > 1 */
+	uint64_t chunks;	/* the send calls of those answers (chunks, tokens) */
 	uint64_t sched;		/* requests with LG_REQ_F_SCHED */
 	uint64_t multi_thread;	/* requests read on one thread and answered on another */
 	uint64_t bytes_in;

@@ -69,6 +69,8 @@ static void json_endpoint(struct jsonw *jw, const struct agg_endpoint *ep,
 	if (f->streamed) {
 		if (detail)
 			jw_kv_u64(jw, "streamed", f->streamed);
+		jw_kv_u64(jw, "chunks", f->chunks);
+		jw_kv_double(jw, "chunks_per_stream", (double)f->chunks / (double)f->streamed);
 		json_quantiles(jw, "gap_us", agg_hist(f, AGG_H_GAP));
 	}
 	if (f->sched) {

@@ -24,7 +24,7 @@
  *    for the last window of a session cut by agg_set_end()>,
  *    "endpoints":[{"name":..,"role":"client" (client role only),"requests":..,
  *    "rps":..,"errors":..,"bytes_in":..,"bytes_out":..,"latency_us":{p50,p90,
- *    p99,p999,max,mean},"ttfb_us":{...},"gap_us":{...} (streamed only),
+ *    p99,p999,max,mean},"ttfb_us":{...},"gap_us":{...},"chunks","chunks_per_stream" (streamed only),
  *    "oncpu_us"/"runq_us"/"blocked_us"/"throttled_us":{p50,p99} (sched only),
  *    "multi_thread":n (requests answered on another thread than read, if any)}],
  *    "dropped":<dropped records during the window, computed by the caller>,
