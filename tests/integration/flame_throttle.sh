@@ -5,6 +5,7 @@
 # must show it as [throttled], in line with the cgroup's own cpu.stat.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/flame_common.inc"
+source "$(dirname "$0")/lib_quota.sh"
 need_root
 
 target=$BUILD/tests/helpers/flame_target
@@ -14,24 +15,8 @@ tmp=$(mktemp -d /tmp/latgov-flame-XXXXXX)
 on_exit "rm -rf $tmp"
 read -r -a flame <<<"$(flame_command "$tmp")"
 
-# cgroup v1 cpu controller, or v2 with cpu enabled.
-if [[ -d /sys/fs/cgroup/cpu && -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
-	cg=/sys/fs/cgroup/cpu/latgov-test-$$
-	mkdir "$cg" || skip_all "cannot create $cg"
-	echo 100000 >"$cg/cpu.cfs_period_us" && echo 10000 >"$cg/cpu.cfs_quota_us"
-	throttled_us() { awk '$1 == "throttled_time" { print int($2 / 1000) }' "$cg/cpu.stat"; }
-elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-	cg=/sys/fs/cgroup/latgov-test-$$
-	grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
-	mkdir "$cg" || skip_all "cannot create $cg"
-	echo "10000 100000" >"$cg/cpu.max"
-	throttled_us() { awk '$1 == "throttled_usec" { print $2 }' "$cg/cpu.stat"; }
-else
-	skip_all "no cgroup cpu controller (v1 cpu or v2 cpu) to set a quota"
-fi
-# Last registered runs first: the target dies before the cgroup goes.
-on_exit "rmdir $cg"
-on_exit "sleep 0.2"
+quota_test_cgroup 10000
+cg=$QCG
 
 # 4 cycles of 100 ms of CPU: 400 ms of work at 10% quota takes about 4 s.
 "$target" 4 100 0 >"$tmp/target.out" 2>&1 &

@@ -18,9 +18,7 @@ on_exit "rm -rf '$TMP'"
 v1_test_cgroup
 
 port=$(free_port)
-bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 120 '$BUILD/demo-infer' --port $port --threads 2" >"$TMP/demo.log" 2>&1 &
-on_exit "kill -9 $! 2>/dev/null"
-wait_port "$port" 10 || { not_ok "demo-infer listening" "$(cat "$TMP/demo.log")"; exit 1; }
+v1_start_demo "$port" "$TMP/demo.log"
 
 cat >"$TMP/policy.yaml" <<'YAML'
 name: live-test

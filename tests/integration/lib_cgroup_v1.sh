@@ -7,6 +7,9 @@
 #                    sets CG (the name), CTRLS, CPU and MEM (the cpu and memory
 #                    paths). Start processes in it with:
 #                    bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec CMD"
+#   v1_start_demo PORT LOG
+#                    the demo inference service (2 threads, for at most 120 s) in
+#                    that cgroup; the test ends with "not ok" if it does not listen
 
 _v1_cleanup_cgroup() {
 	local c d i p busy
@@ -35,4 +38,10 @@ v1_test_cgroup() {
 	for c in $CTRLS; do mkdir "/sys/fs/cgroup/$c/$CG" || skip_all "cannot create /sys/fs/cgroup/$c/$CG"; done
 	CPU=/sys/fs/cgroup/cpu/$CG
 	MEM=/sys/fs/cgroup/memory/$CG
+}
+
+v1_start_demo() {
+	bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 120 '$BUILD/demo-infer' --port $1 --threads 2" >"$2" 2>&1 &
+	on_exit "kill -9 $! 2>/dev/null"
+	wait_port "$1" 10 || { not_ok "demo-infer listening" "$(cat "$2")"; exit 1; }
 }

@@ -13,6 +13,7 @@
 #     requests' wait shows as throttled, in line with the cgroup's cpu.stat.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_trace.sh"
+source "$(dirname "$0")/lib_quota.sh"
 need_root
 
 [[ -x $HELPERS/lg_httpd && -x $HELPERS/lg_httpc ]] || skip_all "test helpers not built (make unit-tests)"
@@ -69,23 +70,8 @@ check "latency.folded: nothing after the answers (the wait for the next request 
 	test "$(sum "^GET /work/:id/:id;\\[blocked\\];.*(sk_wait_data|ep_poll)")" -lt 20000
 
 # Throttled: 10 ms of CPU per 100 ms for the server's cgroup (v1 here, v2 in the VM).
-if [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
-	source "$(dirname "$0")/lib_cgroup_v1.sh"
-	v1_test_cgroup
-	echo 100000 >"$CPU/cpu.cfs_period_us" && echo 10000 >"$CPU/cpu.cfs_quota_us"
-	throttled_us() { awk '$1 == "throttled_time" {print int($2 / 1000)}' "$CPU/cpu.stat"; }
-elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-	CPU=/sys/fs/cgroup/latgov-test-$$
-	grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
-	mkdir "$CPU" || skip_all "cannot create $CPU"
-	on_exit "rmdir $CPU"
-	on_exit "for p in \$(cat $CPU/cgroup.procs 2>/dev/null); do kill -9 \$p; done; sleep 0.2"
-	echo "10000 100000" >"$CPU/cpu.max"
-	throttled_us() { awk '$1 == "throttled_usec" {print $2}' "$CPU/cpu.stat"; }
-else
-	skip "throttled time per request" "no cgroup cpu controller (v1 cpu or v2 cpu) to set a quota"
-	exit 0
-fi
+quota_test_cgroup 10000
+CPU=$QCG
 tport=$(free_port)
 bash -c "echo \$\$ > $CPU/cgroup.procs; exec $HELPERS/lg_httpd $tport" >"$dir/httpd2.log" 2>&1 &
 on_exit "kill $!"
