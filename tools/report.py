@@ -312,14 +312,20 @@ def main():
                         for k, v in facts)
     # Flame graph and governor, from latgov's session when it wrote them.
     extra = []
-    flame_svg = os.path.join(d, "flame", "flame.svg")
-    if os.path.isfile(flame_svg):
+    # The latency flame (requests in flight only) where there is one, else the whole profile.
+    for name, title, what in (("latency.svg", "Latency flame graph",
+                               "Request wall time by endpoint, state and stack"),
+                              ("flame.svg", "Flame graph", "The service's threads, all of their time")):
+        flame_svg = os.path.join(d, "flame", name)
+        if not os.path.isfile(flame_svg):
+            continue
         with open(flame_svg) as f:
             svg = f.read()
         # Inline, so the page stays one file; the XML prolog is not allowed inside HTML.
         svg = re.sub(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg)
-        extra.append("<h2>Latency flame graph</h2><p>Request wall time by endpoint, state and stack "
-                     "(flame/flame.svg; click to zoom).</p>" + svg)
+        extra.append("<h2>%s</h2><p>%s (flame/%s; click to zoom, Search to find a frame).</p>"
+                     % (title, what, name) + svg)
+        break
     flame_txt = os.path.join(d, "flame", "summary.txt")
     if os.path.isfile(flame_txt):
         with open(flame_txt) as f:

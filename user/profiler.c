@@ -774,6 +774,17 @@ int profiler_write(struct profiler *p, const char *dir)
 	sb_free(&sb);
 	if (err)
 		return err;
+	/* The latency flame, when requests were in flight: width is a share of request wall time. */
+	if (p->latency_us) {
+		sb_init(&sb);
+		so.title = "Latency flame graph: requests in flight, by endpoint and state";
+		err = svg_write(p->latency, &so, &sb);
+		if (!err)
+			err = write_bytes(dir, "latency.svg", sb.buf, sb.len);
+		sb_free(&sb);
+		if (err)
+			return err;
+	}
 
 	sb_init(&raw);
 	sb_init(&sb);
@@ -896,7 +907,7 @@ int profiler_run_standalone(const struct lg_options *opts)
 		fprintf(stderr, "latgov flame: some stacks were lost (see the 'lost:' line); a shorter -d or a lower --hz keeps the maps from filling\n");
 	if (!err) {
 		fputs(profiler_summary(p) ? profiler_summary(p) : "", stdout);
-		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,profile.pb.gz,summary.txt}\n",
+		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,latency.svg,profile.pb.gz,summary.txt}\n",
 		       opts->flame_dir);
 		rc = 0;
 	}

@@ -117,7 +117,7 @@ static void flame_on_end(struct session *s, void *ctx)
 		if (lost[LG_CNT_STACK_LOST] || lost[LG_CNT_STACK_MAP_FULL] || lost[LG_CNT_THREAD_MAP_FULL])
 			fprintf(stderr, "latgov flame: some stacks were lost (see the 'lost:' line); a shorter -d or a lower --hz keeps the maps from filling\n");
 		fputs(profiler_summary(f->profiler) ? profiler_summary(f->profiler) : "", stdout);
-		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,profile.pb.gz,summary.txt}\n",
+		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,latency.svg,profile.pb.gz,summary.txt}\n",
 		       o->flame_dir);
 	}
 	profiler_close(f->profiler);

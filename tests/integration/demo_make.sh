@@ -69,6 +69,12 @@ say(len(cells) >= 8 and num(cells[0]) and num(cells[0]) > 0 and all(num(c) and n
 summary = json.load(open(out + "/loadgen-infer-summary.json"))
 say(abs(summary["requests"] - int(num(cells[0]) if cells else -1)) == 0,
     "the table's request count is loadgen's (%s)" % summary["requests"])
+# What latgov adds (the demo runs it in full where 'latgov check' passes, as here).
+say(re.search(r"kernel p99", page) is not None, "the latency chart overlays latgov's kernel p99 on the client's")
+flame = [c for c in re.findall(r"<svg.*?</svg>", page, re.S) if "lg_init" in c[:400]]
+say(bool(flame) and "POST /v1/infer" in flame[0], "the latency flame graph is in the page, rooted at the endpoints")
+say("Governor decisions" in page and len(open(out + "/governor.jsonl").readlines()) >= 5,
+    "the governor's decisions are in the page and its audit log")
 cg = [json.loads(l) for l in open(out + "/cgroup.jsonl")]
 say(len(cg) >= 5 and cg[-1]["usage_ns"] > cg[0]["usage_ns"], "the cgroup sampler saw CPU used (%d samples)" % len(cg))
 PY
@@ -82,8 +88,9 @@ done <"$tmp/checks"
 if [[ -s $out/latgov-summary.json ]]; then
 	ok "latgov's summary is in the output"
 else
-	skip "latgov's summary is in the output" "latgov did not run: $(grep -m1 '^demo: running without latgov' "$tmp/log")"
+	not_ok "latgov's summary is in the output" "$(grep -m1 '^demo: running without latgov' "$tmp/log")"
 fi
+check "latgov ran with tracing, flame and the governor" grep -Eq '^  latgov +full$' "$tmp/log"
 left=$(leftovers "$tmp/log" "$out")
 [[ -z $left ]] && ok "nothing is left running and no cgroup remains" || not_ok "clean after the run" "$left"
 

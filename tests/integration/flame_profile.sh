@@ -54,6 +54,9 @@ out=$tmp/out
 for f in oncpu.folded offcpu.folded latency.folded flame.svg profile.pb.gz summary.txt; do
 	check "writes $f" test -e "$out/$f"
 done
+if ((tagged)); then
+	check "writes latency.svg (a request was in flight)" python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$out/latency.svg"
+fi
 
 total=$(folded_sum "$out/oncpu.folded" "^flame_target;")
 hot=$(folded_sum "$out/oncpu.folded" "^flame_target;.*flame_hot_function")
