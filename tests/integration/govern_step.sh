@@ -65,7 +65,9 @@ for a, w in zip(audit, wins):
 before = lim[5]
 high = max(lim[6:16])
 after = lim[-1]
-raises = [a for a in audit[6:16] if a["cpu"]["action"] in ("raise", "rollback") and "breach" in a["cpu"]["reason"]]
+# a raise for a breach, or the rollback of a cut that a breach followed
+raises = [a for a in audit[6:16] if (a["cpu"]["action"] == "raise" and "breach" in a["cpu"]["reason"]) or
+          (a["cpu"]["action"] == "rollback" and "after a cut" in a["cpu"]["reason"])]
 lowers = [a for a in audit[16:] if a["cpu"]["action"] == "lower"]
 print("before=%.3f high=%.3f after=%.3f raises=%d lowers=%d" % (before, high, after, len(raises), len(lowers)))
 ok = len(audit) >= 26 and high > before and after < high and raises and lowers
