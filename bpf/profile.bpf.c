@@ -14,11 +14,12 @@
  * recorded, which bounds map updates on busy systems.
  *
  * Targets: tgids in prof_targets, which user space fills; a target's forked
- * children join it (workers of a pre-forking server). Endpoint: if the
- * thread has a request in flight, prof_inflight maps its tid to the tracer's
- * endpoint id (user space may replace this map with the tracer's own).
+ * children join it (workers of a pre-forking server). Endpoint: the route
+ * key of the request in flight on the thread, from the tracer's lg_threads
+ * map, which user space hands in (see include/latgov/sched.h).
  *
- * Its maps are its own (prof_*) so that it loads next to the request tracer.
+ * Its other maps are its own (prof_*) so that it loads next to the request
+ * tracer.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -76,7 +77,7 @@ struct {
 /*
  * A target thread: while off-CPU (t_out != 0) since when, why, and where it
  * was. The entry stays while the thread lives (no insert and delete per
- * switch), and remembers where its stacks were last walked (memo_*).
+ * switch); the stacks of the places it left from are in prof_sites.
  */
 struct offcpu {
 	__u64 t_out;		/* 0 while on a CPU */
