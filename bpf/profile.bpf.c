@@ -270,9 +270,10 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 		 * depth with the same word on top would share a stack: the price.
 		 */
 		regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-		site.ip = BPF_CORE_READ(regs, ip);
-		site.sp = BPF_CORE_READ(regs, sp);
-		site.nr = BPF_CORE_READ(regs, orig_ax);
+		/* A BTF pointer: direct loads, no probe-read helper calls. */
+		site.ip = regs->ip;
+		site.sp = regs->sp;
+		site.nr = regs->orig_ax;
 		site.tid = prev_tid;
 		site.runnable = (__u32)runnable;
 		/* The frame pointer is any register in code built without one: not used. */

@@ -372,10 +372,14 @@ static __always_inline __u32 skb_prefix(const struct sk_buff *skb, __u32 off, __
 	}
 }
 
+/* TCP header flag bits as the control block keeps them (include/net/tcp.h). */
+#define TCPHDR_FIN 0x01
+#define TCPHDR_SYN 0x02
+
 static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb, int use_dynptr)
 {
 	__u16 lport = sk->__sk_common.skc_num;
-	const struct tcphdr *th;
+	const struct tcp_skb_cb *cb;
 	__u32 doff, len, n;
 	struct lg_conn *c;
 	__u64 key;
@@ -383,12 +387,21 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 
 	if (!(*port_slot(lport)))
 		return 0;
-	th = (const struct tcphdr *)skb->data;
-	doff = BPF_CORE_READ_BITFIELD_PROBED(th, doff) * 4;
-	len = skb->len;
-	if (len <= doff)
+	/*
+	 * The payload's length from the TCP control block that tcp_v4_rcv
+	 * (tcp_v6_rcv) filled before this tracepoint: end_seq - seq counts the
+	 * payload plus one for SYN and one for FIN. skb->data is the TCP header,
+	 * so the header's length is what remains; no probe-read of th->doff.
+	 */
+	cb = (const struct tcp_skb_cb *)skb->cb;
+	len = cb->end_seq - cb->seq;
+	if (cb->tcp_flags & TCPHDR_SYN)
+		len--;
+	if (cb->tcp_flags & TCPHDR_FIN)
+		len--;
+	if ((int)len <= 0 || len > skb->len)
 		return 0;	/* a bare ACK */
-	len -= doff;
+	doff = skb->len - len;
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&lg_conns, &key);
 	if (!c) {
@@ -500,17 +513,19 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		return 0;
 	/* Called once per segment the send fills: the first call sees the buffer's start. */
 	first = !c->in_send;
-	conn_send_begins(c, bpf_ktime_get_ns());
-	src = msg_user_start(msg, &avail);
-	total = msg->msg_iter.count;
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
 		/*
 		 * An answer in progress: does this send begin another one (the
 		 * next pipelined request's, or the final after a 100 Continue)?
-		 * Is it a chunk, or the last chunk, of a streamed answer?
+		 * Is it a chunk, or the last chunk, of a streamed answer? Its
+		 * start time matters only if it begins another answer: the
+		 * clock is read then alone.
 		 */
 		if (!first)
 			return 0;
+		conn_send_begins(c, 0);
+		src = msg_user_start(msg, &avail);
+		total = msg->msg_iter.count;
 		if (!src) {
 			/* Kernel pages (sendfile, splice): a body, whose end is not known. */
 			c->open_end = 0;
@@ -519,6 +534,7 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
 		copy = conn_on_response_start(c, conn_http_status_start(head, n));
 		if (copy == LG_END_NEXT_REQUEST) {
+			c->send_start_ns = bpf_ktime_get_ns();
 			emit(c, LG_END_NEXT_REQUEST);
 			conn_start_pipelined(c);
 		} else if (copy != LG_COPY_RESP) {
@@ -530,6 +546,10 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		note_chunks(c, src, avail, total, head, 0);
 		return 0;
 	}
+	if (first)
+		conn_send_begins(c, bpf_ktime_get_ns());
+	src = msg_user_start(msg, &avail);
+	total = msg->msg_iter.count;
 	copy = conn_on_send_start(c);
 	if (copy == LG_COPY_NONE)
 		return 0;

@@ -19,13 +19,18 @@
  */
 static __always_inline int lg_task_throttled(struct task_struct *t)
 {
-	struct cfs_rq *cfs_rq = BPF_CORE_READ(t, se.cfs_rq);
+	/*
+	 * t is a BTF pointer (tp_btf arguments): direct loads, which the JIT
+	 * makes plain fault-guarded moves, where BPF_CORE_READ would call the
+	 * probe-read helper once per field.
+	 */
+	struct cfs_rq *cfs_rq = t->se.cfs_rq;
 
-	if (bpf_core_field_exists(t->throttled) && BPF_CORE_READ(t, throttled))
+	if (bpf_core_field_exists(t->throttled) && t->throttled)
 		return 1;
 	if (!cfs_rq)
 		return 0;
-	return BPF_CORE_READ(cfs_rq, throttle_count) > 0;
+	return cfs_rq->throttle_count > 0;
 }
 
 /* A switch-out that leaves the task runnable: preempted, or yielding while TASK_RUNNING. */

@@ -101,7 +101,7 @@ enum lg_copy {
 struct lg_conn {
 	struct lg_request req;		/* the request in progress; req.seq numbers them */
 	__u64 next_arrival_ns;		/* arrival of the next request's first segment */
-	__u64 send_start_ns;		/* when the send call under way began (in_send) */
+	__u64 send_start_ns;		/* when the send call under way began; 0: not timed */
 	__u32 state;			/* enum lg_conn_state */
 	__u32 cflags;			/* LG_CONN_F_* */
 	__u8  next_len;			/* valid bytes in next_prefix */
@@ -345,14 +345,16 @@ LG_CONN_FN void conn_send_begins(struct lg_conn *c, __u64 now)
 
 /*
  * The time to record for an outbound data event that completed at now: the
- * start of its send call if one was seen, else now. Ends the call either way
- * (a failed send calls it too, so a stale start never leaks into the next).
+ * start of its send call if one was seen and timed (a send within an
+ * answer is not: its start is never used), else now. Ends the call either
+ * way (a failed send calls it too, so a stale start never leaks into the
+ * next).
  */
 LG_CONN_FN __u64 conn_send_ends(struct lg_conn *c, __u64 now)
 {
 	__u64 t = now;
 
-	if (c->in_send && c->send_start_ns <= now)
+	if (c->in_send && c->send_start_ns && c->send_start_ns <= now)
 		t = c->send_start_ns;
 	c->in_send = 0;
 	return t;

@@ -300,15 +300,28 @@ static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *
 	uint16_t port = role == LG_ROLE_CLIENT ? r->rport : r->lport;
 	const uint8_t *cr = memchr(r->req_prefix, '\r', r->req_len);
 	uint8_t len = cr ? (uint8_t)(cr - r->req_prefix) : r->req_len;
-	uint32_t h = 2166136261u ^ role ^ ((uint32_t)port << 8) ^ ((uint32_t)len << 24);
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ role ^ ((uint64_t)port << 8) ^ ((uint64_t)len << 24);
 	char name[ENDPOINT_NAME_MAX];
 	struct route_slot *slot;
 	size_t n;
 
-	/* The name depends on the line only: what follows its CR is never read. */
-	for (uint8_t i = 0; i < len; i++)
-		h = (h ^ r->req_prefix[i]) * 16777619u;
-	slot = &a->routes[(h ^ h >> 16) % ROUTE_CACHE_SLOTS];
+	/*
+	 * The name depends on the line only: what follows its CR is never read.
+	 * Eight bytes a step (a byte-wise hash was a third of the cost of a
+	 * record); the bytes of the last word past len are masked off. The
+	 * prefix is a whole number of words, so no load passes its end.
+	 */
+	_Static_assert(LG_REQ_PREFIX % 8 == 0, "req_prefix is read in 8-byte words");
+	for (uint8_t i = 0; i < len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, r->req_prefix + i, sizeof(w));
+		if (len - i < 8)
+			w &= (1ull << (8 * (len - i))) - 1;	/* little-endian: low bytes first */
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	slot = &a->routes[(h ^ h >> 32) % ROUTE_CACHE_SLOTS];
 	if (slot->ep && slot->len == len && slot->port == port && slot->role == role &&
 	    memcmp(slot->line, r->req_prefix, len) == 0) {
 		if (slot->ep->is_other)
