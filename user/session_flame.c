@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/http.h"
 #include "core/report.h"
@@ -29,6 +30,11 @@ struct flame_part {
 	uint64_t polls;		/* loop turns seen */
 	uint32_t named[NAMED_KEYS];	/* 0 = free */
 	size_t nnamed;
+	/* The last record's request prefix and port: a service under load sends
+	 * the same line again and again, and its key is then known. */
+	uint8_t last_prefix[LG_REQ_PREFIX];
+	uint8_t last_len;
+	uint16_t last_port;
 };
 
 static void add_new_targets(struct session *s, struct flame_part *f)
@@ -57,6 +63,14 @@ static void flame_on_poll(struct session *s, void *ctx)
 	profiler_refresh(f->profiler);
 }
 
+/* The record whose key is named: the next identical line needs no key. */
+static void flame_remember(struct flame_part *f, const struct lg_request *r)
+{
+	f->last_len = r->req_len <= LG_REQ_PREFIX ? r->req_len : 0;
+	f->last_port = r->lport;
+	memcpy(f->last_prefix, r->req_prefix, f->last_len);
+}
+
 /* Names the route key of a server request's record the first time it is seen. */
 static void flame_on_request(struct session *s, void *ctx, const struct lg_request *r)
 {
@@ -67,10 +81,16 @@ static void flame_on_request(struct session *s, void *ctx, const struct lg_reque
 	(void)s;
 	if (r->role == LG_ROLE_CLIENT)
 		return;
+	if (r->req_len && r->req_len == f->last_len && r->lport == f->last_port &&
+	    memcmp(r->req_prefix, f->last_prefix, r->req_len) == 0)
+		return;	/* the same line as the last record's: its key is named */
 	key = lg_route_key(r->req_prefix, r->req_len, r->lport);
-	for (i = key % NAMED_KEYS; f->named[i]; i = (i + 1) % NAMED_KEYS)
-		if (f->named[i] == key)
+	for (i = key % NAMED_KEYS; f->named[i]; i = (i + 1) % NAMED_KEYS) {
+		if (f->named[i] == key) {
+			flame_remember(f, r);
 			return;
+		}
+	}
 	/* Full (a service with thousands of raw paths): later keys stay unnamed, shown by number. */
 	if (f->nnamed >= NAMED_KEYS / 2)
 		return;
@@ -78,6 +98,7 @@ static void flame_on_request(struct session *s, void *ctx, const struct lg_reque
 	if (profiler_set_endpoint(f->profiler, key, name) == 0) {
 		f->named[i] = key;
 		f->nnamed++;
+		flame_remember(f, r);
 	}
 }
 

@@ -69,20 +69,61 @@ static void test_breach_raises_in_proportion(void **state)
 	assert_int_equal(d.cpu_mc, 1600);	/* 1000m x 80/50 */
 	assert_non_null(strstr(d.reason, "raise: breach"));
 
-	/* a huge breach is capped at x(1 + max_step_up) */
+	/* a huge breach is capped at x(1 + max_step_up); windows a tick apart,
+	 * two seconds, so that each begins after the raise before it */
 	in = window(900000, 500, 1.5);
-	decide(&p, &s, &in, 2 * S, &d);
+	decide(&p, &s, &in, 3 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 3200);
 
 	/* and never beyond cpu.max (with the limit in use, so it is the limit's doing) */
 	in.cpu_usage_cores = 3.0;
-	decide(&p, &s, &in, 3 * S, &d);
+	decide(&p, &s, &in, 5 * S, &d);
 	assert_int_equal(d.cpu_mc, 4000);
-	decide(&p, &s, &in, 4 * S, &d);
+	decide(&p, &s, &in, 7 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 4000);
 	assert_non_null(strstr(d.reason, "at cpu.max 4000m"));
+}
+
+/*
+ * A window that began before a raise still holds the queue from before it:
+ * it may not raise again on latency, only on throttling measured since.
+ */
+static void test_window_from_before_a_raise(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(100000, 500, 1.0);
+
+	(void)state;
+	p.window_ns = 1 * S;
+	decide_init(&s, &p, 1000, 0, 0);
+	decide(&p, &s, &in, 10 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 2000);	/* x2: 100 ms / 50 ms */
+
+	/* half a window later: still over, but not throttled: hold */
+	in = window(90000, 500, 1.3);
+	decide(&p, &s, &in, 10 * S + S / 2, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(d.cpu_mc, 2000);
+	assert_non_null(strstr(d.reason, "the window began before the raise 0.5s ago"));
+
+	/* throttled in 60% of periods: raised by the throttling (x1.5), not the latency (x1.8) */
+	in.throttle_ratio = 0.60;
+	decide(&p, &s, &in, 10 * S + 7 * S / 10, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 3000);
+	assert_non_null(strstr(d.reason, "raise: shortage: throttled in 60% of periods"));
+
+	/* a whole window (and half an interval) after that raise, latency judges again */
+	in = window(75000, 500, 2.5);
+	decide(&p, &s, &in, 12 * S + 3 * S / 10, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 4000);	/* x1.5, at cpu.max */
+	assert_non_null(strstr(d.reason, "raise: breach"));
 }
 
 static void test_calm_lowers_slowly(void **state)
@@ -130,6 +171,35 @@ static void test_lowering_stops_at_usage_plus_margin(void **state)
 	decide(&p, &s, &in, 40 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_non_null(strstr(d.reason, "leaves no room"));
+}
+
+/* A cut leaves room for the busiest tick of the calm time, not only the last one. */
+static void test_lowering_keeps_room_for_the_peak(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs busy = window(10000, 500, 0.5), quiet = window(10000, 500, 0.2);
+
+	(void)state;
+	decide_init(&s, &p, 2000, 0, 0);
+	decide(&p, &s, &busy, 11 * S, &d);	/* calm since 0: a 10% cut */
+	assert_int_equal(d.action, DECIDE_LOWER);
+	assert_int_equal(d.cpu_mc, 1800);
+	for (uint64_t t = 12; t <= 20; t++) {
+		decide(&p, &s, &quiet, t * S, &d);
+		assert_int_not_equal(d.action, DECIDE_RAISE);
+	}
+	/* 20 s: the 0.5-core tick at 11 s is within the 10 s calm time */
+	p.max_step_down = 0.90;
+	decide(&p, &s, &quiet, 21 * S, &d);
+	assert_int_equal(d.action, DECIDE_LOWER);
+	assert_int_equal(d.cpu_mc, 600);	/* 0.5 x 1.2, not 0.2 x 1.2 */
+	assert_non_null(strstr(d.reason, "(peak 0.50)"));
+	/* once it is older than the calm time, the quiet ticks set the floor */
+	decide(&p, &s, &quiet, 27 * S, &d);
+	assert_int_equal(d.action, DECIDE_LOWER);
+	assert_int_equal(d.cpu_mc, 250);	/* 0.2 x 1.2 = 240, under the policy's 250m minimum */
 }
 
 static void test_unknown_usage_makes_no_cut(void **state)
@@ -608,8 +678,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_breach_raises_in_proportion),
+		cmocka_unit_test(test_window_from_before_a_raise),
 		cmocka_unit_test(test_calm_lowers_slowly),
 		cmocka_unit_test(test_lowering_stops_at_usage_plus_margin),
+		cmocka_unit_test(test_lowering_keeps_room_for_the_peak),
 		cmocka_unit_test(test_unknown_usage_makes_no_cut),
 		cmocka_unit_test(test_cut_then_breach_rolls_back),
 		cmocka_unit_test(test_too_few_requests_hold),

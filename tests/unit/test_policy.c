@@ -59,10 +59,10 @@ static void test_shipped_slo_p99(void **state)
 	assert_int_equal(p.mem_min, 256ull << 20);
 	assert_int_equal(p.mem_max, 2ull << 30);
 	assert_int_equal(p.interval_ns, 500000000ull);
-	assert_int_equal(p.calm_ns, 5000000000ull);
-	assert_int_equal(p.cooldown_ns, 2000000000ull);
+	assert_int_equal(p.calm_ns, 4000000000ull);
+	assert_int_equal(p.cooldown_ns, 1000000000ull);
 	assert_true(p.max_step_up == 2.0);
-	assert_true(p.max_step_down > 0.249 && p.max_step_down < 0.251);
+	assert_true(p.max_step_down > 0.299 && p.max_step_down < 0.301);
 }
 
 static void test_shipped_fixed_cap(void **state)

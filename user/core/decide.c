@@ -87,20 +87,43 @@ static void describe_latency(const struct policy *p, const struct decide_inputs 
 		 in->latency_us / 1000.0, p->target_us / 1000.0);
 }
 
+/*
+ * Records this tick's usage and returns the peak over the calm time: a cut
+ * must leave room for the busiest moment of the stretch that earned it, not
+ * only for the last tick (usage of a steady load swings by a quarter from
+ * one 500 ms tick to the next). < 0 when usage is unknown.
+ */
+static double usage_peak(const struct policy *p, struct decide_state *s, double usage,
+			 uint64_t now_ns)
+{
+	double peak = usage;
+
+	if (usage < 0)
+		return usage;
+	s->usage[s->usage_next] = usage;
+	s->usage_ns[s->usage_next] = now_ns ? now_ns : 1;
+	s->usage_next = (s->usage_next + 1) % DECIDE_USAGE_RING;
+	for (unsigned int i = 0; i < DECIDE_USAGE_RING; i++)
+		if (s->usage_ns[i] && now_ns - s->usage_ns[i] <= p->calm_ns && s->usage[i] > peak)
+			peak = s->usage[i];
+	return peak;
+}
+
 static void decide_cpu(const struct policy *p, struct decide_state *s,
 		       const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
 {
 	const int objective = p->metric != POLICY_METRIC_NONE;
 	const uint64_t limit = s->cpu_mc;
-	uint64_t floor_mc, want;
+	uint64_t floor_mc, cut_floor_mc, want;
 	char what[96] = "";
-	double r = 0, err_rate = 0, f;
+	double r = 0, err_rate = 0, f, peak = usage_peak(p, s, in->cpu_usage_cores, now_ns);
 	int lat_breach, err_breach, throttled, near, shortage;
 
 	d->action = DECIDE_HOLD;
 	d->cpu_mc = limit;
 	floor_mc = in->cpu_usage_cores > 0 ?
 		   (uint64_t)llround(in->cpu_usage_cores * (1.0 + p->cpu_margin) * 1000.0) : 0;
+	cut_floor_mc = peak > 0 ? (uint64_t)llround(peak * (1.0 + p->cpu_margin) * 1000.0) : 0;
 
 	if (objective && in->requests < p->min_requests) {
 		snprintf(d->reason, sizeof(d->reason),
@@ -142,13 +165,34 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 	if (lat_breach || err_breach || shortage) {
 		const char *why;
 		char cause[128];
+		/*
+		 * A window that began before the latest raise, or just at it,
+		 * still holds the latency of the time before it (requests
+		 * queued then drain with it), so it cannot judge that raise:
+		 * raising again on it would overshoot. Meanwhile only what the
+		 * last tick measured, throttling, may raise again. Half an
+		 * interval of slack covers the jitter of the ticks.
+		 */
+		int stale = lat_breach && !err_breach && s->last_raise_ns &&
+			    now_ns - s->last_raise_ns < p->window_ns + p->interval_ns / 2;
 
 		s->last_breach_ns = now_ns;
+		if (stale && !throttled) {
+			snprintf(d->reason, sizeof(d->reason),
+				 "hold: %s, but the window began before the raise %.1fs ago and the group is not throttled",
+				 what, secs(now_ns - s->last_raise_ns));
+			return;
+		}
 		f = 1.0;
-		if (lat_breach) {
+		if (lat_breach && !stale) {
 			f = r;
 			snprintf(cause, sizeof(cause), "%s (x%.2f)", what, r);
 			why = "breach";
+		} else if (lat_breach) {
+			snprintf(cause, sizeof(cause),
+				 "throttled in %.0f%% of periods (%s, in a window from before the raise %.1fs ago)",
+				 in->throttle_ratio * 100, what, secs(now_ns - s->last_raise_ns));
+			why = "shortage";
 		} else if (err_breach) {
 			f = p->max_error_rate > 0 ? err_rate / p->max_error_rate : 1.0 + p->max_step_up;
 			snprintf(cause, sizeof(cause), "error rate %.2f%% over ceiling %.2f%%",
@@ -206,6 +250,7 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 		}
 		s->cpu_mc = d->cpu_mc;
 		s->last_change_ns = now_ns;
+		s->last_raise_ns = now_ns;
 		return;
 	}
 
@@ -253,13 +298,13 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 	if (objective)
 		f *= clamp_d(2.0 * (1.0 - p->hysteresis - r) / (1.0 - p->hysteresis), 0.25, 1.0);
 	want = mul_u64(limit, 1.0 - f);
-	if (want < floor_mc)
-		want = floor_mc;
+	if (want < cut_floor_mc)
+		want = cut_floor_mc;
 	want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
 	if (want >= limit) {
 		snprintf(d->reason, sizeof(d->reason),
-			 "hold: %s%susage %.2f cores + %.0f%% margin leaves no room below %llum", what,
-			 objective ? ", " : "", in->cpu_usage_cores, p->cpu_margin * 100,
+			 "hold: %s%susage %.2f cores (peak of the last %.1fs) + %.0f%% margin leaves no room below %llum",
+			 what, objective ? ", " : "", peak, secs(p->calm_ns), p->cpu_margin * 100,
 			 (unsigned long long)limit);
 		return;
 	}
@@ -269,9 +314,10 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 	s->cpu_mc = want;
 	s->last_cut_ns = now_ns;
 	s->last_change_ns = now_ns;
-	snprintf(d->reason, sizeof(d->reason), "lower: %s%scalm for %.1fs, usage %.2f cores: %llum -> %llum",
+	snprintf(d->reason, sizeof(d->reason),
+		 "lower: %s%scalm for %.1fs, usage %.2f cores (peak %.2f): %llum -> %llum",
 		 what, objective ? ", " : "", secs(now_ns - s->last_breach_ns), in->cpu_usage_cores,
-		 (unsigned long long)limit, (unsigned long long)want);
+		 peak, (unsigned long long)limit, (unsigned long long)want);
 }
 
 static void decide_memory(const struct policy *p, struct decide_state *s,

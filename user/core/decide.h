@@ -42,11 +42,19 @@ struct decide_inputs {
 	double mem_pressure;		/* PSI some share of the tick (0..1); < 0 unknown (v1) */
 };
 
+/* Ticks of usage remembered (at a 500 ms interval: 32 s). */
+#define DECIDE_USAGE_RING 64
+
 struct decide_state {
 	uint64_t cpu_mc;		/* the CPU limit held now, millicores */
 	uint64_t mem_bytes;		/* memory.high / soft limit held now */
 	uint64_t last_breach_ns;	/* latest breach, throttling or pressure: calm counts from here */
 	uint64_t last_change_ns;	/* latest raise, lower or rollback of CPU */
+	uint64_t last_raise_ns;		/* latest raise or rollback of CPU; 0: none */
+	/* CPU usage of recent ticks: cuts keep above its peak over the calm time */
+	double usage[DECIDE_USAGE_RING];
+	uint64_t usage_ns[DECIDE_USAGE_RING];	/* 0 = empty */
+	unsigned int usage_next;
 	uint64_t last_cut_ns;		/* latest CPU cut not yet confirmed; 0: none */
 	uint64_t pre_cut_mc;		/* the limit before that cut */
 	uint64_t last_mem_breach_ns;
