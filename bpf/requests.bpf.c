@@ -76,7 +76,6 @@ static __always_inline __u8 *port_slot(__u32 port)
  * is what every socket event of every process on the machine pays, and a
  * hash lookup costs about twice as much. Kernel pid_max is at most 2^22.
  */
-#define LG_PID_WORDS ((1u << 22) / 64)
 __u64 target_bits[LG_PID_WORDS];
 
 struct {

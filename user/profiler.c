@@ -204,9 +204,14 @@ int profiler_add_target(struct profiler *p, pid_t tgid)
 			return 0;
 	if (p->ntargets == LG_MAX_TARGETS)
 		return -ENOSPC;
+	if (key >= LG_PID_WORDS * 64)
+		return -ERANGE;
 	err = bpf_map__update_elem(p->skel->maps.prof_targets, &key, sizeof(key), &t, sizeof(t), BPF_ANY);
 	if (err)
 		return err;
+	/* The programs test this bitmap (shared memory with them): set it after the map. */
+	__atomic_fetch_or(&p->skel->bss->prof_target_bits[key / 64], 1ull << (key % 64),
+			  __ATOMIC_SEQ_CST);
 	p->targets[p->ntargets++] = key;
 	comm_of(p, key);
 	/* Snapshot now: a short-lived process is gone by collection time. */

@@ -29,6 +29,8 @@
 #define LG_CONNS_DEFAULT 16384
 #define LG_CONNS_MAX     (1u << 20)
 #define LG_MAX_TARGETS 4096	/* traced processes (tgids) */
+/* Words of a bitmap of tgids (kernel pid_max is at most 2^22): the programs' target test. */
+#define LG_PID_WORDS ((1u << 22) / 64)
 #define LG_MAX_THREADS 16384	/* per-thread scheduler state */
 #define LG_RINGBUF_BYTES (4u << 20)
 

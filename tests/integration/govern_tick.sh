@@ -30,12 +30,15 @@ on_exit "kill -9 $! 2>/dev/null"
 
 # Ticks every 200 ms on a fixed schedule; calm (900 ms) and cooldown (700 ms)
 # sit half a tick between whole ticks, so the script below lands on the same
-# decisions every run even when a tick runs 100 ms late.
+# decisions every run even when a tick runs 100 ms late. The objective's
+# window is one tick: a window counts as from before a raise for 300 ms
+# (window + half an interval), so the tick right after a raise holds.
 cat >"$TMP/policy.yaml" <<'YAML'
 name: tick-test
 objective:
   percentile: p99
   target: 50ms
+window: 200ms
 min_requests: 5
 cpu:
   min: 200m
@@ -57,7 +60,7 @@ YAML
 orig_q=$(cat "$CPU/cpu.cfs_quota_us")
 orig_soft=$(cat "$MEM/memory.soft_limit_in_bytes")
 B=100000:100 C=10000:100
-windows="$B $B $B $C $C $C $C $C $C $C $C $C $B 900000:2"
+windows="$B $B $B $B $B $C $C $C $C $C $C $C $C $C $B 900000:2"
 
 "$FEED" --cgroup "$CPU" --policy "$TMP/policy.yaml" --log "$TMP/audit.jsonl" --metrics-out "$TMP/metrics" \
 	$windows >"$TMP/out" 2>"$TMP/err"
@@ -75,17 +78,22 @@ for line in open(sys.argv[1]):
     print(r["tick"], c["action"], c["value"], c["outcome"], "|", c["reason"], "|", r["memory"]["outcome"])
 PY
 tick() { sed -n "${1}p" "$TMP/ticks"; }
-check "one audit line per window" test "$(wc -l <"$TMP/ticks")" = 14
+check "one audit line per window" test "$(wc -l <"$TMP/ticks")" = 16
 check "tick 1: breach x2 raises 500m -> 1000m, written" bash -c "[[ '$(tick 1)' == '1 raise 100000 written | raise: breach: latency p99 100.0ms vs target 50.0ms (x2.00): 500m -> 1000m'* ]]"
-check "tick 2: raise capped at cpu.max 1500m" bash -c "[[ '$(tick 2)' == '2 raise 150000 written'* ]]"
-check "tick 3: holds at cpu.max" bash -c "[[ '$(tick 3)' == '3 hold 150000 unchanged | hold: breach:'*'at cpu.max 1500m'* ]]"
-check "ticks 4-7: hold until calm" bash -c "[[ \$(sed -n 4,7p '$TMP/ticks' | grep -c 'calm for') == 4 ]]"
-check "tick 8: first step down, 20% at most" bash -c "[[ '$(tick 8)' == '8 lower 120000 written'* ]]"
-check "tick 12: next step down after the cooldown" bash -c "[[ '$(tick 12)' == '12 lower 96000 written'* ]]"
-check "tick 13: a breach right after the cut rolls it back" bash -c "[[ '$(tick 13)' == '13 rollback 150000 written | rollback:'* ]]"
-check "tick 14: too few requests holds and says why" bash -c "[[ '$(tick 14)' == '14 hold 150000 unchanged | hold: 2 requests in the window, the policy needs 5 to judge the objective'* ]]"
+check "tick 2: the window from before the raise holds" bash -c "[[ '$(tick 2)' == '2 hold 100000 unchanged | hold: latency p99 100.0ms vs target 50.0ms, but the window began before the raise 0.2s ago and the group is not throttled'* ]]"
+check "tick 3: raise capped at cpu.max 1500m" bash -c "[[ '$(tick 3)' == '3 raise 150000 written'* ]]"
+check "tick 4: the window from before the raise holds" bash -c "[[ '$(tick 4)' == '4 hold 150000 unchanged | hold: '*'began before the raise'* ]]"
+check "tick 5: holds at cpu.max" bash -c "[[ '$(tick 5)' == '5 hold 150000 unchanged | hold: breach:'*'at cpu.max 1500m'* ]]"
+check "ticks 6-9: hold until calm" bash -c "[[ \$(sed -n 6,9p '$TMP/ticks' | grep -c 'calm for') == 4 ]]"
+check "tick 10: first step down, 20% at most" bash -c "[[ '$(tick 10)' == '10 lower 120000 written'* ]]"
+check "tick 14: next step down after the cooldown" bash -c "[[ '$(tick 14)' == '14 lower 96000 written'* ]]"
+check "tick 15: a breach right after the cut rolls it back" bash -c "[[ '$(tick 15)' == '15 rollback 150000 written | rollback:'* ]]"
+check "tick 16: too few requests holds and says why" bash -c "[[ '$(tick 16)' == '16 hold 150000 unchanged | hold: 2 requests in the window, the policy needs 5 to judge the objective'* ]]"
 check "memory.soft_limit_in_bytes went through the writer thread" grep -q "^1 .*| queued to the memory writer$" "$TMP/ticks"
-check "decision counters (CPU action, else the memory one)" grep -q "^decisions hold=6 raise=2 lower=5 rollback=1$" "$TMP/out"
+want="decisions hold=10 raise=2 lower=3 rollback=1"
+got=$(grep '^decisions ' "$TMP/out")
+if [[ $got == "$want" ]]; then ok "decision counters (CPU action, else the memory one)"
+else not_ok "decision counters (CPU action, else the memory one)" "want '$want', got '$got'"; fi
 check "/metrics: latgov_cpu_limit_cores 1.5" grep -qx 'latgov_cpu_limit_cores 1.5' "$TMP/metrics"
 check "/metrics: latgov_decisions_total by action" bash -c "grep -qx 'latgov_decisions_total{action=\"rollback\"} 1' '$TMP/metrics' && grep -qx 'latgov_decisions_total{action=\"raise\"} 2' '$TMP/metrics'"
 check "/metrics: latgov_throttle_ratio and latgov_cpu_usage_cores are gauges" bash -c "grep -qx '# TYPE latgov_throttle_ratio gauge' '$TMP/metrics' && grep -q '^latgov_cpu_usage_cores [0-9]' '$TMP/metrics'"

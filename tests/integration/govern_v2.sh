@@ -21,7 +21,17 @@ on_exit "rm -rf '$TMP'"
 on_exit "rmdir '$CG'"
 on_exit "for p in \$(cat '$CG/cgroup.procs' 2>/dev/null); do kill -9 \$p; done; sleep 0.2"
 on_exit "rm -f /run/latgov/*latgov-test-$$*"
-bash -c "echo \$\$ > '$CG/cgroup.procs'; exec timeout 120 sh -c 'while :; do :; done'" &
+# About 0.3 cores: the limit is in use (so a breach is the limit's doing), and
+# its peak usage + margin leaves room for cuts below the raised limit (a
+# spinner that takes whatever the quota gives would leave none).
+bash -c "echo \$\$ > '$CG/cgroup.procs'; exec timeout 120 python3 -c '
+import time
+while True:
+    t = time.monotonic() + 0.003
+    while time.monotonic() < t:
+        pass
+    time.sleep(0.007)
+'" &
 orig=$(cat "$CG/cpu.max")
 
 cat >"$TMP/policy.yaml" <<'YAML'
