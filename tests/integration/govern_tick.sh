@@ -18,14 +18,7 @@ v1_test_cgroup
 # A process using about 0.6 cores: the limit is in use, so a breach is the
 # limit's doing (an idle group's breach is not, and holds), and usage +
 # margin (0.66) stays below every cut the script expects.
-bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 python3 -c '
-import time
-while True:
-    t = time.monotonic() + 0.006
-    while time.monotonic() < t:
-        pass
-    time.sleep(0.004)
-'" &
+bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 python3 '$LATGOV_ROOT/tests/helpers/burn.py' 0.6" &
 on_exit "kill -9 $! 2>/dev/null"
 
 # Ticks every 200 ms on a fixed schedule; calm (900 ms) and cooldown (700 ms)

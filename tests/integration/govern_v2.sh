@@ -24,14 +24,7 @@ on_exit "rm -f /run/latgov/*latgov-test-$$*"
 # About 0.3 cores: the limit is in use (so a breach is the limit's doing), and
 # its peak usage + margin leaves room for cuts below the raised limit (a
 # spinner that takes whatever the quota gives would leave none).
-bash -c "echo \$\$ > '$CG/cgroup.procs'; exec timeout 120 python3 -c '
-import time
-while True:
-    t = time.monotonic() + 0.003
-    while time.monotonic() < t:
-        pass
-    time.sleep(0.007)
-'" &
+bash -c "echo \$\$ > '$CG/cgroup.procs'; exec timeout 120 python3 '$LATGOV_ROOT/tests/helpers/burn.py' 0.3" &
 orig=$(cat "$CG/cpu.max")
 
 cat >"$TMP/policy.yaml" <<'YAML'
