@@ -741,6 +741,20 @@ static int write_folded(const char *dir, const char *name, const struct folded *
 	return err;
 }
 
+static int write_svg(const char *dir, const char *name, const struct folded *f,
+		     const struct svg_options *so)
+{
+	struct strbuf sb;
+	int err;
+
+	sb_init(&sb);
+	err = svg_write(f, so, &sb);
+	if (!err)
+		err = write_bytes(dir, name, sb.buf, sb.len);
+	sb_free(&sb);
+	return err;
+}
+
 int profiler_write(struct profiler *p, const char *dir)
 {
 	struct svg_options so = { 0 };
@@ -766,27 +780,19 @@ int profiler_write(struct profiler *p, const char *dir)
 	if (err)
 		return err;
 
-	sb_init(&sb);
 	snprintf(subtitle, sizeof(subtitle), "%.1f s; on-CPU from %u Hz samples%s; widths in microseconds",
 		 (double)(p->t_collect_ns - p->t_attach_ns) / 1e9, p->cfg.hz,
 		 p->cfg.off_cpu ? ", off-CPU from scheduler spans" : "");
 	so.title = p->cfg.off_cpu ? "Wall-time flame graph: on-CPU, run queue, blocked, throttled" : "On-CPU flame graph";
 	so.subtitle = subtitle;
 	so.unit = "us";
-	err = svg_write(p->wall, &so, &sb);
-	if (!err)
-		err = write_bytes(dir, "flame.svg", sb.buf, sb.len);
-	sb_free(&sb);
+	err = write_svg(dir, "flame.svg", p->wall, &so);
 	if (err)
 		return err;
 	/* The latency flame, when requests were in flight: width is a share of request wall time. */
 	if (p->latency_us) {
-		sb_init(&sb);
 		so.title = "Latency flame graph: requests in flight, by endpoint and state";
-		err = svg_write(p->latency, &so, &sb);
-		if (!err)
-			err = write_bytes(dir, "latency.svg", sb.buf, sb.len);
-		sb_free(&sb);
+		err = write_svg(dir, "latency.svg", p->latency, &so);
 		if (err)
 			return err;
 	}
