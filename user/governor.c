@@ -82,6 +82,9 @@ struct governor {
 	uint64_t period_us;
 	struct cg_stats prev;
 	uint64_t prev_ns;
+	/* the check between ticks measures from here (the latest tick, check or write) */
+	struct cg_stats fast_prev;
+	uint64_t fast_prev_ns;
 
 	struct knob_ctl cpu;
 	struct knob_ctl mem;
@@ -269,60 +272,27 @@ static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k
 	jw_obj_end(jw);
 }
 
-int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns)
+/* What a tick or a check between ticks measured, for the audit log. */
+struct tick_inputs {
+	const char *kind;		/* "tick" or "saturation" */
+	struct decide_inputs in;
+	struct cg_rates r;
+	uint64_t mem_usage;
+};
+
+/* execute, feed back, status and audit: one decision of a tick or of a check between ticks */
+static void governor_apply(struct governor *g, const struct tick_inputs *ti, const struct decision *d,
+			   int with_memory)
 {
 	char cpu_val[64] = "", mem_val[64] = "", cur[STATEFILE_VALUE_MAX];
 	const char *cpu_outcome = "unchanged", *mem_outcome = "unchanged";
-	struct decide_inputs in = { 0 };
-	struct cg_stats now_stats;
-	struct cg_rates r;
-	struct decision d;
+	const struct decide_inputs *in = &ti->in;
+	const struct cg_rates *r = &ti->r;
 	enum decide_action overall;
-	uint64_t mono = mono_ns();
 	int ret;
 
-	/* monitor */
-	cg_read_stats(&g->cg, &now_stats);
-	cg_rates_between(&g->prev, &now_stats, mono - g->prev_ns, &r);
-	g->prev = now_stats;
-	g->prev_ns = mono;
-
-	if (g->writer_running)
-		memory_collect(g);
-	if (g->have_cpu && g->writes)
-		knob_ctl_check(&g->cpu, &g->cg, g->sf);
-	if (g->have_mem && g->writes && !memory_busy(g))
-		knob_ctl_check(&g->mem, &g->cg, g->sf);
-
-	in.latency_us = w ? w->latency_us : 0;
-	in.requests = w ? w->requests : 0;
-	in.rate = w ? w->rate : 0;
-	in.errors = w ? w->errors : 0;
-	in.runq_share = w ? w->runq_share : -1;
-	in.cpu_usage_cores = r.usage_cores;	/* -1 unknown: decide() then makes no cuts */
-	in.throttle_ratio = r.throttle_ratio;
-	in.mem_usage = now_stats.mem_usage;
-	in.mem_events = r.mem_events;
-	in.mem_pressure = r.mem_pressure;
-
-	if (!g->started) {
-		uint64_t cpu_mc = 0, mem_b = 0;
-
-		if (g->have_cpu && !cg_read_knob(&g->cg, CG_KNOB_CPU_MAX, cur, sizeof(cur)))
-			cg_parse_cpu(&g->cg, cur, g->period_us, &cpu_mc);
-		if (g->have_mem && !cg_read_knob(&g->cg, CG_KNOB_MEM_HIGH, cur, sizeof(cur)) &&
-		    !cg_parse_mem(cur, &mem_b) && mem_b == CG_UNLIMITED)
-			mem_b = 0;
-		decide_init(&g->st, &g->policy, cpu_mc, mem_b, now_ns);
-		g->started = 1;
-	}
-
-	/* decide */
-	decide(&g->policy, &g->st, &in, now_ns, &d);
-
-	/* execute and feed back */
 	if (g->have_cpu) {
-		cg_format_cpu(&g->cg, d.cpu_mc, g->period_us, cpu_val, sizeof(cpu_val));
+		cg_format_cpu(&g->cg, d->cpu_mc, g->period_us, cpu_val, sizeof(cpu_val));
 		if (g->cpu.foreign) {
 			cpu_outcome = "not written: changed by someone else";
 		} else if (!g->writes) {
@@ -343,8 +313,8 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 			}
 		}
 	}
-	if (g->have_mem) {
-		cg_format_mem(&g->cg, d.mem_bytes, mem_val, sizeof(mem_val));
+	if (g->have_mem && with_memory) {
+		cg_format_mem(&g->cg, d->mem_bytes, mem_val, sizeof(mem_val));
 		if (g->mem.foreign) {
 			mem_outcome = "not written: changed by someone else";
 		} else if (!g->writes) {
@@ -372,17 +342,18 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 	}
 
 	/* status for the live view and /metrics */
-	overall = d.action != DECIDE_HOLD ? d.action : d.mem_action;
-	g->status.ticks++;
+	overall = d->action != DECIDE_HOLD ? d->action : d->mem_action;
+	if (with_memory)
+		g->status.ticks++;
 	g->status.decisions[overall]++;
 	g->status.last_action = overall;
 	snprintf(g->status.last_reason, sizeof(g->status.last_reason), "%s",
-		 d.action != DECIDE_HOLD || d.mem_action == DECIDE_HOLD ? d.reason : d.mem_reason);
-	g->status.cpu_limit_cores = g->have_cpu ? d.cpu_mc / 1000.0 : 0;
-	g->status.cpu_usage_cores = in.cpu_usage_cores > 0 ? in.cpu_usage_cores : 0;
-	g->status.throttle_ratio = r.throttle_ratio;
-	g->status.mem_limit_bytes = g->have_mem ? d.mem_bytes : 0;
-	g->status.mem_usage_bytes = now_stats.mem_usage;
+		 d->action != DECIDE_HOLD || d->mem_action == DECIDE_HOLD ? d->reason : d->mem_reason);
+	g->status.cpu_limit_cores = g->have_cpu ? d->cpu_mc / 1000.0 : 0;
+	g->status.cpu_usage_cores = in->cpu_usage_cores > 0 ? in->cpu_usage_cores : 0;
+	g->status.throttle_ratio = r->throttle_ratio;
+	g->status.mem_limit_bytes = g->have_mem ? d->mem_bytes : 0;
+	g->status.mem_usage_bytes = ti->mem_usage;
 	g->status.cpu_foreign = g->cpu.foreign;
 	g->status.mem_foreign = g->mem.foreign;
 
@@ -395,36 +366,123 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
 		jw_obj_begin(&g->jw);
 		jw_kv_u64(&g->jw, "time_ms", (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		jw_kv_u64(&g->jw, "tick", g->status.ticks);
+		jw_kv_str(&g->jw, "kind", ti->kind);
 		jw_kv_str(&g->jw, "policy", g->policy.name);
 		jw_kv_str(&g->jw, "mode", policy_mode_name(g->policy.mode));
 		jw_kv_str(&g->jw, "cgroup", g->cg.path);
 		jw_key(&g->jw, "inputs");
 		jw_obj_begin(&g->jw);
-		jw_kv_u64(&g->jw, "latency_us", in.latency_us);
-		jw_kv_u64(&g->jw, "requests", in.requests);
-		jw_kv_double(&g->jw, "rate", in.rate);
-		jw_kv_u64(&g->jw, "errors", in.errors);
-		jw_kv_double(&g->jw, "cpu_usage_cores", r.usage_cores);
-		jw_kv_double(&g->jw, "throttle_ratio", r.throttle_ratio);
-		jw_kv_u64(&g->jw, "throttled_ns", r.throttled_ns);
-		jw_kv_u64(&g->jw, "mem_usage", in.mem_usage);
-		jw_kv_u64(&g->jw, "mem_events", in.mem_events);
-		jw_kv_double(&g->jw, "mem_pressure", r.mem_pressure);
-		jw_kv_double(&g->jw, "runq_share", in.runq_share);
+		if (with_memory) {
+			jw_kv_u64(&g->jw, "latency_us", in->latency_us);
+			jw_kv_u64(&g->jw, "requests", in->requests);
+			jw_kv_double(&g->jw, "rate", in->rate);
+			jw_kv_u64(&g->jw, "errors", in->errors);
+		}
+		jw_kv_double(&g->jw, "cpu_usage_cores", r->usage_cores);
+		jw_kv_double(&g->jw, "throttle_ratio", r->throttle_ratio);
+		jw_kv_u64(&g->jw, "throttled_ns", r->throttled_ns);
+		if (with_memory) {
+			jw_kv_u64(&g->jw, "mem_usage", in->mem_usage);
+			jw_kv_u64(&g->jw, "mem_events", in->mem_events);
+			jw_kv_double(&g->jw, "mem_pressure", r->mem_pressure);
+			jw_kv_double(&g->jw, "runq_share", in->runq_share);
+		}
 		jw_obj_end(&g->jw);
-		jw_kv_double(&g->jw, "slo_ratio", d.slo_ratio);
+		jw_kv_double(&g->jw, "slo_ratio", d->slo_ratio);
 		jw_kv_str(&g->jw, "action", decide_action_name(overall));
 		if (g->have_cpu)
-			jw_kv_double(&g->jw, "cpu_limit_cores", d.cpu_mc / 1000.0);
-		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d.action, d.reason, cpu_val, cpu_outcome);
-		log_knob(&g->jw, "memory", &g->mem, g->have_mem, d.mem_action, d.mem_reason, mem_val,
-			 mem_outcome);
+			jw_kv_double(&g->jw, "cpu_limit_cores", d->cpu_mc / 1000.0);
+		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d->action, d->reason, cpu_val, cpu_outcome);
+		/* (between ticks memory is not looked at: the entry has no file or value) */
+		log_knob(&g->jw, "memory", &g->mem, g->have_mem && with_memory, d->mem_action,
+			 d->mem_reason, mem_val, mem_outcome);
 		jw_obj_end(&g->jw);
 		jw_raw(&g->jw, "\n");
 		if (!jw_finish(&g->jw))
 			fwrite(g->jw.buf, 1, g->jw.len, g->log);
 	}
+}
+
+int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns)
+{
+	struct tick_inputs ti = { .kind = "tick" };
+	struct decide_inputs *in = &ti.in;
+	char cur[STATEFILE_VALUE_MAX];
+	struct cg_stats now_stats;
+	struct decision d;
+	uint64_t mono = mono_ns();
+
+	/* monitor */
+	cg_read_stats(&g->cg, &now_stats);
+	cg_rates_between(&g->prev, &now_stats, mono - g->prev_ns, &ti.r);
+	g->prev = now_stats;
+	g->prev_ns = mono;
+	g->fast_prev = now_stats;
+	g->fast_prev_ns = mono;
+
+	if (g->writer_running)
+		memory_collect(g);
+	if (g->have_cpu && g->writes)
+		knob_ctl_check(&g->cpu, &g->cg, g->sf);
+	if (g->have_mem && g->writes && !memory_busy(g))
+		knob_ctl_check(&g->mem, &g->cg, g->sf);
+
+	in->latency_us = w ? w->latency_us : 0;
+	in->requests = w ? w->requests : 0;
+	in->rate = w ? w->rate : 0;
+	in->errors = w ? w->errors : 0;
+	in->runq_share = w ? w->runq_share : -1;
+	in->cpu_usage_cores = ti.r.usage_cores;	/* -1 unknown: decide() then makes no cuts */
+	in->throttle_ratio = ti.r.throttle_ratio;
+	in->mem_usage = ti.mem_usage = now_stats.mem_usage;
+	in->mem_events = ti.r.mem_events;
+	in->mem_pressure = ti.r.mem_pressure;
+
+	if (!g->started) {
+		uint64_t cpu_mc = 0, mem_b = 0;
+
+		if (g->have_cpu && !cg_read_knob(&g->cg, CG_KNOB_CPU_MAX, cur, sizeof(cur)))
+			cg_parse_cpu(&g->cg, cur, g->period_us, &cpu_mc);
+		if (g->have_mem && !cg_read_knob(&g->cg, CG_KNOB_MEM_HIGH, cur, sizeof(cur)) &&
+		    !cg_parse_mem(cur, &mem_b) && mem_b == CG_UNLIMITED)
+			mem_b = 0;
+		decide_init(&g->st, &g->policy, cpu_mc, mem_b, now_ns);
+		g->started = 1;
+	}
+
+	/* decide */
+	decide(&g->policy, &g->st, in, now_ns, &d);
+
+	/* execute and feed back */
+	governor_apply(g, &ti, &d, 1);
 	return 0;
+}
+
+int governor_check_saturation(struct governor *g, uint64_t now_ns)
+{
+	struct tick_inputs ti = { .kind = "saturation" };
+	struct cg_stats now_stats;
+	struct decision d;
+	uint64_t mono = mono_ns();
+
+	if (!g->started || !g->have_cpu || g->cpu.foreign)
+		return 0;
+	cg_read_stats(&g->cg, &now_stats);
+	/* at least one full CFS period, or the throttle ratio means nothing */
+	if (mono - g->fast_prev_ns < g->period_us * 1000 ||
+	    now_stats.nr_periods == g->fast_prev.nr_periods)
+		return 0;
+	cg_rates_between(&g->fast_prev, &now_stats, mono - g->fast_prev_ns, &ti.r);
+	g->fast_prev = now_stats;
+	g->fast_prev_ns = mono;
+	decide_saturation(&g->policy, &g->st, ti.r.usage_cores, ti.r.throttle_ratio, now_ns, &d);
+	if (d.action == DECIDE_HOLD && !d.reason[0])
+		return 0;
+	ti.in.cpu_usage_cores = ti.r.usage_cores;
+	ti.in.throttle_ratio = ti.r.throttle_ratio;
+	ti.mem_usage = now_stats.mem_usage;
+	governor_apply(g, &ti, &d, 0);
+	return d.action != DECIDE_HOLD;
 }
 
 int governor_add_agg_window(struct governor *g, const struct agg *a)
@@ -468,6 +526,12 @@ int governor_part_on_window(struct session *s, void *ctx)
 		return 0;
 	g->last_tick_ns = now;
 	return governor_tick(g, &w, now);
+}
+
+void governor_part_on_poll(struct session *s, void *ctx)
+{
+	(void)s;
+	governor_check_saturation(ctx, mono_ns());
 }
 
 void governor_part_on_end(struct session *s, void *ctx)

@@ -88,6 +88,14 @@ int governor_open(struct governor **out, const struct policy *policy, const char
  */
 int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns);
 
+/*
+ * The check between ticks (call it every ~100 ms): CPU usage and throttling
+ * since the last tick or check, at least one CFS period of it; on saturation
+ * decide_saturation() raises at once, and the write is logged (kind
+ * "saturation"). Holds are not logged. Returns 1 if it changed the limit.
+ */
+int governor_check_saturation(struct governor *g, uint64_t now_ns);
+
 void governor_status(const struct governor *g, struct governor_status *st);
 
 /*
@@ -118,6 +126,8 @@ int governor_window(struct governor *g, struct governor_window *w);
  * closes the governor, which restores the limits. ctx is the struct governor.
  */
 int governor_part_on_window(struct session *s, void *ctx);
+/* Every session poll: governor_check_saturation(). */
+void governor_part_on_poll(struct session *s, void *ctx);
 void governor_part_on_end(struct session *s, void *ctx);
 
 struct strbuf;

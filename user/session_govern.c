@@ -125,6 +125,7 @@ int session_governor_parts(struct session *s)
 	const struct lg_options *o = session_options(s);
 	struct session_part part = { .name = "governor",
 				     .on_window = governor_part_on_window,
+				     .on_poll = governor_part_on_poll,
 				     .status = governor_part_status,
 				     .metrics = governor_part_metrics,
 				     .on_end = governor_part_on_end };

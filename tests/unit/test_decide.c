@@ -126,6 +126,98 @@ static void test_window_from_before_a_raise(void **state)
 	assert_non_null(strstr(d.reason, "raise: breach"));
 }
 
+/*
+ * Throttled while using nearly all of the limit: saturated. Demand is
+ * unknown (censored at the limit) and the queue grows, so it raises before
+ * latency shows it; throttling in bursts, well under the limit, does not.
+ */
+static void test_saturated_raises_before_latency(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(10000, 500, 0.5);
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	in.throttle_ratio = 0.6;
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_not_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(s.cpu_mc, 1000);
+
+	in.cpu_usage_cores = 0.95;
+	decide(&p, &s, &in, 2 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 1500);	/* x(1 + 0.6 - 0.1) */
+	assert_string_equal(d.reason,
+			    "raise: saturated: usage 0.95 cores of a 1.00-core limit, throttled in 60% of periods "
+			    "(latency p99 10.0ms vs target 50.0ms): 1000m -> 1500m");
+}
+
+/* The check between ticks: CPU alone, raise or roll back on saturation, else nothing. */
+static void test_saturation_between_ticks(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s, before;
+	struct decision d;
+	struct decide_inputs in;
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	/* the first tick has not moved the limit to the policy's start yet */
+	s.cpu_start_pending = 1;
+	decide_saturation(&p, &s, 1.0, 1.0, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	s.cpu_start_pending = 0;
+
+	/* busy but not throttled, or throttled well under the limit: nothing */
+	before = s;
+	decide_saturation(&p, &s, 0.99, 0.0, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_string_equal(d.reason, "");
+	decide_saturation(&p, &s, 0.6, 1.0, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_memory_equal(&s, &before, sizeof(s));
+
+	/* saturated: x(1 + throttle ratio), and calm starts over */
+	decide_saturation(&p, &s, 0.98, 1.0, 2 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 2000);
+	assert_int_equal(s.cpu_mc, 2000);
+	assert_int_equal(s.last_breach_ns, 2 * S);
+	assert_int_equal(s.last_raise_ns, 2 * S);
+	assert_string_equal(d.reason, "raise: saturated between ticks: usage 0.98 cores of a 1.00-core limit, "
+				      "throttled in 100% of periods: 1000m -> 2000m");
+	assert_int_equal(d.mem_action, DECIDE_HOLD);
+
+	/* a cut followed by saturation within the cooldown goes back before the cut */
+	s.cpu_mc = 1200;
+	s.pre_cut_mc = 3000;
+	s.last_cut_ns = 10 * S;
+	decide_saturation(&p, &s, 1.19, 0.5, 10 * S + S / 5, &d);
+	assert_int_equal(d.action, DECIDE_ROLLBACK);
+	assert_int_equal(d.cpu_mc, 3000);
+	assert_int_equal(s.last_cut_ns, 0);
+
+	/* at cpu.max it says so and writes nothing */
+	s.cpu_mc = 4000;
+	decide_saturation(&p, &s, 3.9, 1.0, 20 * S, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(d.cpu_mc, 4000);
+	assert_non_null(strstr(d.reason, "at cpu.max 4000m"));
+
+	/* and the tick after a raise between ticks does not raise again on the
+	 * window from before it (unless throttled since) */
+	decide_init(&s, &p, 1000, 0, 0);
+	p.window_ns = 1 * S;
+	decide_saturation(&p, &s, 1.0, 1.0, 30 * S, &d);
+	assert_int_equal(s.cpu_mc, 2000);
+	in = window(200000, 500, 1.2);
+	decide(&p, &s, &in, 30 * S + 3 * S / 10, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_non_null(strstr(d.reason, "the window began before the raise"));
+}
+
 static void test_calm_lowers_slowly(void **state)
 {
 	struct policy p = slo_policy();
@@ -679,6 +771,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_breach_raises_in_proportion),
 		cmocka_unit_test(test_window_from_before_a_raise),
+		cmocka_unit_test(test_saturated_raises_before_latency),
+		cmocka_unit_test(test_saturation_between_ticks),
 		cmocka_unit_test(test_calm_lowers_slowly),
 		cmocka_unit_test(test_lowering_stops_at_usage_plus_margin),
 		cmocka_unit_test(test_lowering_keeps_room_for_the_peak),

@@ -109,6 +109,21 @@ static double usage_peak(const struct policy *p, struct decide_state *s, double 
 	return peak;
 }
 
+/*
+ * Saturated: throttled in more than the target share of periods while using
+ * nearly all of the limit (within the hysteresis band). Usage is then
+ * censored at the limit: demand is unknown and, under an open-loop load, a
+ * queue grows whatever latency says so far. The cut floor keeps usage at
+ * most limit / (1 + margin), so a steady load never looks saturated: only
+ * a rise does.
+ */
+static int cpu_saturated(const struct policy *p, uint64_t limit_mc, double usage_cores,
+			 double throttle_ratio)
+{
+	return throttle_ratio > p->throttle_target && usage_cores > 0 &&
+	       usage_cores * 1000.0 >= (1.0 - p->hysteresis) * (double)limit_mc;
+}
+
 static void decide_cpu(const struct policy *p, struct decide_state *s,
 		       const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
 {
@@ -117,7 +132,7 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 	uint64_t floor_mc, cut_floor_mc, want;
 	char what[96] = "";
 	double r = 0, err_rate = 0, f, peak = usage_peak(p, s, in->cpu_usage_cores, now_ns);
-	int lat_breach, err_breach, throttled, near, shortage;
+	int lat_breach, err_breach, throttled, near, saturated, shortage;
 
 	d->action = DECIDE_HOLD;
 	d->cpu_mc = limit;
@@ -144,7 +159,8 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 	/* throttling alone only counts when latency is close to the target: a
 	 * throttled service that meets its SLO comfortably has the quota it needs */
 	near = !objective || r > 1.0 - p->hysteresis;
-	shortage = throttled && near;
+	saturated = cpu_saturated(p, limit, in->cpu_usage_cores, in->throttle_ratio);
+	shortage = throttled && (near || saturated);
 
 	/* a cut that has survived its cooldown is confirmed: no rollback to it */
 	if (s->last_cut_ns && now_ns - s->last_cut_ns > p->cooldown_ns)
@@ -198,6 +214,11 @@ static void decide_cpu(const struct policy *p, struct decide_state *s,
 			snprintf(cause, sizeof(cause), "error rate %.2f%% over ceiling %.2f%%",
 				 err_rate * 100, p->max_error_rate * 100);
 			why = "breach";
+		} else if (!near) {
+			snprintf(cause, sizeof(cause),
+				 "usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods (%s)",
+				 in->cpu_usage_cores, limit / 1000.0, in->throttle_ratio * 100, what);
+			why = "saturated";
 		} else {
 			snprintf(cause, sizeof(cause), "throttled in %.0f%% of periods (target %.0f%%)",
 				 in->throttle_ratio * 100, p->throttle_target * 100);
@@ -390,6 +411,51 @@ static void decide_memory(const struct policy *p, struct decide_state *s,
 change:
 	d->mem_bytes = s->mem_bytes = want;
 	s->last_mem_change_ns = now_ns;
+}
+
+void decide_saturation(const struct policy *p, struct decide_state *s, double usage_cores,
+			double throttle_ratio, uint64_t now_ns, struct decision *d)
+{
+	const uint64_t limit = s->cpu_mc;
+	uint64_t want;
+	double f;
+
+	memset(d, 0, sizeof(*d));
+	d->action = d->mem_action = DECIDE_HOLD;
+	d->cpu_mc = limit;
+	d->mem_bytes = s->mem_bytes;
+	snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: memory is judged at ticks only");
+	if (!p->cpu_set || s->cpu_start_pending ||
+	    !cpu_saturated(p, limit, usage_cores, throttle_ratio))
+		return;
+	s->last_breach_ns = now_ns;
+	/* Multiplicative, as Autothrottle: demand is censored at the limit. */
+	f = clamp_d(1.0 + throttle_ratio, 1.0, 1.0 + p->max_step_up);
+	want = mul_u64(limit, f);
+	if (s->last_cut_ns && now_ns - s->last_cut_ns <= p->cooldown_ns) {
+		if (want < s->pre_cut_mc)
+			want = s->pre_cut_mc;
+		d->action = DECIDE_ROLLBACK;
+		s->last_cut_ns = 0;
+	} else {
+		d->action = DECIDE_RAISE;
+	}
+	want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
+	if (want <= limit) {
+		d->action = DECIDE_HOLD;
+		snprintf(d->reason, sizeof(d->reason),
+			 "hold: saturated: usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods, but the limit is at cpu.max %llum",
+			 usage_cores, limit / 1000.0, throttle_ratio * 100,
+			 (unsigned long long)p->cpu_max_mc);
+		return;
+	}
+	snprintf(d->reason, sizeof(d->reason),
+		 "%s: saturated between ticks: usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods: %llum -> %llum",
+		 decide_action_name(d->action), usage_cores, limit / 1000.0, throttle_ratio * 100,
+		 (unsigned long long)limit, (unsigned long long)want);
+	d->cpu_mc = s->cpu_mc = want;
+	s->last_change_ns = now_ns;
+	s->last_raise_ns = now_ns;
 }
 
 /* A hold on the first tick still moves the limit from what was found to the

@@ -94,6 +94,21 @@ void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cp
 void decide(const struct policy *p, struct decide_state *s, const struct decide_inputs *in,
 	    uint64_t now_ns, struct decision *d);
 
+/*
+ * Between ticks (the shell checks at each session poll, about every 100 ms):
+ * CPU alone, measured since the last write or check over at least one full
+ * period. When the group is saturated (throttled in more than the target
+ * share of periods while using nearly all of its limit), it raises at once,
+ * by 1 + the throttle ratio (at most max_step_up), or rolls back a cut made
+ * within the cooldown. A reactive loop that waits for a latency window to
+ * close lets a step in load queue for that window and more; throttling says
+ * it within one CFS period (Autothrottle samples at 100 ms). Otherwise
+ * d->action is DECIDE_HOLD with an empty reason, and *s is unchanged.
+ * d->mem_action is always DECIDE_HOLD (memory is judged per tick only).
+ */
+void decide_saturation(const struct policy *p, struct decide_state *s, double usage_cores,
+		       double throttle_ratio, uint64_t now_ns, struct decision *d);
+
 const char *decide_action_name(enum decide_action a);
 
 /*
