@@ -179,16 +179,26 @@ static void test_saturation_between_ticks(void **state)
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_memory_equal(&s, &before, sizeof(s));
 
-	/* saturated: x(1 + throttle ratio), and calm starts over */
-	decide_saturation(&p, &s, 0.98, 1.0, 2 * S, &d);
+	/* saturated, all of the limit used: x(1 + throttle ratio), and calm starts over */
+	decide_saturation(&p, &s, 1.0, 1.0, 2 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 2000);
 	assert_int_equal(s.cpu_mc, 2000);
 	assert_int_equal(s.last_breach_ns, 2 * S);
 	assert_int_equal(s.last_raise_ns, 2 * S);
-	assert_string_equal(d.reason, "raise: saturated between ticks: usage 0.98 cores of a 1.00-core limit, "
+	assert_string_equal(d.reason, "raise: saturated between ticks: usage 1.00 cores of a 1.00-core limit, "
 				      "throttled in 100% of periods: 1000m -> 2000m");
 	assert_int_equal(d.mem_action, DECIDE_HOLD);
+
+	/* only just out (usage at the band's edge, 90%): a burst, a quarter of the step */
+	s.cpu_mc = 1000;
+	decide_saturation(&p, &s, 0.91, 1.0, 3 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 1250);
+	/* in between, in proportion: 96% of the limit is 60% of the way */
+	s.cpu_mc = 1000;
+	decide_saturation(&p, &s, 0.96, 0.5, 4 * S, &d);
+	assert_int_equal(d.cpu_mc, 1300);
 
 	/* a cut followed by saturation within the cooldown goes back before the cut */
 	s.cpu_mc = 1200;

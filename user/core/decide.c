@@ -429,8 +429,20 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	    !cpu_saturated(p, limit, usage_cores, throttle_ratio))
 		return;
 	s->last_breach_ns = now_ns;
-	/* Multiplicative, as Autothrottle: demand is censored at the limit. */
-	f = clamp_d(1.0 + throttle_ratio, 1.0, 1.0 + p->max_step_up);
+	/*
+	 * Multiplicative, as Autothrottle: demand is censored at the limit. A
+	 * group that used all of it in throttled periods wants at least that
+	 * and likely more (a load step: x(1 + throttle ratio)); one that only
+	 * just ran out, near the band's edge, had a burst: a quarter of that
+	 * step. Without the scale a 100 ms burst doubled the limit.
+	 */
+	{
+		double use = usage_cores * 1000.0 / (double)limit;
+		double scale = p->hysteresis > 0 ?
+			       clamp_d((use - (1.0 - p->hysteresis)) / p->hysteresis, 0.25, 1.0) : 1.0;
+
+		f = clamp_d(1.0 + throttle_ratio * scale, 1.0, 1.0 + p->max_step_up);
+	}
 	want = mul_u64(limit, f);
 	if (s->last_cut_ns && now_ns - s->last_cut_ns <= p->cooldown_ns) {
 		if (want < s->pre_cut_mc)

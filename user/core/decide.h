@@ -99,7 +99,9 @@ void decide(const struct policy *p, struct decide_state *s, const struct decide_
  * CPU alone, measured since the last write or check over at least one full
  * period. When the group is saturated (throttled in more than the target
  * share of periods while using nearly all of its limit), it raises at once,
- * by 1 + the throttle ratio (at most max_step_up), or rolls back a cut made
+ * by 1 + the throttle ratio (at most max_step_up; scaled down to a quarter
+ * as usage goes from all of the limit to the hysteresis band's edge), or
+ * rolls back a cut made
  * within the cooldown. A reactive loop that waits for a latency window to
  * close lets a step in load queue for that window and more; throttling says
  * it within one CFS period (Autothrottle samples at 100 ms). Otherwise
