@@ -216,12 +216,20 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
 	__u32 prev_tid = prev->pid, prev_tgid = prev->tgid, next_tid = next->pid;
-	struct offcpu *st;
+	struct offcpu *st = NULL;
+	__u64 now = 0;
 
-	/* Switch-in first: the span of the thread coming back. */
-	st = bpf_map_lookup_elem(&prof_threads, &next_tid);
+	/*
+	 * Switch-in first: the span of the thread coming back. Most switches
+	 * on a busy machine have a foreign task on one side (the load
+	 * generator, kworkers, idle): the bitmap test keeps the clock and the
+	 * lookup for target threads, which alone have entries.
+	 */
+	if (is_target(next->tgid)) {
+		now = bpf_ktime_get_ns();
+		st = bpf_map_lookup_elem(&prof_threads, &next_tid);
+	}
 	if (st && st->t_out) {
 		struct lg_stack_key key = {
 			.tgid = st->tgid, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
@@ -255,6 +263,8 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 
 		if (requests_only && !endpoint)
 			return 0;
+		if (!now)
+			now = bpf_ktime_get_ns();
 		st = bpf_map_lookup_elem(&prof_threads, &prev_tid);
 		if (!st) {
 			if (bpf_map_update_elem(&prof_threads, &prev_tid, &zero_offcpu, BPF_NOEXIST) == -7 /* E2BIG */)
@@ -321,8 +331,11 @@ SEC("tp_btf/sched_wakeup")
 int BPF_PROG(profile_wakeup, struct task_struct *p)
 {
 	__u32 tid = p->pid;
-	struct offcpu *st = bpf_map_lookup_elem(&prof_threads, &tid);
+	struct offcpu *st;
 
+	if (!is_target(p->tgid))
+		return 0;	/* a bit test, not a lookup, for the wakeups of other tasks */
+	st = bpf_map_lookup_elem(&prof_threads, &tid);
 	if (st && st->t_out && st->phase == LG_PHASE_BLOCKED && !st->t_wake) {
 		st->t_wake = bpf_ktime_get_ns();
 		st->wake_throttled = lg_task_throttled(p);
