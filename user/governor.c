@@ -476,8 +476,8 @@ int governor_check_saturation(struct governor *g, uint64_t now_ns)
 	g->fast_prev = now_stats;
 	g->fast_prev_ns = mono;
 	decide_saturation(&g->policy, &g->st, ti.r.usage_cores, ti.r.throttle_ratio, now_ns, &d);
-	if (d.action == DECIDE_HOLD && !d.reason[0])
-		return 0;
+	if (d.action == DECIDE_HOLD)
+		return 0;	/* holds between ticks are not logged: ten a second would drown the ticks */
 	ti.in.cpu_usage_cores = ti.r.usage_cores;
 	ti.in.throttle_ratio = ti.r.throttle_ratio;
 	ti.mem_usage = now_stats.mem_usage;

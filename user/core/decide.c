@@ -418,6 +418,7 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 {
 	const uint64_t limit = s->cpu_mc;
 	uint64_t want;
+	int rollback;
 	double f;
 
 	memset(d, 0, sizeof(*d));
@@ -428,7 +429,7 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	if (!p->cpu_set || s->cpu_start_pending ||
 	    !cpu_saturated(p, limit, usage_cores, throttle_ratio))
 		return;
-	s->last_breach_ns = now_ns;
+	s->last_breach_ns = now_ns;	/* no cut until calm again, at cpu.max too */
 	/*
 	 * Multiplicative, as Autothrottle: demand is censored at the limit. A
 	 * group that used all of it in throttled periods wants at least that
@@ -444,23 +445,16 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 		f = clamp_d(1.0 + throttle_ratio * scale, 1.0, 1.0 + p->max_step_up);
 	}
 	want = mul_u64(limit, f);
-	if (s->last_cut_ns && now_ns - s->last_cut_ns <= p->cooldown_ns) {
-		if (want < s->pre_cut_mc)
-			want = s->pre_cut_mc;
-		d->action = DECIDE_ROLLBACK;
-		s->last_cut_ns = 0;
-	} else {
-		d->action = DECIDE_RAISE;
-	}
+	rollback = s->last_cut_ns && now_ns - s->last_cut_ns <= p->cooldown_ns;
+	if (rollback && want < s->pre_cut_mc)
+		want = s->pre_cut_mc;
 	want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
-	if (want <= limit) {
-		d->action = DECIDE_HOLD;
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: saturated: usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods, but the limit is at cpu.max %llum",
-			 usage_cores, limit / 1000.0, throttle_ratio * 100,
-			 (unsigned long long)p->cpu_max_mc);
+	/* at cpu.max: nothing to do here, and the next tick says so */
+	if (want <= limit)
 		return;
-	}
+	d->action = rollback ? DECIDE_ROLLBACK : DECIDE_RAISE;
+	if (rollback)
+		s->last_cut_ns = 0;
 	snprintf(d->reason, sizeof(d->reason),
 		 "%s: saturated between ticks: usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods: %llum -> %llum",
 		 decide_action_name(d->action), usage_cores, limit / 1000.0, throttle_ratio * 100,

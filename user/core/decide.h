@@ -105,7 +105,9 @@ void decide(const struct policy *p, struct decide_state *s, const struct decide_
  * within the cooldown. A reactive loop that waits for a latency window to
  * close lets a step in load queue for that window and more; throttling says
  * it within one CFS period (Autothrottle samples at 100 ms). Otherwise
- * d->action is DECIDE_HOLD with an empty reason, and *s is unchanged.
+ * d->action is DECIDE_HOLD with an empty reason (at cpu.max too: the next
+ * tick says so), and *s is unchanged but for the calm, which saturation
+ * restarts.
  * d->mem_action is always DECIDE_HOLD (memory is judged per tick only).
  */
 void decide_saturation(const struct policy *p, struct decide_state *s, double usage_cores,
