@@ -19,7 +19,8 @@
  * map, which user space hands in (see include/latgov/sched.h).
  *
  * Its other maps are its own (prof_*) so that it loads next to the request
- * tracer.
+ * tracer. With the tracer's scheduler attribution on, the two share the
+ * off-CPU work instead (shared_sched below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -44,6 +45,14 @@ const volatile __u32 requests_only = 0;
  * stay cheap turns it off; on-CPU samples keep their kernel stacks.
  */
 const volatile __u32 offcpu_kernel_stacks = 1;
+/*
+ * The tracer splits every span of a target thread already (scheduler
+ * attribution, bpf/requests.bpf.c): with shared_sched its lg_threads map is
+ * this object's, and so is its prof_counts, and the switch-out here only
+ * notes the stacks in the thread's lg_thread; the tracer's switch-in adds
+ * the span under them. profile_wakeup and profile_exit are not loaded then.
+ */
+const volatile __u32 shared_sched = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -141,6 +150,7 @@ struct {
 } prof_counters SEC(".maps");
 
 static const struct offcpu zero_offcpu;
+static const struct lg_thread zero_thread;
 
 static __always_inline void count(__u32 which)
 {
@@ -212,6 +222,75 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/*
+ * The stacks of prev, which is leaving the CPU (in tp_btf the current task
+ * is still prev). Walking them is most of the off-CPU cost, and a server
+ * thread leaves the CPU from a few places, again and again (in epoll_wait
+ * between requests, preempted on the way out of a send): the same user
+ * instruction and stack pointer, top of stack, syscall and kind of switch as
+ * at an earlier walk reuse its stacks. Two call chains that reach one
+ * syscall site at the same stack depth with the same word on top would share
+ * a stack: the price.
+ */
+static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u32 tid,
+					int runnable, __s32 *kstack_id, __s32 *ustack_id)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	struct stack_site site = {};
+	struct stack_ids walked, *ids;
+
+	/* A BTF pointer: direct loads, no probe-read helper calls. */
+	site.ip = regs->ip;
+	site.sp = regs->sp;
+	site.nr = regs->orig_ax;
+	site.tid = tid;
+	site.runnable = (__u32)runnable;
+	/* The frame pointer is any register in code built without one: not used. */
+	if (site.sp)
+		bpf_probe_read_user(&site.top, sizeof(site.top), (const void *)site.sp);
+	ids = bpf_map_lookup_elem(&prof_sites, &site);
+	if (ids && ids->ustack_id >= 0) {
+		*kstack_id = ids->kstack_id;
+		*ustack_id = ids->ustack_id;
+		return;
+	}
+	walked.kstack_id = offcpu_kernel_stacks ? stack_id(ctx, 0) : -1;
+	walked.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
+	*kstack_id = walked.kstack_id;
+	*ustack_id = walked.ustack_id;
+	bpf_map_update_elem(&prof_sites, &site, &walked, BPF_ANY);
+}
+
+/* shared_sched: a target thread leaves the CPU; its stacks go in its lg_thread. */
+static __always_inline int shared_switch_out(void *ctx, bool preempt, struct task_struct *prev,
+					     unsigned int prev_state)
+{
+	__u32 tid = prev->pid;
+	struct lg_thread *t;
+	int runnable;
+
+	if (!tid || (prev_state & LG_TASK_DEAD) || !is_target(prev->tgid))
+		return 0;
+	t = bpf_map_lookup_elem(&lg_threads, &tid);
+	if (!t) {
+		/* the tracer's switch-out may come after this one, at a thread's first */
+		if (bpf_map_update_elem(&lg_threads, &tid, &zero_thread, BPF_NOEXIST) == -7 /* E2BIG */)
+			count(LG_CNT_THREAD_MAP_FULL);
+		t = bpf_map_lookup_elem(&lg_threads, &tid);
+		if (!t)
+			return 0;
+	}
+	runnable = lg_switch_runnable(preempt, prev_state);
+	/* The tag either side of the tracer's switch-out (sched_switch_out() leaves it so). */
+	if (requests_only && !sched_tag_at_switch_out(t, runnable)) {
+		t->stacks_set = 0;
+		return 0;
+	}
+	walk_stacks(ctx, prev, tid, runnable, &t->kstack_id, &t->ustack_id);
+	t->stacks_set = 1;
+	return 0;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -219,6 +298,9 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 	__u32 prev_tid = prev->pid, prev_tgid = prev->tgid, next_tid = next->pid;
 	struct offcpu *st = NULL;
 	__u64 now = 0;
+
+	if (shared_sched)
+		return shared_switch_out(ctx, preempt, prev, prev_state);
 
 	/*
 	 * Switch-in first: the span of the thread coming back. Most switches
@@ -257,9 +339,6 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 	{
 		int runnable = lg_switch_runnable(preempt, prev_state);
 		__u32 endpoint = endpoint_of(prev_tid, 1, runnable);
-		struct stack_site site = {};
-		struct stack_ids walked, *ids;
-		struct pt_regs *regs;
 
 		if (requests_only && !endpoint)
 			return 0;
@@ -282,37 +361,7 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 			st->phase = lg_task_throttled(prev) ? LG_PHASE_THROTTLED : LG_PHASE_RUNQ;
 		else
 			st->phase = LG_PHASE_BLOCKED;
-		/*
-		 * Walking the stacks is most of this program's cost, and a server
-		 * thread leaves the CPU from a few places, again and again (in
-		 * epoll_wait between requests, preempted on the way out of a
-		 * send): the same user instruction and stack pointer, top of stack,
-		 * syscall and kind of switch as at an earlier walk reuse its stacks.
-		 * Two call chains that reach one syscall site at the same stack
-		 * depth with the same word on top would share a stack: the price.
-		 */
-		regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-		/* A BTF pointer: direct loads, no probe-read helper calls. */
-		site.ip = regs->ip;
-		site.sp = regs->sp;
-		site.nr = regs->orig_ax;
-		site.tid = prev_tid;
-		site.runnable = (__u32)runnable;
-		/* The frame pointer is any register in code built without one: not used. */
-		if (site.sp)
-			bpf_probe_read_user(&site.top, sizeof(site.top), (const void *)site.sp);
-		ids = bpf_map_lookup_elem(&prof_sites, &site);
-		if (ids && ids->ustack_id >= 0) {
-			st->kstack_id = ids->kstack_id;
-			st->ustack_id = ids->ustack_id;
-			return 0;
-		}
-		/* In tp_btf the current task is still prev: these are its stacks. */
-		st->kstack_id = offcpu_kernel_stacks ? stack_id(ctx, 0) : -1;
-		st->ustack_id = stack_id(ctx, BPF_F_USER_STACK);
-		walked.kstack_id = st->kstack_id;
-		walked.ustack_id = st->ustack_id;
-		bpf_map_update_elem(&prof_sites, &site, &walked, BPF_ANY);
+		walk_stacks(ctx, prev, prev_tid, runnable, &st->kstack_id, &st->ustack_id);
 	}
 	return 0;
 }

@@ -135,6 +135,26 @@ struct {
 
 static const struct lg_thread zero_thread;
 
+/*
+ * Off-CPU stacks, shared with the profiler (prof_shared, set by user space
+ * before load when --flame runs with scheduler attribution). At switch-out
+ * the profiler notes where a target thread left the CPU (its stack ids, in
+ * the thread's lg_thread); at switch-in this program, which splits the span
+ * anyway, adds its parts to the profiler's count map (prof_counts here; the
+ * profiler reuses it). Two programs doing that each cost a clock read, two
+ * more lookups and a second split per switch, and a wakeup program more.
+ * User space shrinks the map to one entry when it is not shared.
+ */
+const volatile __u32 prof_shared = 0;
+const volatile __u64 prof_min_span_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_STACK_KEYS);
+	__type(key, struct lg_stack_key);
+	__type(value, __u64);
+} prof_counts SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&lg_counters, &idx);
@@ -691,6 +711,48 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 
 /* ---- scheduler attribution (sched_on; sched.h) ------------------------------ */
 
+static __always_inline void prof_add(struct lg_stack_key *key, __u64 v)
+{
+	__u64 *cur;
+	long err;
+
+	if (!v)
+		return;
+	cur = bpf_map_lookup_elem(&prof_counts, key);
+	if (cur) {
+		__sync_fetch_and_add(cur, v);
+		return;
+	}
+	err = bpf_map_update_elem(&prof_counts, key, &v, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU added it */) {
+		cur = bpf_map_lookup_elem(&prof_counts, key);
+		if (cur)
+			__sync_fetch_and_add(cur, v);
+	} else if (err) {
+		count(LG_CNT_STACK_MAP_FULL);
+	}
+}
+
+/* The profiler's part of a switch-in (prof_shared): the span's parts under the stacks it left from. */
+static __always_inline void prof_span(struct lg_thread *t, __u32 tgid, __u64 span_ns,
+				      const struct lg_span *span)
+{
+	struct lg_stack_key key = {
+		.tgid = tgid, .kstack_id = t->kstack_id, .ustack_id = t->ustack_id,
+		.endpoint = t->endpoint,	/* unchanged since switch-out: the tag then */
+	};
+
+	t->stacks_set = 0;
+	if (span_ns < prof_min_span_ns)
+		return;
+	key.phase = LG_PHASE_BLOCKED;
+	prof_add(&key, span->blocked_ns);
+	key.phase = LG_PHASE_RUNQ;
+	prof_add(&key, span->runq_ns);
+	key.phase = LG_PHASE_THROTTLED;
+	prof_add(&key, span->throttled_ns);
+}
+
 static __always_inline void hist_add(__u64 *buckets, __u64 *sum, __u64 ns)
 {
 	if (!ns)
@@ -712,10 +774,13 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		t = bpf_map_lookup_elem(&lg_threads, &tid);
 		if (t && t->t_out) {
 			struct lg_sched_hist *h = bpf_map_lookup_elem(&lg_sched_hist, &zero);
+			__u64 t_out = t->t_out;
 			struct lg_span span;
 
 			now = bpf_ktime_get_ns();
 			sched_switch_in(t, now, &span);
+			if (prof_shared && t->stacks_set)
+				prof_span(t, next->tgid, now - t_out, &span);
 			if (h) {
 				hist_add(h->runq, &h->runq_ns, span.runq_ns);
 				hist_add(h->blocked, &h->blocked_ns, span.blocked_ns);

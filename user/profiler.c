@@ -138,6 +138,22 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 			goto fail;
 		}
 	}
+	/* the tracer splits the spans: switch-outs only note stacks here */
+	if (p->cfg.off_cpu && p->cfg.threads_map_fd >= 0 && p->cfg.counts_map_fd >= 0 &&
+	    p->cfg.counters_map_fd >= 0) {
+		err = bpf_map__reuse_fd(p->skel->maps.prof_counts, p->cfg.counts_map_fd);
+		if (!err)
+			err = bpf_map__reuse_fd(p->skel->maps.prof_counters, p->cfg.counters_map_fd);
+		if (err) {
+			fprintf(stderr, "latgov: cannot share the tracer's off-CPU maps with the profiler: %s\n",
+				strerror(-err));
+			goto fail;
+		}
+		p->skel->rodata->shared_sched = 1;
+		bpf_program__set_autoload(p->skel->progs.profile_wakeup, false);
+		bpf_program__set_autoload(p->skel->progs.profile_exit, false);
+		bpf_map__set_max_entries(p->skel->maps.prof_threads, 1);
+	}
 	err = profile_bpf__load(p->skel);
 	if (err) {
 		fprintf(stderr, "latgov: cannot load the profiler BPF programs: %s (run 'latgov check' to see what this kernel supports)\n",
@@ -373,7 +389,11 @@ int profiler_attach(struct profiler *p)
 						p->skel->progs.profile_exit };
 
 		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-			struct bpf_link *l = bpf_program__attach(progs[i]);
+			struct bpf_link *l;
+
+			if (!bpf_program__autoload(progs[i]))
+				continue;	/* shared with the tracer (profiler_open) */
+			l = bpf_program__attach(progs[i]);
 
 			if (!l) {
 				err = -errno;
@@ -847,7 +867,7 @@ int profiler_run_standalone(const struct lg_options *opts)
 {
 	struct profiler_config cfg = {
 		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
-		.threads_map_fd = -1,
+		.threads_map_fd = -1, .counts_map_fd = -1, .counters_map_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct targets *tg = calloc(1, sizeof(*tg));

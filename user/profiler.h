@@ -26,7 +26,7 @@
 #include "core/options.h"
 #include "latgov/abi.h"
 
-#define PROFILER_MIN_SPAN_NS 10000ull	/* default: off-CPU spans shorter than 10 µs are not kept */
+#define PROFILER_MIN_SPAN_NS LG_OFFCPU_MIN_SPAN_NS	/* default: shorter off-CPU spans are not kept */
 
 struct profiler_config {
 	uint32_t hz;			/* on-CPU samples per second per CPU; 0 = no on-CPU sampling */
@@ -35,6 +35,13 @@ struct profiler_config {
 	int requests_only;		/* keep only time with a request in flight */
 	int offcpu_user_only;		/* off-CPU spans without kernel stacks: much cheaper (see bpf/profile.bpf.c) */
 	int threads_map_fd;		/* -1, or the tracer's lg_threads map to share */
+	/*
+	 * -1, or the tracer's prof_counts and lg_counters maps (tracer_config's
+	 * prof_shared): then the tracer adds the off-CPU spans at switch-in and
+	 * the profiler only notes the stacks at switch-out.
+	 */
+	int counts_map_fd;
+	int counters_map_fd;
 };
 
 struct profiler;

@@ -153,6 +153,8 @@ int session_flame_parts(struct session *s)
 		.hz = o->hz, .off_cpu = o->off_cpu, .requests_only = o->requests_only,
 		/* The tracer's thread map holds the request in flight on each thread. */
 		.threads_map_fd = tracer_sched(t) ? tracer_threads_fd(t) : -1,
+		.counts_map_fd = tracer_prof_counts_fd(t),
+		.counters_map_fd = tracer_counters_fd(t),
 	};
 	struct session_part part = { .name = "flame", .on_poll = flame_on_poll, .on_end = flame_on_end,
 				     .on_request = flame_on_request };

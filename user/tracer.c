@@ -61,6 +61,7 @@ struct tracer {
 	int syscall_path;
 	int dynptr;
 	int sched;
+	int prof_shared;
 	int no_batch;			/* the kernel lacks batch lookups on hash maps */
 	int conns_fd;
 	int counters_fd;
@@ -274,6 +275,11 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		}
 		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched);
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
+		t->skel->rodata->prof_shared = cfg->sched && cfg->prof_shared;
+		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
+		/* not shared: a hash map is preallocated, so keep it to one entry */
+		if (!t->skel->rodata->prof_shared)
+			bpf_map__set_max_entries(t->skel->maps.prof_counts, 1);
 		libbpf_warnings = dynptr == 0;
 		e = requests_bpf__load(t->skel);
 		libbpf_warnings = 1;
@@ -289,6 +295,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	}
 	t->dynptr = dynptr;
 	t->sched = cfg->sched;
+	t->prof_shared = cfg->sched && cfg->prof_shared;
 	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
 	t->counters_fd = bpf_map__fd(t->skel->maps.lg_counters);
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
@@ -564,6 +571,16 @@ int tracer_sched(const struct tracer *t)
 int tracer_threads_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.lg_threads);
+}
+
+int tracer_prof_counts_fd(const struct tracer *t)
+{
+	return t->prof_shared ? bpf_map__fd(t->skel->maps.prof_counts) : -1;
+}
+
+int tracer_counters_fd(const struct tracer *t)
+{
+	return t->prof_shared ? t->counters_fd : -1;
 }
 
 int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out)

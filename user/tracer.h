@@ -36,6 +36,14 @@ struct tracer_config {
 	 * every context switch of the machine.
 	 */
 	int sched;
+	/*
+	 * With sched: the profiler's off-CPU spans are added at switch-in by
+	 * the tracer's program (the profiler notes the stacks at switch-out):
+	 * one split, clock read and lookup per switch instead of two. Spans
+	 * shorter than prof_min_span_ns are not kept.
+	 */
+	int prof_shared;
+	uint64_t prof_min_span_ns;
 };
 
 /*
@@ -89,6 +97,9 @@ uint64_t tracer_duplicates(const struct tracer *t);
 int tracer_sched(const struct tracer *t);
 /* The lg_threads map (struct lg_thread per tid), for the profiler to share. */
 int tracer_threads_fd(const struct tracer *t);
+/* With prof_shared: the off-CPU count map and the loss counters, for the profiler to reuse; else -1. */
+int tracer_prof_counts_fd(const struct tracer *t);
+int tracer_counters_fd(const struct tracer *t);
 /* The process-wide scheduler histograms so far, summed over CPUs. Returns 0 or -errno. */
 int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out);
 

@@ -155,8 +155,13 @@ struct lg_thread {
 	__u8  wake_throttled;		/* its group was throttled when it was woken */
 	__u8  answered;			/* the request in flight has written (part of) its answer */
 	__u8  more;			/* ... and its last write said more may follow (a header, a chunk) */
+	/* Off-CPU stacks shared with the profiler (bpf/profile.bpf.c, shared_sched): */
+	__s32 kstack_id;		/* where it left the CPU at its last switch-out ... */
+	__s32 ustack_id;
+	__u8  stacks_set;		/* ... set by the profiler then; the tracer's switch-in uses and clears it */
+	__u8  pad[7];
 };
-_Static_assert(sizeof(struct lg_thread) == 48, "struct lg_thread layout changed");
+_Static_assert(sizeof(struct lg_thread) == 64, "struct lg_thread layout changed");
 
 /*
  * Process-wide scheduler histograms of the target threads (one per-CPU
@@ -189,6 +194,7 @@ _Static_assert(sizeof(struct lg_target) == 8, "struct lg_target layout changed")
 #define LG_STACK_DEPTH     127		/* frames per stack (PERF_MAX_STACK_DEPTH) */
 #define LG_MAX_STACKS      16384	/* distinct stacks in the stack-trace map */
 #define LG_MAX_STACK_KEYS  32768	/* distinct lg_stack_key in the count map */
+#define LG_OFFCPU_MIN_SPAN_NS 10000ull	/* off-CPU spans shorter than 10 µs are not kept (default) */
 
 /* Where a thread's time went, for stack counts and the latency flame. */
 enum lg_phase {

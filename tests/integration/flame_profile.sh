@@ -40,7 +40,7 @@ tagged=0
 if command -v bpftool >/dev/null; then
 	map=$(bpftool map list -j | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin) if m.get("name")=="lg_threads"]; print(max(ids) if ids else "")')
 	key=$(python3 -c "import struct,sys; print(' '.join('%02x' % b for b in struct.pack('<I', $tpid)))")
-	value=$(python3 -c "import struct; print(' '.join('%02x' % b for b in struct.pack('<5QI4B', 0, 0, 0, 0, 0, 7, 0, 0, 0, 0)))")
+	value=$(python3 -c "import struct; print(' '.join('%02x' % b for b in struct.pack('<5QI4B2i8B', 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, -1, -1, *[0] * 8)))")
 	[[ -n $map ]] && bpftool map update id "$map" key hex $key value hex $value && tagged=1
 fi
 kill -USR1 "$tpid"
