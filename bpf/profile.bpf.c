@@ -19,8 +19,9 @@
  * map, which user space hands in (see include/latgov/sched.h).
  *
  * Its other maps are its own (prof_*) so that it loads next to the request
- * tracer. With the tracer's scheduler attribution on, the two share the
- * off-CPU work instead (shared_sched below).
+ * tracer. With the tracer's scheduler attribution on, the tracer's
+ * sched_switch does the off-CPU work (offcpu.bpf.h) and only the sampler
+ * and the fork hook here are loaded.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -32,27 +33,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define EFAULT 14
 #define EEXIST 17
 
 const volatile __u64 min_span_ns = 10000;
 const volatile __u32 requests_only = 0;
-/*
- * Walking the kernel stack at every switch-out is the profiler's largest cost.
- * Measured with bpf_stats on the 2-vCPU test VM, 3000 sleeps of a target
- * cost ~21 us of BPF time each (switch-out, wakeup, switch-in) with kernel
- * stacks, ~11 us without, ~20 us without the user stack. A session that must
- * stay cheap turns it off; on-CPU samples keep their kernel stacks.
- */
-const volatile __u32 offcpu_kernel_stacks = 1;
-/*
- * The tracer splits every span of a target thread already (scheduler
- * attribution, bpf/requests.bpf.c): with shared_sched its lg_threads map is
- * this object's, and so is its prof_counts, and the switch-out here only
- * notes the stacks in the thread's lg_thread; the tracer's switch-in adds
- * the span under them. profile_wakeup and profile_exit are not loaded then.
- */
-const volatile __u32 shared_sched = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -82,13 +66,6 @@ struct {
 } lg_threads SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, LG_MAX_STACKS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, LG_STACK_DEPTH * sizeof(__u64));
-} prof_stacks SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LG_MAX_STACK_KEYS);
 	__type(key, struct lg_stack_key);
@@ -111,30 +88,6 @@ struct offcpu {
 	__u32 wake_throttled;	/* its group was throttled when it was woken */
 };
 
-/*
- * Where a thread left the CPU, as far as registers tell: the user
- * instruction and stack pointers, the word on top of its stack, the syscall
- * and the kind of switch. The stacks walked there are remembered by it.
- */
-struct stack_site {
-	__u64 ip, sp, top, nr;
-	__u32 tid;
-	__u32 runnable;
-};
-
-struct stack_ids {
-	__s32 kstack_id;
-	__s32 ustack_id;
-};
-
-/* A cache: LRU, so sites not seen for a while make room for new ones. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4 * LG_MAX_THREADS);
-	__type(key, struct stack_site);
-	__type(value, struct stack_ids);
-} prof_sites SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LG_MAX_THREADS);
@@ -150,7 +103,6 @@ struct {
 } prof_counters SEC(".maps");
 
 static const struct offcpu zero_offcpu;
-static const struct lg_thread zero_thread;
 
 static __always_inline void count(__u32 which)
 {
@@ -160,18 +112,7 @@ static __always_inline void count(__u32 which)
 		*v += 1;
 }
 
-/* A stack id, or -1 for "no stack"; real failures are counted. */
-static __always_inline __s32 stack_id(void *ctx, __u64 flags)
-{
-	long id = bpf_get_stackid(ctx, &prof_stacks, flags);
-
-	if (id >= 0)
-		return (__s32)id;
-	/* -EFAULT: nothing to walk (a user-mode sample has no kernel stack). */
-	if (id != -EFAULT)
-		count(LG_CNT_STACK_LOST);
-	return -1;
-}
+#include "offcpu.bpf.h"
 
 static __always_inline void add(struct lg_stack_key *key, __u64 v)
 {
@@ -222,75 +163,6 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/*
- * The stacks of prev, which is leaving the CPU (in tp_btf the current task
- * is still prev). Walking them is most of the off-CPU cost, and a server
- * thread leaves the CPU from a few places, again and again (in epoll_wait
- * between requests, preempted on the way out of a send): the same user
- * instruction and stack pointer, top of stack, syscall and kind of switch as
- * at an earlier walk reuse its stacks. Two call chains that reach one
- * syscall site at the same stack depth with the same word on top would share
- * a stack: the price.
- */
-static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u32 tid,
-					int runnable, __s32 *kstack_id, __s32 *ustack_id)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-	struct stack_site site = {};
-	struct stack_ids walked, *ids;
-
-	/* A BTF pointer: direct loads, no probe-read helper calls. */
-	site.ip = regs->ip;
-	site.sp = regs->sp;
-	site.nr = regs->orig_ax;
-	site.tid = tid;
-	site.runnable = (__u32)runnable;
-	/* The frame pointer is any register in code built without one: not used. */
-	if (site.sp)
-		bpf_probe_read_user(&site.top, sizeof(site.top), (const void *)site.sp);
-	ids = bpf_map_lookup_elem(&prof_sites, &site);
-	if (ids && ids->ustack_id >= 0) {
-		*kstack_id = ids->kstack_id;
-		*ustack_id = ids->ustack_id;
-		return;
-	}
-	walked.kstack_id = offcpu_kernel_stacks ? stack_id(ctx, 0) : -1;
-	walked.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
-	*kstack_id = walked.kstack_id;
-	*ustack_id = walked.ustack_id;
-	bpf_map_update_elem(&prof_sites, &site, &walked, BPF_ANY);
-}
-
-/* shared_sched: a target thread leaves the CPU; its stacks go in its lg_thread. */
-static __always_inline int shared_switch_out(void *ctx, bool preempt, struct task_struct *prev,
-					     unsigned int prev_state)
-{
-	__u32 tid = prev->pid;
-	struct lg_thread *t;
-	int runnable;
-
-	if (!tid || (prev_state & LG_TASK_DEAD) || !is_target(prev->tgid))
-		return 0;
-	t = bpf_map_lookup_elem(&lg_threads, &tid);
-	if (!t) {
-		/* the tracer's switch-out may come after this one, at a thread's first */
-		if (bpf_map_update_elem(&lg_threads, &tid, &zero_thread, BPF_NOEXIST) == -7 /* E2BIG */)
-			count(LG_CNT_THREAD_MAP_FULL);
-		t = bpf_map_lookup_elem(&lg_threads, &tid);
-		if (!t)
-			return 0;
-	}
-	runnable = lg_switch_runnable(preempt, prev_state);
-	/* The tag either side of the tracer's switch-out (sched_switch_out() leaves it so). */
-	if (requests_only && !sched_tag_at_switch_out(t, runnable)) {
-		t->stacks_set = 0;
-		return 0;
-	}
-	walk_stacks(ctx, prev, tid, runnable, &t->kstack_id, &t->ustack_id);
-	t->stacks_set = 1;
-	return 0;
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -298,9 +170,6 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 	__u32 prev_tid = prev->pid, prev_tgid = prev->tgid, next_tid = next->pid;
 	struct offcpu *st = NULL;
 	__u64 now = 0;
-
-	if (shared_sched)
-		return shared_switch_out(ctx, preempt, prev, prev_state);
 
 	/*
 	 * Switch-in first: the span of the thread coming back. Most switches

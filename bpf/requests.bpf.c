@@ -136,17 +136,19 @@ struct {
 static const struct lg_thread zero_thread;
 
 /*
- * Off-CPU stacks, shared with the profiler (prof_shared, set by user space
- * before load when --flame runs with scheduler attribution). At switch-out
- * the profiler notes where a target thread left the CPU (its stack ids, in
- * the thread's lg_thread); at switch-in this program, which splits the span
- * anyway, adds its parts to the profiler's count map (prof_counts here; the
- * profiler reuses it). Two programs doing that each cost a clock read, two
- * more lookups and a second split per switch, and a wakeup program more.
- * User space shrinks the map to one entry when it is not shared.
+ * Off-CPU stacks for the profiler (prof_shared, set by user space before
+ * load when --flame runs with scheduler attribution): at switch-out this
+ * program notes where a target thread left the CPU (its stack ids, in its
+ * lg_thread; offcpu.bpf.h), and at switch-in, where it splits the span
+ * anyway, adds the span's parts under them to prof_counts. The profiler
+ * reuses prof_counts and prof_stacks and loads only its sampler. A second
+ * sched_switch and sched_wakeup program of its own cost a clock read, three
+ * lookups and a second split per switch. User space shrinks these maps to
+ * one entry when they are not shared.
  */
 const volatile __u32 prof_shared = 0;
 const volatile __u64 prof_min_span_ns = 0;
+const volatile __u32 prof_requests_only = 0;	/* only spans with a request in flight */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -162,6 +164,8 @@ static __always_inline void count(__u32 idx)
 	if (v)
 		*v += 1;	/* per-CPU slot: no atomic needed */
 }
+
+#include "offcpu.bpf.h"
 
 static __always_inline int is_target(__u32 tgid)
 {
@@ -797,6 +801,12 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		if (!now)
 			now = bpf_ktime_get_ns();
 		sched_switch_out(t, now, runnable, runnable && lg_task_throttled(prev));
+		/* t->endpoint is now the tag of the span (sched_tag_at_switch_out) */
+		t->stacks_set = 0;
+		if (prof_shared && (!prof_requests_only || t->endpoint)) {
+			walk_stacks(ctx, prev, prev->pid, runnable, &t->kstack_id, &t->ustack_id);
+			t->stacks_set = 1;
+		}
 	}
 	return 0;
 }

@@ -138,10 +138,12 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 			goto fail;
 		}
 	}
-	/* the tracer splits the spans: switch-outs only note stacks here */
+	/* the tracer's sched_switch takes the off-CPU stacks: sample into its maps */
 	if (p->cfg.off_cpu && p->cfg.threads_map_fd >= 0 && p->cfg.counts_map_fd >= 0 &&
-	    p->cfg.counters_map_fd >= 0) {
+	    p->cfg.stacks_map_fd >= 0 && p->cfg.counters_map_fd >= 0) {
 		err = bpf_map__reuse_fd(p->skel->maps.prof_counts, p->cfg.counts_map_fd);
+		if (!err)
+			err = bpf_map__reuse_fd(p->skel->maps.prof_stacks, p->cfg.stacks_map_fd);
 		if (!err)
 			err = bpf_map__reuse_fd(p->skel->maps.prof_counters, p->cfg.counters_map_fd);
 		if (err) {
@@ -149,10 +151,11 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 				strerror(-err));
 			goto fail;
 		}
-		p->skel->rodata->shared_sched = 1;
+		bpf_program__set_autoload(p->skel->progs.profile_switch, false);
 		bpf_program__set_autoload(p->skel->progs.profile_wakeup, false);
 		bpf_program__set_autoload(p->skel->progs.profile_exit, false);
 		bpf_map__set_max_entries(p->skel->maps.prof_threads, 1);
+		bpf_map__set_max_entries(p->skel->maps.prof_sites, 1);
 	}
 	err = profile_bpf__load(p->skel);
 	if (err) {
@@ -867,7 +870,7 @@ int profiler_run_standalone(const struct lg_options *opts)
 {
 	struct profiler_config cfg = {
 		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
-		.threads_map_fd = -1, .counts_map_fd = -1, .counters_map_fd = -1,
+		.threads_map_fd = -1, .counts_map_fd = -1, .stacks_map_fd = -1, .counters_map_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct targets *tg = calloc(1, sizeof(*tg));

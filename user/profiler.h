@@ -36,11 +36,12 @@ struct profiler_config {
 	int offcpu_user_only;		/* off-CPU spans without kernel stacks: much cheaper (see bpf/profile.bpf.c) */
 	int threads_map_fd;		/* -1, or the tracer's lg_threads map to share */
 	/*
-	 * -1, or the tracer's prof_counts and lg_counters maps (tracer_config's
-	 * prof_shared): then the tracer adds the off-CPU spans at switch-in and
-	 * the profiler only notes the stacks at switch-out.
+	 * -1, or the tracer's prof_counts, prof_stacks and lg_counters maps
+	 * (tracer_config's prof_shared): the tracer's sched_switch then takes
+	 * the off-CPU stacks and spans, and the profiler only samples on-CPU.
 	 */
 	int counts_map_fd;
+	int stacks_map_fd;
 	int counters_map_fd;
 };
 

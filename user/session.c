@@ -578,6 +578,7 @@ int cmd_session(const struct lg_options *opts)
 	/* the flame part's off-CPU spans ride on the scheduler attribution (tracer.h) */
 	tcfg.prof_shared = (opts->cmd == LG_CMD_FLAME || opts->flame_dir) && opts->off_cpu;
 	tcfg.prof_min_span_ns = LG_OFFCPU_MIN_SPAN_NS;
+	tcfg.prof_requests_only = opts->requests_only;
 	e = tracer_open(&s->tracer, &cb, &tcfg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);

@@ -154,6 +154,7 @@ int session_flame_parts(struct session *s)
 		/* The tracer's thread map holds the request in flight on each thread. */
 		.threads_map_fd = tracer_sched(t) ? tracer_threads_fd(t) : -1,
 		.counts_map_fd = tracer_prof_counts_fd(t),
+		.stacks_map_fd = tracer_prof_stacks_fd(t),
 		.counters_map_fd = tracer_counters_fd(t),
 	};
 	struct session_part part = { .name = "flame", .on_poll = flame_on_poll, .on_end = flame_on_end,

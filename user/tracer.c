@@ -277,9 +277,13 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
 		t->skel->rodata->prof_shared = cfg->sched && cfg->prof_shared;
 		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
-		/* not shared: a hash map is preallocated, so keep it to one entry */
-		if (!t->skel->rodata->prof_shared)
+		t->skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
+		/* not shared: hash and stack maps are preallocated, so keep them to one entry */
+		if (!t->skel->rodata->prof_shared) {
 			bpf_map__set_max_entries(t->skel->maps.prof_counts, 1);
+			bpf_map__set_max_entries(t->skel->maps.prof_stacks, 1);
+			bpf_map__set_max_entries(t->skel->maps.prof_sites, 1);
+		}
 		libbpf_warnings = dynptr == 0;
 		e = requests_bpf__load(t->skel);
 		libbpf_warnings = 1;
@@ -576,6 +580,11 @@ int tracer_threads_fd(const struct tracer *t)
 int tracer_prof_counts_fd(const struct tracer *t)
 {
 	return t->prof_shared ? bpf_map__fd(t->skel->maps.prof_counts) : -1;
+}
+
+int tracer_prof_stacks_fd(const struct tracer *t)
+{
+	return t->prof_shared ? bpf_map__fd(t->skel->maps.prof_stacks) : -1;
 }
 
 int tracer_counters_fd(const struct tracer *t)

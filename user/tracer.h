@@ -37,13 +37,15 @@ struct tracer_config {
 	 */
 	int sched;
 	/*
-	 * With sched: the profiler's off-CPU spans are added at switch-in by
-	 * the tracer's program (the profiler notes the stacks at switch-out):
-	 * one split, clock read and lookup per switch instead of two. Spans
-	 * shorter than prof_min_span_ns are not kept.
+	 * With sched: the profiler's off-CPU stacks and spans are taken by the
+	 * tracer's sched_switch (one program, split, clock read and lookup per
+	 * switch instead of two); the profiler reuses its maps. Spans shorter
+	 * than prof_min_span_ns are not kept; with prof_requests_only, only
+	 * those with a request in flight.
 	 */
 	int prof_shared;
 	uint64_t prof_min_span_ns;
+	int prof_requests_only;
 };
 
 /*
@@ -97,8 +99,9 @@ uint64_t tracer_duplicates(const struct tracer *t);
 int tracer_sched(const struct tracer *t);
 /* The lg_threads map (struct lg_thread per tid), for the profiler to share. */
 int tracer_threads_fd(const struct tracer *t);
-/* With prof_shared: the off-CPU count map and the loss counters, for the profiler to reuse; else -1. */
+/* With prof_shared: the off-CPU count and stack maps and the loss counters, for the profiler to reuse; else -1. */
 int tracer_prof_counts_fd(const struct tracer *t);
+int tracer_prof_stacks_fd(const struct tracer *t);
 int tracer_counters_fd(const struct tracer *t);
 /* The process-wide scheduler histograms so far, summed over CPUs. Returns 0 or -errno. */
 int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out);

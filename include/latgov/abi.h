@@ -155,10 +155,10 @@ struct lg_thread {
 	__u8  wake_throttled;		/* its group was throttled when it was woken */
 	__u8  answered;			/* the request in flight has written (part of) its answer */
 	__u8  more;			/* ... and its last write said more may follow (a header, a chunk) */
-	/* Off-CPU stacks shared with the profiler (bpf/profile.bpf.c, shared_sched): */
+	/* Off-CPU stacks for the profiler (bpf/requests.bpf.c, prof_shared): */
 	__s32 kstack_id;		/* where it left the CPU at its last switch-out ... */
 	__s32 ustack_id;
-	__u8  stacks_set;		/* ... set by the profiler then; the tracer's switch-in uses and clears it */
+	__u8  stacks_set;		/* ... noted then; the switch-in adds its span under them */
 	__u8  pad[7];
 };
 _Static_assert(sizeof(struct lg_thread) == 64, "struct lg_thread layout changed");

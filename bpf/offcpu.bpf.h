@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The stacks of a thread leaving the CPU, for off-CPU profiles: walked by
+ * the profiler (bpf/profile.bpf.c) when it runs alone, or by the tracer's
+ * sched_switch (bpf/requests.bpf.c, prof_shared) when scheduler attribution
+ * runs too. Each object gets its own maps from this header; when shared, the
+ * profiler reuses the tracer's.
+ *
+ * The including file defines count(LG_CNT_*) before including it.
+ */
+#ifndef LATGOV_OFFCPU_BPF_H
+#define LATGOV_OFFCPU_BPF_H
+
+#define LG_EFAULT 14
+
+/*
+ * Walking the kernel stack at every switch-out is the off-CPU profile's
+ * largest cost. Measured with bpf_stats on the 2-vCPU test VM, 3000 sleeps of
+ * a target cost ~21 us of BPF time each (switch-out, wakeup, switch-in) with
+ * kernel stacks, ~11 us without, ~20 us without the user stack. A session
+ * that must stay cheap turns it off; on-CPU samples keep their kernel stacks.
+ */
+const volatile __u32 offcpu_kernel_stacks = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, LG_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LG_STACK_DEPTH * sizeof(__u64));
+} prof_stacks SEC(".maps");
+
+/*
+ * Where a thread left the CPU, as far as registers tell: the user
+ * instruction and stack pointers, the word on top of its stack, the syscall
+ * and the kind of switch. The stacks walked there are remembered by it.
+ */
+struct stack_site {
+	__u64 ip, sp, top, nr;
+	__u32 tid;
+	__u32 runnable;
+};
+
+struct stack_ids {
+	__s32 kstack_id;
+	__s32 ustack_id;
+};
+
+/* A cache: LRU, so sites not seen for a while make room for new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4 * LG_MAX_THREADS);
+	__type(key, struct stack_site);
+	__type(value, struct stack_ids);
+} prof_sites SEC(".maps");
+
+/* A stack id, or -1 for "no stack"; real failures are counted. */
+static __always_inline __s32 stack_id(void *ctx, __u64 flags)
+{
+	long id = bpf_get_stackid(ctx, &prof_stacks, flags);
+
+	if (id >= 0)
+		return (__s32)id;
+	/* -EFAULT: nothing to walk (a user-mode sample has no kernel stack). */
+	if (id != -LG_EFAULT)
+		count(LG_CNT_STACK_LOST);
+	return -1;
+}
+
+/*
+ * The stacks of prev, which is leaving the CPU (in tp_btf the current task
+ * is still prev). Walking them is most of the off-CPU cost, and a server
+ * thread leaves the CPU from a few places, again and again (in epoll_wait
+ * between requests, preempted on the way out of a send): the same user
+ * instruction and stack pointer, top of stack, syscall and kind of switch as
+ * at an earlier walk reuse its stacks. Two call chains that reach one
+ * syscall site at the same stack depth with the same word on top would share
+ * a stack: the price.
+ */
+static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u32 tid,
+					int runnable, __s32 *kstack_id, __s32 *ustack_id)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	struct stack_site site = {};
+	struct stack_ids walked, *ids;
+
+	/* A BTF pointer: direct loads, no probe-read helper calls. */
+	site.ip = regs->ip;
+	site.sp = regs->sp;
+	site.nr = regs->orig_ax;
+	site.tid = tid;
+	site.runnable = (__u32)runnable;
+	/* The frame pointer is any register in code built without one: not used. */
+	if (site.sp)
+		bpf_probe_read_user(&site.top, sizeof(site.top), (const void *)site.sp);
+	ids = bpf_map_lookup_elem(&prof_sites, &site);
+	if (ids && ids->ustack_id >= 0) {
+		*kstack_id = ids->kstack_id;
+		*ustack_id = ids->ustack_id;
+		return;
+	}
+	walked.kstack_id = offcpu_kernel_stacks ? stack_id(ctx, 0) : -1;
+	walked.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
+	*kstack_id = walked.kstack_id;
+	*ustack_id = walked.ustack_id;
+	bpf_map_update_elem(&prof_sites, &site, &walked, BPF_ANY);
+}
+
+#endif
