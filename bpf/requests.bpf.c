@@ -149,6 +149,8 @@ static const struct lg_thread zero_thread;
 const volatile __u32 prof_shared = 0;
 const volatile __u64 prof_min_span_ns = 0;
 const volatile __u32 prof_requests_only = 0;	/* only spans with a request in flight */
+/* Set while the profiler runs (from its attach to its collection), so that its spans cover its time. */
+__u32 prof_on = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -803,7 +805,7 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		sched_switch_out(t, now, runnable, runnable && lg_task_throttled(prev));
 		/* t->endpoint is now the tag of the span (sched_tag_at_switch_out) */
 		t->stacks_set = 0;
-		if (prof_shared && (!prof_requests_only || t->endpoint)) {
+		if (prof_shared && prof_on && (!prof_requests_only || t->endpoint)) {
 			walk_stacks(ctx, prev, prev->pid, runnable, &t->kstack_id, &t->ustack_id);
 			t->stacks_set = 1;
 		}

@@ -128,6 +128,7 @@ static void flame_on_end(struct session *s, void *ctx)
 	int err;
 
 	profiler_refresh(f->profiler);
+	tracer_prof_enable(session_tracer(s), 0);
 	err = profiler_collect(f->profiler);
 	if (!err && tracer_sched(session_tracer(s)))
 		err = append_request_split(s, f);
@@ -172,6 +173,8 @@ int session_flame_parts(struct session *s)
 	err = profiler_attach(f->profiler);
 	if (err)
 		goto fail;
+	/* off-CPU stacks from now on, when the tracer takes them (tracer.h) */
+	tracer_prof_enable(t, 1);
 	part.ctx = f;
 	err = session_add_part(s, &part);
 	if (err)

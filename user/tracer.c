@@ -587,6 +587,12 @@ int tracer_prof_stacks_fd(const struct tracer *t)
 	return t->prof_shared ? bpf_map__fd(t->skel->maps.prof_stacks) : -1;
 }
 
+void tracer_prof_enable(struct tracer *t, int on)
+{
+	if (t->prof_shared)
+		__atomic_store_n(&t->skel->bss->prof_on, on ? 1 : 0, __ATOMIC_RELEASE);
+}
+
 int tracer_counters_fd(const struct tracer *t)
 {
 	return t->prof_shared ? t->counters_fd : -1;

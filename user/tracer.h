@@ -103,6 +103,8 @@ int tracer_threads_fd(const struct tracer *t);
 int tracer_prof_counts_fd(const struct tracer *t);
 int tracer_prof_stacks_fd(const struct tracer *t);
 int tracer_counters_fd(const struct tracer *t);
+/* With prof_shared: starts (on) or stops noting off-CPU stacks, as the profiler attaches and collects. */
+void tracer_prof_enable(struct tracer *t, int on);
 /* The process-wide scheduler histograms so far, summed over CPUs. Returns 0 or -errno. */
 int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out);
 
