@@ -179,7 +179,11 @@ static void test_saturation_between_ticks(void **state)
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_memory_equal(&s, &before, sizeof(s));
 
-	/* saturated, all of the limit used: x(1 + throttle ratio), and calm starts over */
+	/* saturated once at the limit: maybe a burst, wait for the next check */
+	decide_saturation(&p, &s, 1.0, 1.0, 2 * S - S / 10, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(s.cpu_mc, 1000);
+	/* twice in a row, all of the limit used: x(1 + throttle ratio), and calm starts over */
 	decide_saturation(&p, &s, 1.0, 1.0, 2 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 2000);
@@ -190,20 +194,32 @@ static void test_saturation_between_ticks(void **state)
 				      "throttled in 100% of periods: 1000m -> 2000m");
 	assert_int_equal(d.mem_action, DECIDE_HOLD);
 
-	/* only just out (usage at the band's edge, 90%): a burst, a quarter of the step */
+	/* a check that is not saturated starts the count over */
 	s.cpu_mc = 1000;
+	decide_saturation(&p, &s, 0.95, 1.0, 3 * S - S / 5, &d);
+	decide_saturation(&p, &s, 0.5, 0.0, 3 * S - S / 10, &d);
+	decide_saturation(&p, &s, 0.91, 1.0, 3 * S - S / 20, &d);
+	assert_int_equal(d.action, DECIDE_HOLD);
+	/* only just out (usage at the band's edge, 90%), again: a quarter of the step */
 	decide_saturation(&p, &s, 0.91, 1.0, 3 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 1250);
 	/* in between, in proportion: 96% of the limit is 60% of the way */
 	s.cpu_mc = 1000;
+	decide_saturation(&p, &s, 0.96, 0.5, 4 * S - S / 10, &d);
 	decide_saturation(&p, &s, 0.96, 0.5, 4 * S, &d);
 	assert_int_equal(d.cpu_mc, 1300);
+	/* clearly over the limit (a step, v1 overruns within a period): at once */
+	s.cpu_mc = 1000;
+	decide_saturation(&p, &s, 1.3, 1.0, 5 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 2000);
 
 	/* a cut followed by saturation within the cooldown goes back before the cut */
 	s.cpu_mc = 1200;
 	s.pre_cut_mc = 3000;
 	s.last_cut_ns = 10 * S;
+	decide_saturation(&p, &s, 1.19, 0.5, 10 * S + S / 10, &d);
 	decide_saturation(&p, &s, 1.19, 0.5, 10 * S + S / 5, &d);
 	assert_int_equal(d.action, DECIDE_ROLLBACK);
 	assert_int_equal(d.cpu_mc, 3000);
@@ -212,6 +228,7 @@ static void test_saturation_between_ticks(void **state)
 	/* at cpu.max it writes nothing and leaves saying so to the tick (no audit
 	 * line every 100 ms), but calm starts over */
 	s.cpu_mc = 4000;
+	decide_saturation(&p, &s, 3.9, 1.0, 20 * S - S / 10, &d);
 	decide_saturation(&p, &s, 3.9, 1.0, 20 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 4000);
@@ -222,7 +239,7 @@ static void test_saturation_between_ticks(void **state)
 	 * window from before it (unless throttled since) */
 	decide_init(&s, &p, 1000, 0, 0);
 	p.window_ns = 1 * S;
-	decide_saturation(&p, &s, 1.0, 1.0, 30 * S, &d);
+	decide_saturation(&p, &s, 1.2, 1.0, 30 * S, &d);
 	assert_int_equal(s.cpu_mc, 2000);
 	in = window(200000, 500, 1.2);
 	decide(&p, &s, &in, 30 * S + 3 * S / 10, &d);

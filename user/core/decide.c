@@ -427,8 +427,20 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	d->mem_bytes = s->mem_bytes;
 	snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: memory is judged at ticks only");
 	if (!p->cpu_set || s->cpu_start_pending ||
-	    !cpu_saturated(p, limit, usage_cores, throttle_ratio))
+	    !cpu_saturated(p, limit, usage_cores, throttle_ratio)) {
+		s->sat_checks = 0;
 		return;
+	}
+	/*
+	 * One check at or just under the limit is as likely a burst (an
+	 * open-loop load swings by a fifth over 100 ms) as a rise: act on it
+	 * when the next check finds it again, or at once when usage is clearly
+	 * over the limit (a step: v1 lets a group overrun its quota within a
+	 * period, by the time the throttling catches up).
+	 */
+	if (++s->sat_checks < 2 && usage_cores * 1000.0 < (1.0 + p->hysteresis / 2) * (double)limit)
+		return;
+	s->sat_checks = 0;
 	s->last_breach_ns = now_ns;	/* no cut until calm again, at cpu.max too */
 	/*
 	 * Multiplicative, as Autothrottle: demand is censored at the limit. A

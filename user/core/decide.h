@@ -51,6 +51,7 @@ struct decide_state {
 	uint64_t last_breach_ns;	/* latest breach, throttling or pressure: calm counts from here */
 	uint64_t last_change_ns;	/* latest raise, lower or rollback of CPU */
 	uint64_t last_raise_ns;		/* latest raise or rollback of CPU; 0: none */
+	unsigned int sat_checks;	/* checks between ticks in a row that found the group saturated */
 	/* CPU usage of recent ticks: cuts keep above its peak over the calm time */
 	double usage[DECIDE_USAGE_RING];
 	uint64_t usage_ns[DECIDE_USAGE_RING];	/* 0 = empty */
@@ -104,7 +105,9 @@ void decide(const struct policy *p, struct decide_state *s, const struct decide_
  * rolls back a cut made
  * within the cooldown. A reactive loop that waits for a latency window to
  * close lets a step in load queue for that window and more; throttling says
- * it within one CFS period (Autothrottle samples at 100 ms). Otherwise
+ * it within one CFS period (Autothrottle samples at 100 ms). Usage under
+ * limit x (1 + hysteresis / 2) must be saturated in two checks in a row
+ * (one is as likely a burst). Otherwise
  * d->action is DECIDE_HOLD with an empty reason (at cpu.max too: the next
  * tick says so), and *s is unchanged but for the calm, which saturation
  * restarts.
