@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The stacks of a thread leaving the CPU, for off-CPU profiles: walked by
+ * The stacks of a thread leaving the CPU and the stack-count map, for the
+ * flame profiles: off-CPU stacks are walked by
  * the profiler (bpf/profile.bpf.c) when it runs alone, or by the tracer's
  * sched_switch (bpf/requests.bpf.c, prof_shared) when scheduler attribution
  * runs too. Each object gets its own maps from this header; when shared, the
@@ -52,6 +53,36 @@ struct {
 	__type(key, struct stack_site);
 	__type(value, struct stack_ids);
 } prof_sites SEC(".maps");
+
+/* Samples or ns per {tgid, stacks, phase, endpoint}. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LG_MAX_STACK_KEYS);
+	__type(key, struct lg_stack_key);
+	__type(value, __u64);
+} prof_counts SEC(".maps");
+
+static __always_inline void prof_add(struct lg_stack_key *key, __u64 v)
+{
+	__u64 *cur;
+	long err;
+
+	if (!v)
+		return;
+	cur = bpf_map_lookup_elem(&prof_counts, key);
+	if (cur) {
+		__sync_fetch_and_add(cur, v);
+		return;
+	}
+	err = bpf_map_update_elem(&prof_counts, key, &v, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU added it */) {
+		cur = bpf_map_lookup_elem(&prof_counts, key);
+		if (cur)
+			__sync_fetch_and_add(cur, v);
+	} else if (err) {
+		count(LG_CNT_STACK_MAP_FULL);
+	}
+}
 
 /* A stack id, or -1 for "no stack"; real failures are counted. */
 static __always_inline __s32 stack_id(void *ctx, __u64 flags)

@@ -33,7 +33,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define EEXIST 17
 
 const volatile __u64 min_span_ns = 10000;
 const volatile __u32 requests_only = 0;
@@ -64,13 +63,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lg_thread);
 } lg_threads SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LG_MAX_STACK_KEYS);
-	__type(key, struct lg_stack_key);
-	__type(value, __u64);
-} prof_counts SEC(".maps");
 
 /*
  * A target thread: while off-CPU (t_out != 0) since when, why, and where it
@@ -114,25 +106,6 @@ static __always_inline void count(__u32 which)
 
 #include "offcpu.bpf.h"
 
-static __always_inline void add(struct lg_stack_key *key, __u64 v)
-{
-	__u64 *cur = bpf_map_lookup_elem(&prof_counts, key);
-	long err;
-
-	if (cur) {
-		__sync_fetch_and_add(cur, v);
-		return;
-	}
-	err = bpf_map_update_elem(&prof_counts, key, &v, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		cur = bpf_map_lookup_elem(&prof_counts, key);
-		if (cur)
-			__sync_fetch_and_add(cur, v);
-	} else if (err) {
-		count(LG_CNT_STACK_MAP_FULL);
-	}
-}
-
 /* The endpoint of the request in flight on tid; at a switch-out, by the rule of sched.h. */
 static __always_inline __u32 endpoint_of(__u32 tid, int switch_out, int runnable)
 {
@@ -159,7 +132,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	key.phase = LG_PHASE_ONCPU;
 	key.kstack_id = stack_id(ctx, 0);
 	key.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
-	add(&key, 1);
+	prof_add(&key, 1);
 	return 0;
 }
 
@@ -192,13 +165,13 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 			sched_split(st->phase, st->t_out, st->t_wake, st->wake_throttled, now, &span);
 			key.phase = LG_PHASE_BLOCKED;
 			if (span.blocked_ns)
-				add(&key, span.blocked_ns);
+				prof_add(&key, span.blocked_ns);
 			key.phase = LG_PHASE_RUNQ;
 			if (span.runq_ns)
-				add(&key, span.runq_ns);
+				prof_add(&key, span.runq_ns);
 			key.phase = LG_PHASE_THROTTLED;
 			if (span.throttled_ns)
-				add(&key, span.throttled_ns);
+				prof_add(&key, span.throttled_ns);
 		}
 		st->t_out = 0;
 	}

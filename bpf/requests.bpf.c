@@ -152,13 +152,6 @@ const volatile __u32 prof_requests_only = 0;	/* only spans with a request in fli
 /* Set while the profiler runs (from its attach to its collection), so that its spans cover its time. */
 __u32 prof_on = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LG_MAX_STACK_KEYS);
-	__type(key, struct lg_stack_key);
-	__type(value, __u64);
-} prof_counts SEC(".maps");
-
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&lg_counters, &idx);
@@ -716,28 +709,6 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 }
 
 /* ---- scheduler attribution (sched_on; sched.h) ------------------------------ */
-
-static __always_inline void prof_add(struct lg_stack_key *key, __u64 v)
-{
-	__u64 *cur;
-	long err;
-
-	if (!v)
-		return;
-	cur = bpf_map_lookup_elem(&prof_counts, key);
-	if (cur) {
-		__sync_fetch_and_add(cur, v);
-		return;
-	}
-	err = bpf_map_update_elem(&prof_counts, key, &v, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU added it */) {
-		cur = bpf_map_lookup_elem(&prof_counts, key);
-		if (cur)
-			__sync_fetch_and_add(cur, v);
-	} else if (err) {
-		count(LG_CNT_STACK_MAP_FULL);
-	}
-}
 
 /* The profiler's part of a switch-in (prof_shared): the span's parts under the stacks it left from. */
 static __always_inline void prof_span(struct lg_thread *t, __u32 tgid, __u64 span_ns,
