@@ -84,6 +84,17 @@ static __always_inline void prof_add(struct lg_stack_key *key, __u64 v)
 	}
 }
 
+/* An off-CPU span's parts under key's stacks and endpoint, each phase its own count. */
+static __always_inline void prof_add_span(struct lg_stack_key *key, const struct lg_span *span)
+{
+	key->phase = LG_PHASE_BLOCKED;
+	prof_add(key, span->blocked_ns);
+	key->phase = LG_PHASE_RUNQ;
+	prof_add(key, span->runq_ns);
+	key->phase = LG_PHASE_THROTTLED;
+	prof_add(key, span->throttled_ns);
+}
+
 /* A stack id, or -1 for "no stack"; real failures are counted. */
 static __always_inline __s32 stack_id(void *ctx, __u64 flags)
 {

@@ -163,15 +163,7 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 
 		if (now - st->t_out >= min_span_ns) {
 			sched_split(st->phase, st->t_out, st->t_wake, st->wake_throttled, now, &span);
-			key.phase = LG_PHASE_BLOCKED;
-			if (span.blocked_ns)
-				prof_add(&key, span.blocked_ns);
-			key.phase = LG_PHASE_RUNQ;
-			if (span.runq_ns)
-				prof_add(&key, span.runq_ns);
-			key.phase = LG_PHASE_THROTTLED;
-			if (span.throttled_ns)
-				prof_add(&key, span.throttled_ns);
+			prof_add_span(&key, &span);
 		}
 		st->t_out = 0;
 	}

@@ -719,15 +719,9 @@ static __always_inline void prof_span(struct lg_thread *t, __u32 tgid, __u64 spa
 		.endpoint = t->endpoint,	/* unchanged since switch-out: the tag then */
 	};
 
-	t->stacks_set = 0;
-	if (span_ns < prof_min_span_ns)
-		return;
-	key.phase = LG_PHASE_BLOCKED;
-	prof_add(&key, span->blocked_ns);
-	key.phase = LG_PHASE_RUNQ;
-	prof_add(&key, span->runq_ns);
-	key.phase = LG_PHASE_THROTTLED;
-	prof_add(&key, span->throttled_ns);
+	/* (stacks_set: the next switch-out sets or clears it) */
+	if (span_ns >= prof_min_span_ns)
+		prof_add_span(&key, span);
 }
 
 static __always_inline void hist_add(__u64 *buckets, __u64 *sum, __u64 ns)
