@@ -109,32 +109,39 @@ static __always_inline __s32 stack_id(void *ctx, __u64 flags)
 }
 
 /*
- * The stacks of prev, which is leaving the CPU (in tp_btf the current task
- * is still prev). Walking them is most of the off-CPU cost, and a server
- * thread leaves the CPU from a few places, again and again (in epoll_wait
- * between requests, preempted on the way out of a send): the same user
- * instruction and stack pointer, top of stack, syscall and kind of switch as
- * at an earlier walk reuse its stacks. Two call chains that reach one
- * syscall site at the same stack depth with the same word on top would share
- * a stack: the price.
+ * Where prev, which is leaving the CPU, leaves it from (in tp_btf the
+ * current task is still prev). Walking its stacks is most of the off-CPU
+ * cost, and a server thread leaves the CPU from a few places, again and
+ * again (in epoll_wait between requests, preempted on the way out of a
+ * send): the same user instruction and stack pointer, top of stack, syscall
+ * and kind of switch as at an earlier walk reuse its stacks. Two call
+ * chains that reach one syscall site at the same stack depth with the same
+ * word on top would share a stack: the price.
  */
-static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u32 tid,
-					int runnable, __s32 *kstack_id, __s32 *ustack_id)
+static __always_inline void read_site(struct task_struct *prev, __u32 tid, int runnable,
+				      struct stack_site *site)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-	struct stack_site site = {};
-	struct stack_ids walked, *ids;
 
 	/* A BTF pointer: direct loads, no probe-read helper calls. */
-	site.ip = regs->ip;
-	site.sp = regs->sp;
-	site.nr = regs->orig_ax;
-	site.tid = tid;
-	site.runnable = (__u32)runnable;
+	site->ip = regs->ip;
+	site->sp = regs->sp;
+	site->nr = regs->orig_ax;
+	site->top = 0;
+	site->tid = tid;
+	site->runnable = (__u32)runnable;
 	/* The frame pointer is any register in code built without one: not used. */
-	if (site.sp)
-		bpf_probe_read_user(&site.top, sizeof(site.top), (const void *)site.sp);
-	ids = bpf_map_lookup_elem(&prof_sites, &site);
+	if (site->sp)
+		bpf_probe_read_user(&site->top, sizeof(site->top), (const void *)site->sp);
+}
+
+/* The stacks of a site: the cached ones, or walked now (and cached). */
+static __always_inline void walk_site(void *ctx, const struct stack_site *site, __s32 *kstack_id,
+				      __s32 *ustack_id)
+{
+	struct stack_ids walked, *ids;
+
+	ids = bpf_map_lookup_elem(&prof_sites, site);
 	if (ids && ids->ustack_id >= 0) {
 		*kstack_id = ids->kstack_id;
 		*ustack_id = ids->ustack_id;
@@ -144,7 +151,16 @@ static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u
 	walked.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
 	*kstack_id = walked.kstack_id;
 	*ustack_id = walked.ustack_id;
-	bpf_map_update_elem(&prof_sites, &site, &walked, BPF_ANY);
+	bpf_map_update_elem(&prof_sites, site, &walked, BPF_ANY);
+}
+
+static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u32 tid,
+					int runnable, __s32 *kstack_id, __s32 *ustack_id)
+{
+	struct stack_site site = {};
+
+	read_site(prev, tid, runnable, &site);
+	walk_site(ctx, &site, kstack_id, ustack_id);
 }
 
 #endif

@@ -162,6 +162,24 @@ static __always_inline void count(__u32 idx)
 
 #include "offcpu.bpf.h"
 
+/* The thread's pending off-CPU time (struct lg_thread) into prof_counts. */
+static __always_inline void prof_flush_pending(struct lg_thread *t)
+{
+	struct lg_stack_key key = {
+		.tgid = t->pend_tgid, .kstack_id = t->pend_kstack_id, .ustack_id = t->pend_ustack_id,
+		.endpoint = t->pend_endpoint,
+	};
+	struct lg_span span = {
+		.runq_ns = t->pend_ns[LG_PHASE_RUNQ], .blocked_ns = t->pend_ns[LG_PHASE_BLOCKED],
+		.throttled_ns = t->pend_ns[LG_PHASE_THROTTLED],
+	};
+
+	if (!t->pend_set)
+		return;
+	prof_add_span(&key, &span);
+	t->pend_set = 0;
+}
+
 static __always_inline int is_target(__u32 tgid)
 {
 	return (target_bits[(tgid >> 6) & (LG_PID_WORDS - 1)] >> (tgid & 63)) & 1;
@@ -697,8 +715,16 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 
 	if (!is_target(tgid))
 		return 0;
-	if (sched_on)
-		bpf_map_delete_elem(&lg_threads, &tid);	/* each thread's exit */
+	if (sched_on) {
+		/* Each thread's exit; its pending off-CPU time is not lost with it. */
+		if (prof_shared) {
+			struct lg_thread *t = bpf_map_lookup_elem(&lg_threads, &tid);
+
+			if (t)
+				prof_flush_pending(t);
+		}
+		bpf_map_delete_elem(&lg_threads, &tid);
+	}
 	/* The last thread of the group: signal->live already dropped to 0. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
@@ -710,18 +736,55 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 
 /* ---- scheduler attribution (sched_on; sched.h) ------------------------------ */
 
-/* The profiler's part of a switch-in (prof_shared): the span's parts under the stacks it left from. */
+/*
+ * The profiler's part of a switch-in (prof_shared): the span's parts under
+ * the stacks it left from, and the tag it had then (t->endpoint is
+ * unchanged since the switch-out). Added to the thread's pending time while
+ * the key stays the same (stacks_set: the next switch-out sets or clears it).
+ */
 static __always_inline void prof_span(struct lg_thread *t, __u32 tgid, __u64 span_ns,
 				      const struct lg_span *span)
 {
-	struct lg_stack_key key = {
-		.tgid = tgid, .kstack_id = t->kstack_id, .ustack_id = t->ustack_id,
-		.endpoint = t->endpoint,	/* unchanged since switch-out: the tag then */
-	};
+	if (span_ns < prof_min_span_ns)
+		return;
+	if (!t->pend_set || t->pend_tgid != tgid || t->pend_kstack_id != t->kstack_id ||
+	    t->pend_ustack_id != t->ustack_id || t->pend_endpoint != t->endpoint) {
+		prof_flush_pending(t);
+		t->pend_tgid = tgid;
+		t->pend_kstack_id = t->kstack_id;
+		t->pend_ustack_id = t->ustack_id;
+		t->pend_endpoint = t->endpoint;
+		t->pend_ns[LG_PHASE_RUNQ] = 0;
+		t->pend_ns[LG_PHASE_BLOCKED] = 0;
+		t->pend_ns[LG_PHASE_THROTTLED] = 0;
+		t->pend_set = 1;
+	}
+	t->pend_ns[LG_PHASE_RUNQ] += span->runq_ns;
+	t->pend_ns[LG_PHASE_BLOCKED] += span->blocked_ns;
+	t->pend_ns[LG_PHASE_THROTTLED] += span->throttled_ns;
+}
 
-	/* (stacks_set: the next switch-out sets or clears it) */
-	if (span_ns >= prof_min_span_ns)
-		prof_add_span(&key, span);
+/*
+ * The stacks prev leaves the CPU with, into t: those of its last switch-out
+ * if it leaves from the same place (no site-cache lookup), else the site
+ * cache's or a walk's.
+ */
+static __always_inline void note_stacks(void *ctx, struct task_struct *prev, struct lg_thread *t,
+					int runnable)
+{
+	struct stack_site site = {};
+
+	read_site(prev, prev->pid, runnable, &site);
+	if (t->site_set && t->site_ip == site.ip && t->site_sp == site.sp &&
+	    t->site_top == site.top && t->site_nr == site.nr && t->site_runnable == site.runnable)
+		return;
+	walk_site(ctx, &site, &t->kstack_id, &t->ustack_id);
+	t->site_ip = site.ip;
+	t->site_sp = site.sp;
+	t->site_top = site.top;
+	t->site_nr = site.nr;
+	t->site_runnable = site.runnable;
+	t->site_set = t->ustack_id >= 0;	/* as the site cache: a failed walk is tried again */
 }
 
 static __always_inline void hist_add(__u64 *buckets, __u64 *sum, __u64 ns)
@@ -771,7 +834,7 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		/* t->endpoint is now the tag of the span (sched_tag_at_switch_out) */
 		t->stacks_set = 0;
 		if (prof_shared && prof_on && (!prof_requests_only || t->endpoint)) {
-			walk_stacks(ctx, prev, prev->pid, runnable, &t->kstack_id, &t->ustack_id);
+			note_stacks(ctx, prev, t, runnable);
 			t->stacks_set = 1;
 		}
 	}

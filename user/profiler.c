@@ -74,6 +74,7 @@ struct profiler {
 	uint64_t counters[LG_CNT__MAX];
 	uint64_t t_attach_ns, t_collect_ns;
 	int collected;
+	int shared_offcpu;		/* the tracer's sched_switch takes the off-CPU stacks */
 	struct strbuf summary;
 };
 
@@ -156,6 +157,7 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 		bpf_program__set_autoload(p->skel->progs.profile_exit, false);
 		bpf_map__set_max_entries(p->skel->maps.prof_threads, 1);
 		bpf_map__set_max_entries(p->skel->maps.prof_sites, 1);
+		p->shared_offcpu = 1;
 	}
 	err = profile_bpf__load(p->skel);
 	if (err) {
@@ -554,6 +556,42 @@ static void read_counters(struct profiler *p)
 
 static void write_summary(struct profiler *p);
 
+/*
+ * Off-CPU time the tracer's sched_switch still holds per thread (struct
+ * lg_thread pend_*: spans under one key add up there, not in the map), into
+ * prof_counts. Only where the tracer takes the off-CPU stacks; elsewhere
+ * nothing is pending. Its programs stopped noting stacks at the detach
+ * (tracer_prof_enable), so what remains is final.
+ */
+static void add_pending(struct profiler *p, int counts_fd)
+{
+	int fd = bpf_map__fd(p->skel->maps.lg_threads);
+	__u32 tid, next, *prev = NULL;
+	struct lg_thread t;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		tid = next;
+		prev = &tid;
+		if (bpf_map_lookup_elem(fd, &tid, &t) || !t.pend_set)
+			continue;
+		for (__u32 ph = LG_PHASE_RUNQ; ph < LG_PHASE__MAX; ph++) {
+			struct lg_stack_key key = {
+				.tgid = t.pend_tgid, .kstack_id = t.pend_kstack_id,
+				.ustack_id = t.pend_ustack_id, .phase = ph,
+				.endpoint = t.pend_endpoint,
+			};
+			__u64 v = 0;
+
+			if (!t.pend_ns[ph])
+				continue;
+			bpf_map_lookup_elem(counts_fd, &key, &v);	/* absent: 0 */
+			v += t.pend_ns[ph];
+			if (bpf_map_update_elem(counts_fd, &key, &v, BPF_ANY))
+				p->counters[LG_CNT_STACK_MAP_FULL]++;
+		}
+	}
+}
+
 int profiler_collect(struct profiler *p)
 {
 	int fd = bpf_map__fd(p->skel->maps.prof_counts);
@@ -572,6 +610,8 @@ int profiler_collect(struct profiler *p)
 	adopt_forked(p);
 	p->t_collect_ns = mono_ns();
 	read_counters(p);
+	if (p->shared_offcpu)
+		add_pending(p, fd);
 	if (pprof_sample_type(p->pprof, "samples", "count") < 0 ||
 	    pprof_sample_type(p->pprof, "wall", "microseconds") < 0 ||
 	    pprof_default_type(p->pprof, "wall") ||

@@ -139,6 +139,15 @@ enum lg_counter {
 	LG_CNT__MAX
 };
 
+/* Where a thread's time went, for stack counts and the latency flame. */
+enum lg_phase {
+	LG_PHASE_ONCPU     = 0,	/* on-CPU sample (value: samples) */
+	LG_PHASE_RUNQ      = 1,	/* runnable, waiting for a CPU (value: ns) */
+	LG_PHASE_BLOCKED   = 2,	/* sleeping until woken (value: ns) */
+	LG_PHASE_THROTTLED = 3,	/* runnable but its cgroup's CFS quota ran out (value: ns) */
+	LG_PHASE__MAX
+};
+
 /*
  * Scheduler state of one target thread (the tracer's lg_threads map, keyed
  * by tid; the profiler reads the same map). The split of each request comes
@@ -159,9 +168,30 @@ struct lg_thread {
 	__s32 kstack_id;		/* where it left the CPU at its last switch-out ... */
 	__s32 ustack_id;
 	__u8  stacks_set;		/* ... noted then; the switch-in adds its span under them */
-	__u8  pad[7];
+	__u8  site_set;			/* site_* hold where those stacks were walked */
+	__u8  pend_set;			/* pend_* hold spans not yet in prof_counts */
+	__u8  pad[5];
+	/*
+	 * A switch-out from the same place as the last walk (user ip, sp,
+	 * top of stack, syscall, kind of switch) reuses kstack_id/ustack_id
+	 * without a lookup of the profiler's site cache.
+	 */
+	__u64 site_ip, site_sp, site_top, site_nr;
+	__u32 site_runnable;
+	/*
+	 * Off-CPU time under the same {tgid, stacks, endpoint} as the span
+	 * before adds up here, per phase, and reaches prof_counts when the key
+	 * changes, the thread exits, or user space collects (it adds them
+	 * itself): a thread that sleeps in one place pays no map update per
+	 * switch.
+	 */
+	__u32 pend_tgid;
+	__s32 pend_kstack_id, pend_ustack_id;
+	__u32 pend_endpoint;
+	__u32 pend_pad;
+	__u64 pend_ns[LG_PHASE__MAX];	/* indexed by enum lg_phase; ONCPU unused */
 };
-_Static_assert(sizeof(struct lg_thread) == 64, "struct lg_thread layout changed");
+_Static_assert(sizeof(struct lg_thread) == 152, "struct lg_thread layout changed");
 
 /*
  * Process-wide scheduler histograms of the target threads (one per-CPU
@@ -195,15 +225,6 @@ _Static_assert(sizeof(struct lg_target) == 8, "struct lg_target layout changed")
 #define LG_MAX_STACKS      16384	/* distinct stacks in the stack-trace map */
 #define LG_MAX_STACK_KEYS  32768	/* distinct lg_stack_key in the count map */
 #define LG_OFFCPU_MIN_SPAN_NS 10000ull	/* off-CPU spans shorter than 10 µs are not kept (default) */
-
-/* Where a thread's time went, for stack counts and the latency flame. */
-enum lg_phase {
-	LG_PHASE_ONCPU     = 0,	/* on-CPU sample (value: samples) */
-	LG_PHASE_RUNQ      = 1,	/* runnable, waiting for a CPU (value: ns) */
-	LG_PHASE_BLOCKED   = 2,	/* sleeping until woken (value: ns) */
-	LG_PHASE_THROTTLED = 3,	/* runnable but its cgroup's CFS quota ran out (value: ns) */
-	LG_PHASE__MAX
-};
 
 /*
  * Key of the profiler's count map. Value: __u64, samples for LG_PHASE_ONCPU,

@@ -143,34 +143,67 @@ LG_SCHED_FN __u32 sched_hist_bucket(__u64 ns)
 }
 
 /*
+ * The bytes of w equal to c, as the top bit of each such byte. Exact: the
+ * sum cannot carry from one byte into the next (the well-known "has zero
+ * byte" trick with the subtraction can flag a byte above a match).
+ */
+LG_SCHED_FN __u64 lg_bytes_eq(__u64 w, __u8 c)
+{
+	const __u64 low7 = 0x7f7f7f7f7f7f7f7full;
+	__u64 v = w ^ (c * 0x0101010101010101ull);
+
+	return ~(((v & low7) + low7) | v | low7);
+}
+
+/*
  * The route key of a request: which endpoint its time is tagged with in the
- * kernel, where the request line cannot be parsed. FNV-1a over the line up
- * to the end of its path (the query, the version and the headers are left
+ * kernel, where the request line cannot be parsed. A hash of the line up to
+ * the end of its path (the query, the version and the headers are left
  * out), mixed with the local port; for anything that does not start like an
  * HTTP method (an upper-case letter), the port alone, as its endpoint is
  * "tcp:PORT". User space computes the same key from each record's prefix to
  * learn which endpoint name a key stands for; keys of different paths that
  * template to one route name the same endpoint. Never 0 (0 = untagged).
+ *
+ * p is a record's whole prefix buffer (LG_REQ_PREFIX bytes, 8-byte aligned),
+ * of which len bytes are valid. It is read a word at a time, the end of the
+ * path found in each word at once (lg_bytes_eq): a byte-wise loop cost ~350
+ * instructions per request in the kernel, most of what scheduler attribution
+ * adds to a read.
  */
 LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
 {
-	__u32 h = 2166136261u ^ port, i, spaces = 0;
+	__u64 h = 0xcbf29ce484222325ull ^ port, w, stop, sp, cut;
+	__u32 i, off, first_space = 1;
 
 	if (len > LG_REQ_PREFIX)
 		len = LG_REQ_PREFIX;
 	if (len && p[0] >= 'A' && p[0] <= 'Z') {
-		for (i = 0; i < LG_REQ_PREFIX; i++) {
-			__u8 b;
-
-			if (i >= len)
+		for (i = 0; i < LG_REQ_PREFIX / 8; i++) {
+			off = i * 8;
+			if (off >= len)
 				break;
-			b = p[i];
-			if (b == '?' || b == '#' || b == '\r' || b == '\n' || (b == ' ' && ++spaces == 2))
+			__builtin_memcpy(&w, __builtin_assume_aligned(p + off, 8), sizeof(w));
+			if (len - off < 8)	/* little-endian: the valid bytes are the low ones */
+				w &= (1ull << (8 * (len - off))) - 1;
+			/* The line ends at the second space (the first ends the method) or at ?, #, CR, LF. */
+			sp = lg_bytes_eq(w, ' ');
+			if (first_space && sp) {
+				sp &= sp - 1;
+				first_space = 0;
+			}
+			stop = sp | lg_bytes_eq(w, '?') | lg_bytes_eq(w, '#') | lg_bytes_eq(w, '\r') |
+			       lg_bytes_eq(w, '\n');
+			if (stop) {
+				cut = stop & (~stop + 1);	/* the first one */
+				h = (h ^ (w & ((cut >> 7) - 1))) * 0x100000001b3ull;
 				break;
-			h = (h ^ b) * 16777619u;
+			}
+			h = (h ^ w) * 0x100000001b3ull;
 		}
 	}
-	return h ? h : 1;
+	h ^= h >> 32;
+	return (__u32)h ? (__u32)h : 1;
 }
 
 #endif /* LATGOV_SCHED_H */

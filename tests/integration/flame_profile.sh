@@ -35,12 +35,13 @@ fi
 # The latency flame hook: a request of endpoint 7 in flight on the target's
 # thread for the whole run (this program serves no requests, so the tracer's
 # own tagging is in trace_sched.sh): its struct lg_thread in lg_threads, with
-# endpoint (at offset 40) 7 and no answer written, so the tag never ends.
+# endpoint (at offset 40) 7 and no answer written, so the tag never ends; the
+# remaining 88 bytes (stack site, pending spans) zero.
 tagged=0
 if command -v bpftool >/dev/null; then
 	map=$(bpftool map list -j | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin) if m.get("name")=="lg_threads"]; print(max(ids) if ids else "")')
 	key=$(python3 -c "import struct,sys; print(' '.join('%02x' % b for b in struct.pack('<I', $tpid)))")
-	value=$(python3 -c "import struct; print(' '.join('%02x' % b for b in struct.pack('<5QI4B2i8B', 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, -1, -1, *[0] * 8)))")
+	value=$(python3 -c "import struct; print(' '.join('%02x' % b for b in struct.pack('<5QI4B2i8B', 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, -1, -1, *[0] * 8) + bytes(88)))")
 	[[ -n $map ]] && bpftool map update id "$map" key hex $key value hex $value && tagged=1
 fi
 kill -USR1 "$tpid"

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -109,27 +110,65 @@ static void test_in_flight(void **state)
 	assert_int_equal(t.answered, 0);
 }
 
+/* lg_route_key of len bytes of s, in a record-like buffer whose bytes past them are junk. */
+static __u32 route_key(const char *s, size_t len, __u16 port)
+{
+	_Alignas(8) __u8 buf[LG_REQ_PREFIX];
+	size_t n = len < sizeof(buf) ? len : sizeof(buf);
+
+	memset(buf, '?', sizeof(buf));	/* a terminator: must not count past len */
+	memcpy(buf, s, n < strlen(s) ? n : strlen(s));
+	return lg_route_key(buf, (__u32)len, port);
+}
+
 static void test_route_key(void **state)
 {
 	const char *a = "GET /v1/users/1?x=2 HTTP/1.1\r\nHost: a\r\n";
 	const char *b = "GET /v1/users/1?x=3 HTTP/1.1\r\nHost: b\r\n";
 	const char *c = "GET /v1/users/1 HTTP/1.1\r\nHost: c\r\n";
 	const char *d = "GET /v1/users/2 HTTP/1.1\r\n";
-	const __u8 bin1[] = { 0x01, 0x02, 0x03 }, bin2[] = { 0x09, 0x08 };
+	const char *e = "GET /v1/users/1#top HTTP/1.1\r\n";
+	const char *f = "POST /v1/users/1\r\n";
+	const char *g = "GET /v1/users/12 HTTP/1.1\r\n";
+	const char *long1 = "GET /a/very/long/path/that/runs/past/the/end/of/the/prefix/and/more/x1 HTTP/1.1";
+	const char *long2 = "GET /a/very/long/path/that/runs/past/the/end/of/the/prefix/and/more/x2 HTTP/1.1";
+	const __u8 bin1[LG_REQ_PREFIX] __attribute__((aligned(8))) = { 0x01, 0x02, 0x03 };
+	const __u8 bin2[LG_REQ_PREFIX] __attribute__((aligned(8))) = { 0x09, 0x08 };
 
 	(void)state;
-#define KEY(s, port) lg_route_key((const __u8 *)(s), (__u32)strlen(s), port)
-	/* The query, version and headers do not matter; the path and the port do. */
+#define KEY(s, port) route_key((s), strlen(s), port)
+	/* The query, fragment, version and headers do not matter; the path and the port do. */
 	assert_int_equal(KEY(a, 80), KEY(b, 80));
 	assert_int_equal(KEY(a, 80), KEY(c, 80));
+	assert_int_equal(KEY(e, 80), KEY(c, 80));
 	assert_int_not_equal(KEY(c, 80), KEY(d, 80));
+	/* Several ends in one word: the first counts. */
+	assert_int_equal(KEY("GET /a?#b HTTP/1.1", 80), KEY("GET /a?zz HTTP/1.1", 80));
+	assert_int_equal(KEY("GET /a?#b HTTP/1.1", 80), KEY("GET /a HTTP/1.1", 80));
+	assert_int_not_equal(KEY(c, 80), KEY(g, 80));	/* a path that extends another's */
 	assert_int_not_equal(KEY(c, 80), KEY(c, 81));
+	/* The method matters; a line that ends at CR after the path is the same path. */
+	assert_int_not_equal(KEY(f, 80), KEY(c, 80));
+	assert_int_equal(KEY(f, 80), KEY("POST /v1/users/1 HTTP/1.0\r\n", 80));
+	/* Each word boundary of the path: a path of every length from 1 to 40 bytes is its own key. */
+	for (size_t n = 1; n < 40; n++) {
+		char l1[80], l2[80];
+
+		snprintf(l1, sizeof(l1), "GET /%.*s HTTP/1.1\r\n", (int)n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		snprintf(l2, sizeof(l2), "GET /%.*s?q HTTP/1.1\r\n", (int)n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		assert_int_equal(KEY(l1, 80), KEY(l2, 80));
+		snprintf(l2, sizeof(l2), "GET /%.*s HTTP/1.1\r\n", (int)n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		assert_int_not_equal(KEY(l1, 80), KEY(l2, 80));
+	}
+	/* Cut by the prefix's end: only its bytes count. */
+	assert_int_equal(KEY(long1, 80), KEY(long2, 80));
+	assert_int_equal(route_key(c, 200, 80), KEY(c, 80));
+	assert_int_equal(route_key(c, 10, 80), route_key("GET /v1/us", 10, 80));
+	assert_int_not_equal(route_key(c, 10, 80), route_key(c, 11, 80));
 	/* Not HTTP: the port alone. */
 	assert_int_equal(lg_route_key(bin1, 3, 6379), lg_route_key(bin2, 2, 6379));
-	assert_int_equal(lg_route_key(bin1, 3, 6379), lg_route_key(NULL, 0, 6379));
+	assert_int_equal(lg_route_key(bin1, 3, 6379), lg_route_key(bin2, 0, 6379));
 	assert_int_not_equal(lg_route_key(bin1, 3, 6379), 0);
-	/* A prefix cut anywhere stays within its bytes. */
-	assert_int_equal(lg_route_key((const __u8 *)c, 200, 80), KEY(c, 80));
 #undef KEY
 }
 
