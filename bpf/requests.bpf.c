@@ -260,9 +260,10 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 	 */
 	req_dir = dir == conn_request_dir(c);
 	answered = c->state == LG_CONN_RESPONSE;
-	/* The cgroup matters only for a request's start: skip the helper otherwise. */
+	/* The cgroup is taken at the connection's first request only (conn_start_request). */
 	conn_on_data(c, dir, req_dir ? start : now, bytes, id >> 32, (__u32)id,
-		     req_dir && c->state != LG_CONN_REQUEST ? bpf_get_current_cgroup_id() : 0);
+		     req_dir && c->state != LG_CONN_REQUEST && !c->req.cgroup_id ?
+		     bpf_get_current_cgroup_id() : 0);
 	if (!answered && c->state == LG_CONN_RESPONSE) {
 		count(LG_CNT_ANSWERED);
 		if (!req_dir && start < c->req.t_first_resp_ns)
@@ -300,7 +301,8 @@ static __always_inline void sched_note(struct lg_conn *c, int dir, __u32 tid)
 			return;
 		conn_sched_read(c, t);
 		if (c->req.role == LG_ROLE_SERVER)
-			sched_request_begins(t, lg_route_key(c->req.req_prefix, c->req.req_len, c->req.lport));
+			sched_request_begins(t, lg_route_key_cached(&c->route, c->req.req_prefix,
+								c->req.req_len, c->req.lport));
 		return;
 	}
 	if (c->state != LG_CONN_RESPONSE || tid != c->req.tid)

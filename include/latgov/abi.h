@@ -73,7 +73,7 @@ struct lg_request {
 	__u32 flags;			/* LG_REQ_F_* */
 	__u64 conn_id;			/* kernel address of struct sock: unique while open */
 	__u64 seq;			/* request number on this connection, from 1 */
-	__u64 cgroup_id;		/* cgroup (v2 id) of the serving thread */
+	__u64 cgroup_id;		/* cgroup (v2 id) of the thread that read the connection's first request */
 	__u64 t_arrival_ns;		/* first request segment reached the socket */
 	__u64 t_read_ns;		/* target's first read of the request */
 	__u64 t_first_resp_ns;		/* first response byte handed to the kernel */

@@ -171,11 +171,40 @@ LG_SCHED_FN __u64 lg_bytes_eq(__u64 w, __u8 c)
  * instructions per request in the kernel, most of what scheduler attribution
  * adds to a read.
  */
-LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
+/*
+ * The words a route key was made of, for the next request on the same
+ * connection (lg_route_key_cached): a keep-alive connection mostly asks for
+ * the same path again, and comparing up to three words is cheaper than
+ * hashing them. w[] holds the line's words up to and with the byte that
+ * ended the path, the rest of the last one zeroed; nw 0: nothing kept.
+ */
+struct lg_route_cache {
+	__u64 w[3];
+	__u64 last_mask;		/* of w[nw - 1] */
+	__u32 key;
+	__u8  nw;
+	__u8  pad[3];
+};
+
+/* The 8 bytes at p, of which the first valid ones count (little-endian: the low ones). */
+LG_SCHED_FN __u64 lg_route_word(const __u8 *p, __u32 off, __u32 len)
 {
-	__u64 h = 0xcbf29ce484222325ull ^ port, w, stop, sp, cut;
+	__u64 w;
+
+	__builtin_memcpy(&w, __builtin_assume_aligned(p + off, 8), sizeof(w));
+	if (len - off < 8)
+		w &= (1ull << (8 * (len - off))) - 1;
+	return w;
+}
+
+/* lg_route_key, and what rc (if not NULL) needs to recognise the same line again. */
+LG_SCHED_FN __u32 lg_route_key_keep(const __u8 *p, __u32 len, __u16 port, struct lg_route_cache *rc)
+{
+	__u64 h = 0xcbf29ce484222325ull ^ port, w, stop, sp, cut, keep;
 	__u32 i, off, first_space = 1;
 
+	if (rc)
+		rc->nw = 0;
 	if (len > LG_REQ_PREFIX)
 		len = LG_REQ_PREFIX;
 	if (len && p[0] >= 'A' && p[0] <= 'Z') {
@@ -183,9 +212,7 @@ LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
 			off = i * 8;
 			if (off >= len)
 				break;
-			__builtin_memcpy(&w, __builtin_assume_aligned(p + off, 8), sizeof(w));
-			if (len - off < 8)	/* little-endian: the valid bytes are the low ones */
-				w &= (1ull << (8 * (len - off))) - 1;
+			w = lg_route_word(p, off, len);
 			/* The line ends at the second space (the first ends the method) or at ?, #, CR, LF. */
 			sp = lg_bytes_eq(w, ' ');
 			if (first_space && sp) {
@@ -194,16 +221,60 @@ LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
 			}
 			stop = sp | lg_bytes_eq(w, '?') | lg_bytes_eq(w, '#') | lg_bytes_eq(w, '\r') |
 			       lg_bytes_eq(w, '\n');
+			if (rc && i < 3)
+				rc->w[i] = w;
 			if (stop) {
 				cut = stop & (~stop + 1);	/* the first one */
 				h = (h ^ (w & ((cut >> 7) - 1))) * 0x100000001b3ull;
+				if (rc && i < 3) {
+					/* Up to and with the end byte (all of w when it is the last byte). */
+					keep = ((cut >> 7) << 8) - 1;
+					rc->w[i] = w & keep;
+					rc->last_mask = keep;
+					rc->nw = (__u8)(i + 1);
+				}
 				break;
 			}
 			h = (h ^ w) * 0x100000001b3ull;
 		}
 	}
 	h ^= h >> 32;
-	return (__u32)h ? (__u32)h : 1;
+	h = (__u32)h ? (__u32)h : 1;
+	if (rc)
+		rc->key = (__u32)h;
+	return (__u32)h;
+}
+
+LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
+{
+	return lg_route_key_keep(p, len, port, 0);
+}
+
+/*
+ * lg_route_key of a connection's request, through its cache rc: the same
+ * words up to and with the end of the path as the line before give its key
+ * (the end byte being among them, the path ends at the same place); else
+ * the key is made and kept. The port is the connection's, the same each time.
+ */
+LG_SCHED_FN __u32 lg_route_key_cached(struct lg_route_cache *rc, const __u8 *p, __u32 len,
+				      __u16 port)
+{
+	__u32 i, n = len > LG_REQ_PREFIX ? LG_REQ_PREFIX : len;
+	__u64 w;
+
+	if (rc->nw && rc->nw <= 3 && n >= 8 * (__u32)(rc->nw - 1) + 1) {
+		for (i = 0; i < 3; i++) {
+			if (i + 1 >= rc->nw)
+				break;
+			if (lg_route_word(p, i * 8, n) != rc->w[i])
+				goto miss;
+		}
+		w = lg_route_word(p, i * 8, n) & rc->last_mask;
+		if (i < 3 && w == rc->w[i])
+			return rc->key;
+	}
+miss:
+	return lg_route_key_keep(p, len, port, rc);
 }
 
 #endif /* LATGOV_SCHED_H */

@@ -119,6 +119,27 @@ static void test_keepalive_two_requests(void **state)
 	assert_int_equal(c.state, LG_CONN_REQUEST);
 }
 
+/* The cgroup is read at a connection's first request; later requests pass 0 and keep it. */
+static void test_cgroup_kept_across_requests(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	conn_on_data(&c, LG_DIR_IN, 100, 10, TGID, TID, 7);
+	conn_on_data(&c, LG_DIR_OUT, 200, 10, TGID, TID, 0);
+	assert_int_equal(c.req.cgroup_id, 7);
+	assert_int_equal(conn_data_ends_request(&c, LG_DIR_IN), LG_END_NEXT_REQUEST);
+	conn_on_data(&c, LG_DIR_IN, 300, 10, TGID, TID, 0);
+	assert_int_equal(c.req.seq, 2);
+	assert_int_equal(c.req.cgroup_id, 7);
+	/* A non-zero id replaces it (what a caller passes when it reads one). */
+	conn_on_data(&c, LG_DIR_OUT, 400, 10, TGID, TID, 0);
+	conn_data_ends_request(&c, LG_DIR_IN);
+	conn_on_data(&c, LG_DIR_IN, 500, 10, TGID, TID, 9);
+	assert_int_equal(c.req.cgroup_id, 9);
+}
+
 static void test_request_split_across_reads(void **state)
 {
 	struct lg_conn c;
@@ -531,6 +552,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keepalive_two_requests),
+		cmocka_unit_test(test_cgroup_kept_across_requests),
 		cmocka_unit_test(test_request_split_across_reads),
 		cmocka_unit_test(test_preexisting_mid_response),
 		cmocka_unit_test(test_preexisting_read_missed),

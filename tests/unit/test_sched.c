@@ -172,6 +172,46 @@ static void test_route_key(void **state)
 #undef KEY
 }
 
+/* Through a connection's cache, each line gets the key it gets without one. */
+static void test_route_key_cached(void **state)
+{
+	const char *lines[] = {
+		"GET /a HTTP/1.1\r\n", "GET /a HTTP/1.1\r\n", "GET /ab HTTP/1.1\r\n", "GET /a HTTP/1.1\r\n",
+		"GET /a?x HTTP/1.1\r\n", "GET /a HTTP/1.0\r\n", "PUT /a HTTP/1.1\r\n",
+		"GET /v1/users/12345 HTTP/1.1\r\n", "GET /v1/users/12345 HTTP/1.1\r\n",
+		"GET /v1/users/12346 HTTP/1.1\r\n", "GET /v1/users/1234 HTTP/1.1\r\n",
+		"GET /v1/users/123456789012 HTTP/1.1\r\n", "GET /v1/users/123456789012 HTTP/1.1\r\n",
+		"GET /v1/users/123456789013 HTTP/1.1\r\n", "GET /1234567890123456789 HTTP",
+		"GET /1234567890123456789 HTTP", "GET /1234567890123456789\r\n", "\x01\x02binary",
+		"GET /a HTTP/1.1\r\n",
+	};
+	struct lg_route_cache rc;
+	_Alignas(8) __u8 buf[LG_REQ_PREFIX];
+
+	(void)state;
+	memset(&rc, 0, sizeof(rc));
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t n = strlen(lines[i]);
+
+		memset(buf, 'z', sizeof(buf));
+		memcpy(buf, lines[i], n);
+		assert_int_equal(lg_route_key_cached(&rc, buf, (__u32)n, 80), lg_route_key(buf, (__u32)n, 80));
+		assert_int_equal(lg_route_key_cached(&rc, buf, (__u32)n, 80), lg_route_key(buf, (__u32)n, 80));
+	}
+	/* A line cut before its path ends is not the line it was cut from. */
+	memset(&rc, 0, sizeof(rc));
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, "GET /abc HTTP/1.1", 17);
+	lg_route_key_cached(&rc, buf, 17, 80);
+	assert_true(rc.nw > 0);	/* kept */
+	assert_int_equal(lg_route_key_cached(&rc, buf, 8, 80), lg_route_key(buf, 8, 80));
+	assert_int_not_equal(lg_route_key(buf, 8, 80), lg_route_key(buf, 17, 80));
+	/* Lines whose path ends past the third word are not kept. */
+	memcpy(buf, "GET /0123456789012345678901234 HTTP/1.1", 39);
+	lg_route_key_cached(&rc, buf, 39, 80);
+	assert_int_equal(rc.nw, 0);
+}
+
 static void test_hist(void **state)
 {
 	struct lg_sched_hist a, b, d;
@@ -207,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_request_split),
 		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_route_key),
+		cmocka_unit_test(test_route_key_cached),
 		cmocka_unit_test(test_hist),
 	};
 
