@@ -98,9 +98,16 @@ MANPAGES    := $(wildcard user/man/*.[0-9])
 # that reads the pkg-config flags of what is now installed.
 ifeq ($(NO_DEPS),1)
 all: $(BPF_OBJS) $(LATGOV_BIN) $(TOOL_BINS)
+unit-tests: $(UNIT_BINS) $(TEST_HELPERS)
 else
 all: deps
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+unit-tests: deps
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 unit-tests
+# This make's goals run one after the other, each in a parallel second make:
+# two second makes at once ("make -j2 all unit-tests") would build the same
+# libraries together and link against a half-written archive.
+.NOTPARALLEL:
 endif
 
 # ---- BPF ---------------------------------------------------------------------
@@ -167,8 +174,6 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libcore.a
 $(BUILD)/tests/helpers/flame_dev: $(BUILD)/tests/helpers/flame_dev.o $(filter-out $(BUILD)/user/main.o,$(SHELL_OBJS)) $(BUILD)/libio.a $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(USER_LIBS) -lpthread
-
-unit-tests: $(UNIT_BINS) $(TEST_HELPERS)
 
 test: $(DEPS_PREREQ)
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all unit-tests
