@@ -187,6 +187,13 @@ static void test_timing_fields(void **state)
 	r.blocked_ns = 360 * MS;
 	r.throttled_ns = 20 * MS;
 	add(a, r);
+	/* Scheduler parts of 0 (the common case) count like any value. */
+	r = req("GET /zero HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START, 1 * MS, 2 * MS);
+	r.flags = LG_REQ_F_SCHED;
+	r.oncpu_ns = 2 * MS;
+	add(a, r);
+	r.throttled_ns = 5 * MS;
+	add(a, r);
 	agg_roll(a, START + SEC);
 
 	ep = find(a, "GET /a");
@@ -206,6 +213,16 @@ static void test_timing_fields(void **state)
 	assert_int_equal(agg_hist(&ep->last, AGG_H_RUNQ)->max, 30 * MS);
 	assert_int_equal(agg_hist(&ep->last, AGG_H_BLOCKED)->max, 360 * MS);
 	assert_int_equal(agg_hist(&ep->last, AGG_H_THROTTLED)->max, 20 * MS);
+
+	ep = find(a, "GET /zero");
+	assert_int_equal(agg_hist(&ep->last, AGG_H_BLOCKED)->count, 2);
+	assert_int_equal(agg_hist(&ep->last, AGG_H_BLOCKED)->max, 0);
+	assert_int_equal(agg_hist(&ep->last, AGG_H_BLOCKED)->sum, 0);
+	assert_int_equal(hist_quantile(agg_hist(&ep->last, AGG_H_BLOCKED), 0.99), 0);
+	assert_int_equal(agg_hist(&ep->last, AGG_H_THROTTLED)->count, 2);
+	assert_int_equal(agg_hist(&ep->last, AGG_H_THROTTLED)->min, 0);
+	assert_int_equal(agg_hist(&ep->last, AGG_H_THROTTLED)->max, 5 * MS);
+	assert_int_equal(hist_quantile(agg_hist(&ep->last, AGG_H_THROTTLED), 0.5), 0);
 	agg_free(a);
 }
 
