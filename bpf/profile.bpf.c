@@ -64,6 +64,14 @@ struct {
 	__type(value, struct lg_thread);
 } lg_threads SEC(".maps");
 
+/* The tracer's target thread on each CPU (struct lg_oncpu): its tag while it runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lg_oncpu);
+} lg_oncpu SEC(".maps");
+
 /*
  * A target thread: while off-CPU (t_out != 0) since when, why, and where it
  * was. The entry stays while the thread lives (no insert and delete per
@@ -109,8 +117,17 @@ static __always_inline void count(__u32 which)
 /* The endpoint of the request in flight on tid; at a switch-out, by the rule of sched.h. */
 static __always_inline __u32 endpoint_of(__u32 tid, int switch_out, int runnable)
 {
-	struct lg_thread *t = bpf_map_lookup_elem(&lg_threads, &tid);
+	struct lg_thread *t;
+	__u32 zero = 0;
 
+	if (!switch_out) {
+		/* A sample of the running thread: the tracer keeps its tag in the CPU's copy. */
+		struct lg_oncpu *o = bpf_map_lookup_elem(&lg_oncpu, &zero);
+
+		if (o && o->tid == tid)
+			return o->endpoint;
+	}
+	t = bpf_map_lookup_elem(&lg_threads, &tid);
 	if (!t)
 		return 0;
 	return switch_out ? sched_tag_at_switch_out(t, runnable) : t->endpoint;

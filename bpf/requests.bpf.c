@@ -135,6 +135,21 @@ struct {
 
 static const struct lg_thread zero_thread;
 
+/* The target thread on each CPU (struct lg_oncpu, sched.h); the profiler's sampler shares it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lg_oncpu);
+} lg_oncpu SEC(".maps");
+
+static __always_inline struct lg_oncpu *oncpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&lg_oncpu, &zero);
+}
+
 /*
  * Off-CPU stacks for the profiler (prof_shared, set by user space before
  * load when --flame runs with scheduler attribution): at switch-out this
@@ -292,27 +307,47 @@ static __always_inline struct lg_thread *thread_of(__u32 tid, int create)
 static __always_inline void sched_note(struct lg_conn *c, int dir, __u32 tid)
 {
 	struct lg_thread *t;
+	struct lg_oncpu *o;
+	__u32 key;
+	int more;
 
 	if (dir == conn_request_dir(c)) {
 		if (c->state != LG_CONN_REQUEST || c->req.reads != 1 || c->sched_ok)
 			return;
+		key = c->req.role == LG_ROLE_SERVER ?
+		      lg_route_key_cached(&c->route, c->req.req_prefix, c->req.req_len, c->req.lport) : 0;
+		/* The CPU's copy of this thread if it is there (it is, once the thread was switched in). */
+		o = oncpu();
+		if (o && o->tid == tid) {
+			conn_sched_read_totals(c, o->runq_ns, o->blocked_ns, o->throttled_ns);
+			if (key)
+				sched_oncpu_request_begins(o, key);
+			return;
+		}
 		t = thread_of(tid, 1);
 		if (!t)
 			return;
 		conn_sched_read(c, t);
-		if (c->req.role == LG_ROLE_SERVER)
-			sched_request_begins(t, lg_route_key_cached(&c->route, c->req.req_prefix,
-								c->req.req_len, c->req.lport));
+		if (key)
+			sched_request_begins(t, key);
 		return;
 	}
 	if (c->state != LG_CONN_RESPONSE || tid != c->req.tid)
 		return;
+	more = c->open_end || (c->chunked && !c->chunked_done);
+	o = oncpu();
+	if (o && o->tid == tid) {
+		conn_sched_write_totals(c, o->runq_ns, o->blocked_ns, o->throttled_ns);
+		if (c->req.role == LG_ROLE_SERVER)
+			sched_oncpu_answer_write(o, more);
+		return;
+	}
 	t = thread_of(tid, 0);
 	if (!t)
 		return;
 	conn_sched_write(c, t);
 	if (c->req.role == LG_ROLE_SERVER)
-		sched_answer_write(t, c->open_end || (c->chunked && !c->chunked_done));
+		sched_answer_write(t, more);
 }
 
 /*
@@ -719,12 +754,16 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 		return 0;
 	if (sched_on) {
 		/* Each thread's exit; its pending off-CPU time is not lost with it. */
+		struct lg_oncpu *o = oncpu();
+
 		if (prof_shared) {
 			struct lg_thread *t = bpf_map_lookup_elem(&lg_threads, &tid);
 
 			if (t)
 				prof_flush_pending(t);
 		}
+		if (o && o->tid == tid)
+			o->tid = 0;
 		bpf_map_delete_elem(&lg_threads, &tid);
 	}
 	/* The last thread of the group: signal->live already dropped to 0. */
@@ -801,10 +840,19 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u32 tid, zero = 0;
+	__u32 tid, zero = 0, prev_tag = 0, endpoint = 0;
+	struct lg_oncpu *o = oncpu();	/* an inlined array access */
+	__u8 answered = 0, more = 0;
 	__u64 now = 0;
 	struct lg_thread *t;
 
+	/* prev's tag from the CPU's copy, which next's switch-in replaces below. */
+	if (o && o->tid && o->tid == prev->pid) {
+		prev_tag = 1;
+		endpoint = o->endpoint;
+		answered = o->answered;
+		more = o->more;
+	}
 	if (is_target(next->tgid)) {
 		tid = next->pid;
 		t = bpf_map_lookup_elem(&lg_threads, &tid);
@@ -823,6 +871,10 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				hist_add(h->throttled, &h->throttled_ns, span.throttled_ns);
 			}
 		}
+		if (o)
+			sched_oncpu_in(o, tid, t);	/* after the switch-in: its totals as of now */
+	} else if (prev_tag) {
+		o->tid = 0;
 	}
 	if (is_target(prev->tgid) && prev->pid && !(prev_state & LG_TASK_DEAD)) {
 		int runnable = lg_switch_runnable(preempt, prev_state);
@@ -830,6 +882,11 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		t = thread_of(prev->pid, 1);
 		if (!t)
 			return 0;
+		if (prev_tag) {
+			struct lg_oncpu back = { .endpoint = endpoint, .answered = answered, .more = more };
+
+			sched_oncpu_out(&back, t);
+		}
 		if (!now)
 			now = bpf_ktime_get_ns();
 		sched_switch_out(t, now, runnable, runnable && lg_task_throttled(prev));

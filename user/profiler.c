@@ -133,6 +133,8 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 		bpf_program__set_autoload(p->skel->progs.profile_sample, false);
 	if (p->cfg.threads_map_fd >= 0) {
 		err = bpf_map__reuse_fd(p->skel->maps.lg_threads, p->cfg.threads_map_fd);
+		if (!err && p->cfg.oncpu_map_fd >= 0)
+			err = bpf_map__reuse_fd(p->skel->maps.lg_oncpu, p->cfg.oncpu_map_fd);
 		if (err) {
 			fprintf(stderr, "latgov: cannot share the tracer's thread map with the profiler: %s\n",
 				strerror(-err));
@@ -910,7 +912,8 @@ int profiler_run_standalone(const struct lg_options *opts)
 {
 	struct profiler_config cfg = {
 		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
-		.threads_map_fd = -1, .counts_map_fd = -1, .stacks_map_fd = -1, .counters_map_fd = -1,
+		.threads_map_fd = -1, .oncpu_map_fd = -1, .counts_map_fd = -1, .stacks_map_fd = -1,
+		.counters_map_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct targets *tg = calloc(1, sizeof(*tg));

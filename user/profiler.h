@@ -35,6 +35,7 @@ struct profiler_config {
 	int requests_only;		/* keep only time with a request in flight */
 	int offcpu_user_only;		/* off-CPU spans without kernel stacks: much cheaper (see bpf/profile.bpf.c) */
 	int threads_map_fd;		/* -1, or the tracer's lg_threads map to share */
+	int oncpu_map_fd;		/* -1, or the tracer's lg_oncpu map (with threads_map_fd) */
 	/*
 	 * -1, or the tracer's prof_counts, prof_stacks and lg_counters maps
 	 * (tracer_config's prof_shared): the tracer's sched_switch then takes

@@ -154,6 +154,7 @@ int session_flame_parts(struct session *s)
 		.hz = o->hz, .off_cpu = o->off_cpu, .requests_only = o->requests_only,
 		/* The tracer's thread map holds the request in flight on each thread. */
 		.threads_map_fd = tracer_sched(t) ? tracer_threads_fd(t) : -1,
+		.oncpu_map_fd = tracer_sched(t) ? tracer_oncpu_fd(t) : -1,
 		.counts_map_fd = tracer_prof_counts_fd(t),
 		.stacks_map_fd = tracer_prof_stacks_fd(t),
 		.counters_map_fd = tracer_counters_fd(t),

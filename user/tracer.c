@@ -577,6 +577,11 @@ int tracer_threads_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.lg_threads);
 }
 
+int tracer_oncpu_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.lg_oncpu);
+}
+
 int tracer_prof_counts_fd(const struct tracer *t)
 {
 	return t->prof_shared ? bpf_map__fd(t->skel->maps.prof_counts) : -1;

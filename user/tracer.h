@@ -99,6 +99,8 @@ uint64_t tracer_duplicates(const struct tracer *t);
 int tracer_sched(const struct tracer *t);
 /* The lg_threads map (struct lg_thread per tid), for the profiler to share. */
 int tracer_threads_fd(const struct tracer *t);
+/* The per-CPU copy of the target thread running there (struct lg_oncpu), for the profiler. */
+int tracer_oncpu_fd(const struct tracer *t);
 /* With prof_shared: the off-CPU count and stack maps and the loss counters, for the profiler to reuse; else -1. */
 int tracer_prof_counts_fd(const struct tracer *t);
 int tracer_prof_stacks_fd(const struct tracer *t);

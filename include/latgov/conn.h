@@ -458,20 +458,34 @@ LG_CONN_FN void conn_sched_split(struct lg_conn *c)
 	r->flags |= LG_REQ_F_SCHED;
 }
 
-/* The thread's totals t at the read of a request that just began (sched_ok), or at a write of its answer. */
+/*
+ * The thread's totals (runq, blocked, throttled) at the read of a request
+ * that just began (sched_ok), or at a write of its answer: from its
+ * lg_thread, or from the CPU's copy of it (struct lg_oncpu).
+ */
+LG_CONN_FN void conn_sched_read_totals(struct lg_conn *c, __u64 runq, __u64 blocked, __u64 throttled)
+{
+	c->sched_start.runq_ns = c->sched_last.runq_ns = runq;
+	c->sched_start.blocked_ns = c->sched_last.blocked_ns = blocked;
+	c->sched_start.throttled_ns = c->sched_last.throttled_ns = throttled;
+	c->sched_ok = 1;
+}
+
+LG_CONN_FN void conn_sched_write_totals(struct lg_conn *c, __u64 runq, __u64 blocked, __u64 throttled)
+{
+	c->sched_last.runq_ns = runq;
+	c->sched_last.blocked_ns = blocked;
+	c->sched_last.throttled_ns = throttled;
+}
+
 LG_CONN_FN void conn_sched_read(struct lg_conn *c, const struct lg_thread *t)
 {
-	c->sched_start.runq_ns = c->sched_last.runq_ns = t->runq_ns;
-	c->sched_start.blocked_ns = c->sched_last.blocked_ns = t->blocked_ns;
-	c->sched_start.throttled_ns = c->sched_last.throttled_ns = t->throttled_ns;
-	c->sched_ok = 1;
+	conn_sched_read_totals(c, t->runq_ns, t->blocked_ns, t->throttled_ns);
 }
 
 LG_CONN_FN void conn_sched_write(struct lg_conn *c, const struct lg_thread *t)
 {
-	c->sched_last.runq_ns = t->runq_ns;
-	c->sched_last.blocked_ns = t->blocked_ns;
-	c->sched_last.throttled_ns = t->throttled_ns;
+	conn_sched_write_totals(c, t->runq_ns, t->blocked_ns, t->throttled_ns);
 }
 
 /* After the caller emitted c->req at a FIN, close or flush: nothing is in progress. */

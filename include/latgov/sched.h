@@ -128,6 +128,61 @@ LG_SCHED_FN void sched_answer_write(struct lg_thread *t, int more)
 	t->more = (__u8)more;
 }
 
+/*
+ * The target thread running on a CPU (a per-CPU entry of the tracer's
+ * lg_oncpu): its totals, which only its switch-in changes, and its in-flight
+ * tag, which its own reads and writes change while it runs. Its socket hooks
+ * use this instead of looking its lg_thread up (a hash lookup cost ~150
+ * instructions in each of a request's read and answer); its switch-out hands
+ * the tag back to the lg_thread (sched_oncpu_out). tid 0: no thread.
+ */
+struct lg_oncpu {
+	__u32 tid;
+	__u32 endpoint;
+	__u8  answered;
+	__u8  more;
+	__u8  pad[6];
+	__u64 runq_ns, blocked_ns, throttled_ns;
+};
+
+/* Thread tid, whose state is t (NULL: none kept), is switched in on this CPU. */
+LG_SCHED_FN void sched_oncpu_in(struct lg_oncpu *o, __u32 tid, const struct lg_thread *t)
+{
+	if (!t) {
+		o->tid = 0;
+		return;
+	}
+	o->tid = tid;
+	o->endpoint = t->endpoint;
+	o->answered = t->answered;
+	o->more = t->more;
+	o->runq_ns = t->runq_ns;
+	o->blocked_ns = t->blocked_ns;
+	o->throttled_ns = t->throttled_ns;
+}
+
+/* The thread leaves the CPU: its tag goes back to its lg_thread, before sched_switch_out. */
+LG_SCHED_FN void sched_oncpu_out(const struct lg_oncpu *o, struct lg_thread *t)
+{
+	t->endpoint = o->endpoint;
+	t->answered = o->answered;
+	t->more = o->more;
+}
+
+/* sched_request_begins and sched_answer_write, on the CPU's copy of the thread. */
+LG_SCHED_FN void sched_oncpu_request_begins(struct lg_oncpu *o, __u32 endpoint)
+{
+	o->endpoint = endpoint;
+	o->answered = 0;
+	o->more = 0;
+}
+
+LG_SCHED_FN void sched_oncpu_answer_write(struct lg_oncpu *o, int more)
+{
+	o->answered = 1;
+	o->more = (__u8)more;
+}
+
 /* log2 bucket of a span in ns, counted in microseconds (see struct lg_sched_hist). */
 LG_SCHED_FN __u32 sched_hist_bucket(__u64 ns)
 {

@@ -110,6 +110,42 @@ static void test_in_flight(void **state)
 	assert_int_equal(t.answered, 0);
 }
 
+/* The CPU's copy of a running thread: its totals as of the switch-in, its tag back at the switch-out. */
+static void test_oncpu_copy(void **state)
+{
+	struct lg_thread t;
+	struct lg_oncpu o;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(&o, 0xff, sizeof(o));
+	sched_oncpu_in(&o, 42, NULL);
+	assert_int_equal(o.tid, 0);	/* nothing kept: the hooks use the thread's entry */
+	t.runq_ns = 5;
+	t.blocked_ns = 7;
+	t.throttled_ns = 11;
+	t.endpoint = 3;
+	sched_oncpu_in(&o, 42, &t);
+	assert_int_equal(o.tid, 42);
+	assert_int_equal(o.runq_ns, 5);
+	assert_int_equal(o.blocked_ns, 7);
+	assert_int_equal(o.throttled_ns, 11);
+	assert_int_equal(o.endpoint, 3);
+	/* A request begins and is answered while it runs: only the copy changes... */
+	sched_oncpu_request_begins(&o, 9);
+	sched_oncpu_answer_write(&o, 1);	/* a header: more follows */
+	assert_int_equal(t.endpoint, 3);
+	/* ...until it leaves the CPU: its tag is the request's, kept while more follows. */
+	sched_oncpu_out(&o, &t);
+	assert_int_equal(t.endpoint, 9);
+	assert_int_equal(sched_tag_at_switch_out(&t, 0), 9);
+	sched_oncpu_in(&o, 42, &t);
+	sched_oncpu_answer_write(&o, 0);	/* the end of the answer */
+	sched_oncpu_out(&o, &t);
+	assert_int_equal(sched_tag_at_switch_out(&t, 0), 0);
+	assert_int_equal(sched_tag_at_switch_out(&t, 1), 9);	/* preempted: still its time */
+}
+
 /* lg_route_key of len bytes of s, in a record-like buffer whose bytes past them are junk. */
 static __u32 route_key(const char *s, size_t len, __u16 port)
 {
@@ -246,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_request_split),
 		cmocka_unit_test(test_in_flight),
+		cmocka_unit_test(test_oncpu_copy),
 		cmocka_unit_test(test_route_key),
 		cmocka_unit_test(test_route_key_cached),
 		cmocka_unit_test(test_hist),
