@@ -840,18 +840,18 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u32 tid, zero = 0, prev_tag = 0, endpoint = 0;
-	struct lg_oncpu *o = oncpu();	/* an inlined array access */
-	__u8 answered = 0, more = 0;
+	struct lg_oncpu *o = oncpu(), prev_copy = {};	/* an inlined array access */
+	__u32 tid, zero = 0, prev_tag = 0;
 	__u64 now = 0;
 	struct lg_thread *t;
 
 	/* prev's tag from the CPU's copy, which next's switch-in replaces below. */
 	if (o && o->tid && o->tid == prev->pid) {
+		/* Only the tag goes back (sched_oncpu_out): no copy of the totals. */
 		prev_tag = 1;
-		endpoint = o->endpoint;
-		answered = o->answered;
-		more = o->more;
+		prev_copy.endpoint = o->endpoint;
+		prev_copy.answered = o->answered;
+		prev_copy.more = o->more;
 	}
 	if (is_target(next->tgid)) {
 		tid = next->pid;
@@ -882,11 +882,8 @@ int BPF_PROG(lg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		t = thread_of(prev->pid, 1);
 		if (!t)
 			return 0;
-		if (prev_tag) {
-			struct lg_oncpu back = { .endpoint = endpoint, .answered = answered, .more = more };
-
-			sched_oncpu_out(&back, t);
-		}
+		if (prev_tag)
+			sched_oncpu_out(&prev_copy, t);
 		if (!now)
 			now = bpf_ktime_get_ns();
 		sched_switch_out(t, now, runnable, runnable && lg_task_throttled(prev));
