@@ -66,9 +66,11 @@ for a, w in zip(audit, wins):
 before = lim[5]
 high = max(lim[6:16])
 after = lim[-1]
-# a raise for a breach, or the rollback of a cut that a breach followed
+# a raise for a breach or for saturation (throttled at the quota: the step seen before
+# the latency window shows it), or the rollback of a cut that a breach followed
 # (one window of slack either side: loadgen's windows and the ticks are not in lock step)
-raises = [a for a in audit[5:17] if (a["cpu"]["action"] == "raise" and "breach" in a["cpu"]["reason"]) or
+raises = [a for a in audit[5:17] if (a["cpu"]["action"] == "raise" and
+                                     ("breach" in a["cpu"]["reason"] or "saturated" in a["cpu"]["reason"])) or
           (a["cpu"]["action"] == "rollback" and "after a cut" in a["cpu"]["reason"])]
 lowers = [a for a in audit[16:] if a["cpu"]["action"] == "lower"]
 print("before=%.3f high=%.3f after=%.3f raises=%d lowers=%d" % (before, high, after, len(raises), len(lowers)))
