@@ -58,9 +58,9 @@ static __always_inline int is_target(__u32 tgid)
 
 /* The tracer's per-thread state (it hands its map in): the request in flight on each thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LG_MAX_THREADS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct lg_thread);
 } lg_threads SEC(".maps");
 
@@ -114,8 +114,9 @@ static __always_inline void count(__u32 which)
 
 #include "offcpu.bpf.h"
 
-/* The endpoint of the request in flight on tid; at a switch-out, by the rule of sched.h. */
-static __always_inline __u32 endpoint_of(__u32 tid, int switch_out, int runnable)
+/* The endpoint of the request in flight on task; at a switch-out, by the rule of sched.h. */
+static __always_inline __u32 endpoint_of(struct task_struct *task, __u32 tid, int switch_out,
+					 int runnable)
 {
 	struct lg_thread *t;
 	__u32 zero = 0;
@@ -127,7 +128,7 @@ static __always_inline __u32 endpoint_of(__u32 tid, int switch_out, int runnable
 		if (o && o->tid == tid)
 			return o->endpoint;
 	}
-	t = bpf_map_lookup_elem(&lg_threads, &tid);
+	t = bpf_task_storage_get(&lg_threads, task, 0, 0);
 	if (!t)
 		return 0;
 	return switch_out ? sched_tag_at_switch_out(t, runnable) : t->endpoint;
@@ -142,7 +143,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 
 	if (!tid || !is_target(tgid))
 		return 0;
-	key.endpoint = endpoint_of(tid, 0, 0);
+	key.endpoint = endpoint_of(bpf_get_current_task_btf(), tid, 0, 0);
 	if (requests_only && !key.endpoint)
 		return 0;
 	key.tgid = tgid;
@@ -189,7 +190,7 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 		return 0;
 	{
 		int runnable = lg_switch_runnable(preempt, prev_state);
-		__u32 endpoint = endpoint_of(prev_tid, 1, runnable);
+		__u32 endpoint = endpoint_of(prev, prev_tid, 1, runnable);
 
 		if (requests_only && !endpoint)
 			return 0;

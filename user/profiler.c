@@ -143,7 +143,7 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 	}
 	/* the tracer's sched_switch takes the off-CPU stacks: sample into its maps */
 	if (p->cfg.off_cpu && p->cfg.threads_map_fd >= 0 && p->cfg.counts_map_fd >= 0 &&
-	    p->cfg.stacks_map_fd >= 0 && p->cfg.counters_map_fd >= 0) {
+	    p->cfg.stacks_map_fd >= 0 && p->cfg.counters_map_fd >= 0 && p->cfg.pending_iter_fd >= 0) {
 		err = bpf_map__reuse_fd(p->skel->maps.prof_counts, p->cfg.counts_map_fd);
 		if (!err)
 			err = bpf_map__reuse_fd(p->skel->maps.prof_stacks, p->cfg.stacks_map_fd);
@@ -303,11 +303,6 @@ int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name)
 	free(e->name);
 	e->name = n;
 	return 0;
-}
-
-int profiler_threads_fd(const struct profiler *p)
-{
-	return bpf_map__fd(p->skel->maps.lg_threads);
 }
 
 static int add_link(struct profiler *p, struct bpf_link *l)
@@ -561,37 +556,29 @@ static void write_summary(struct profiler *p);
 /*
  * Off-CPU time the tracer's sched_switch still holds per thread (struct
  * lg_thread pend_*: spans under one key add up there, not in the map), into
- * prof_counts. Only where the tracer takes the off-CPU stacks; elsewhere
- * nothing is pending. Its programs stopped noting stacks at the detach
+ * prof_counts: reading the tracer's task iterator does it in the kernel.
+ * Only where the tracer takes the off-CPU stacks; elsewhere nothing is
+ * pending. Its programs stopped noting stacks at the detach
  * (tracer_prof_enable), so what remains is final.
  */
-static void add_pending(struct profiler *p, int counts_fd)
+static void flush_pending(struct profiler *p)
 {
-	int fd = bpf_map__fd(p->skel->maps.lg_threads);
-	__u32 tid, next, *prev = NULL;
-	struct lg_thread t;
+	int fd = bpf_iter_create(p->cfg.pending_iter_fd);
+	char buf[64];
+	ssize_t n;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		tid = next;
-		prev = &tid;
-		if (bpf_map_lookup_elem(fd, &tid, &t) || !t.pend_set)
-			continue;
-		for (__u32 ph = LG_PHASE_RUNQ; ph < LG_PHASE__MAX; ph++) {
-			struct lg_stack_key key = {
-				.tgid = t.pend_tgid, .kstack_id = t.pend_kstack_id,
-				.ustack_id = t.pend_ustack_id, .phase = ph,
-				.endpoint = t.pend_endpoint,
-			};
-			__u64 v = 0;
-
-			if (!t.pend_ns[ph])
-				continue;
-			bpf_map_lookup_elem(counts_fd, &key, &v);	/* absent: 0 */
-			v += t.pend_ns[ph];
-			if (bpf_map_update_elem(counts_fd, &key, &v, BPF_ANY))
-				p->counters[LG_CNT_STACK_MAP_FULL]++;
-		}
+	if (fd < 0) {
+		fprintf(stderr, "latgov: off-CPU time still held by threads is left out of the profile: cannot run the task iterator: %s\n",
+			strerror(errno));
+		return;
 	}
+	do
+		n = read(fd, buf, sizeof(buf));	/* the program writes nothing: read to the end */
+	while (n > 0 || (n < 0 && errno == EINTR));
+	if (n < 0)
+		fprintf(stderr, "latgov: off-CPU time still held by threads may be left out of the profile: %s\n",
+			strerror(errno));
+	close(fd);
 }
 
 int profiler_collect(struct profiler *p)
@@ -611,9 +598,9 @@ int profiler_collect(struct profiler *p)
 	detach(p);
 	adopt_forked(p);
 	p->t_collect_ns = mono_ns();
-	read_counters(p);
 	if (p->shared_offcpu)
-		add_pending(p, fd);
+		flush_pending(p);	/* before the counters: it may count a full map */
+	read_counters(p);
 	if (pprof_sample_type(p->pprof, "samples", "count") < 0 ||
 	    pprof_sample_type(p->pprof, "wall", "microseconds") < 0 ||
 	    pprof_default_type(p->pprof, "wall") ||
@@ -913,7 +900,7 @@ int profiler_run_standalone(const struct lg_options *opts)
 	struct profiler_config cfg = {
 		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
 		.threads_map_fd = -1, .oncpu_map_fd = -1, .counts_map_fd = -1, .stacks_map_fd = -1,
-		.counters_map_fd = -1,
+		.counters_map_fd = -1, .pending_iter_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct targets *tg = calloc(1, sizeof(*tg));

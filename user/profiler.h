@@ -44,6 +44,7 @@ struct profiler_config {
 	int counts_map_fd;
 	int stacks_map_fd;
 	int counters_map_fd;
+	int pending_iter_fd;		/* with them: the tracer's lg_pending_flush iterator link */
 };
 
 struct profiler;
@@ -63,9 +64,6 @@ void profiler_refresh(struct profiler *p);
 
 /* Names an endpoint id for latency.folded. 0 or -ENOMEM. */
 int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name);
-
-/* The lg_threads map's fd (the profiler's own when none was handed in). */
-int profiler_threads_fd(const struct profiler *p);
 
 /* Starts sampling (perf events on every CPU) and the scheduler hooks. 0 or -errno (message printed). */
 int profiler_attach(struct profiler *p);

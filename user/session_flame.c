@@ -158,6 +158,7 @@ int session_flame_parts(struct session *s)
 		.counts_map_fd = tracer_prof_counts_fd(t),
 		.stacks_map_fd = tracer_prof_stacks_fd(t),
 		.counters_map_fd = tracer_counters_fd(t),
+		.pending_iter_fd = tracer_pending_iter_fd(t),
 	};
 	struct session_part part = { .name = "flame", .on_poll = flame_on_poll, .on_end = flame_on_end,
 				     .on_request = flame_on_request };

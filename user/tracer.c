@@ -216,7 +216,7 @@ static void disable_listed(struct bpf_object *obj, const char *list)
 }
 
 static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr,
-			    int has_sendmsg_tp, int sched)
+			    int has_sendmsg_tp, int sched, int prof_shared)
 {
 	struct bpf_program *prog;
 
@@ -237,6 +237,8 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 		bpf_program__set_autoload(skel->progs.lg_sched_switch, false);
 		bpf_program__set_autoload(skel->progs.lg_sched_wakeup, false);
 	}
+	if (!prof_shared)
+		bpf_program__set_autoload(skel->progs.lg_pending_flush, false);
 	skel->rodata->sched_on = sched ? 1 : 0;
 	disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
 }
@@ -273,7 +275,8 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-e));
 			goto err_free;
 		}
-		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched);
+		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched,
+				cfg->sched && cfg->prof_shared);
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
 		t->skel->rodata->prof_shared = cfg->sched && cfg->prof_shared;
 		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
@@ -590,6 +593,11 @@ int tracer_prof_counts_fd(const struct tracer *t)
 int tracer_prof_stacks_fd(const struct tracer *t)
 {
 	return t->prof_shared ? bpf_map__fd(t->skel->maps.prof_stacks) : -1;
+}
+
+int tracer_pending_iter_fd(const struct tracer *t)
+{
+	return t->prof_shared ? bpf_link__fd(t->skel->links.lg_pending_flush) : -1;
 }
 
 void tracer_prof_enable(struct tracer *t, int on)

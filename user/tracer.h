@@ -97,7 +97,7 @@ uint64_t tracer_duplicates(const struct tracer *t);
 
 /* 1 if scheduler attribution is on. */
 int tracer_sched(const struct tracer *t);
-/* The lg_threads map (struct lg_thread per tid), for the profiler to share. */
+/* The lg_threads map (struct lg_thread in each thread's task storage), for the profiler to share. */
 int tracer_threads_fd(const struct tracer *t);
 /* The per-CPU copy of the target thread running there (struct lg_oncpu), for the profiler. */
 int tracer_oncpu_fd(const struct tracer *t);
@@ -105,6 +105,8 @@ int tracer_oncpu_fd(const struct tracer *t);
 int tracer_prof_counts_fd(const struct tracer *t);
 int tracer_prof_stacks_fd(const struct tracer *t);
 int tracer_counters_fd(const struct tracer *t);
+/* With prof_shared: the link of the task iterator that flushes the threads' pending off-CPU time; else -1. */
+int tracer_pending_iter_fd(const struct tracer *t);
 /* With prof_shared: starts (on) or stops noting off-CPU stacks, as the profiler attaches and collects. */
 void tracer_prof_enable(struct tracer *t, int on);
 /* The process-wide scheduler histograms so far, summed over CPUs. Returns 0 or -errno. */

@@ -36,13 +36,19 @@ fi
 # thread for the whole run (this program serves no requests, so the tracer's
 # own tagging is in trace_sched.sh): its struct lg_thread in lg_threads, with
 # endpoint (at offset 40) 7 and no answer written, so the tag never ends; the
-# remaining 88 bytes (stack site, pending spans) zero.
+# remaining 88 bytes (stack site, pending spans) zero. lg_threads is task
+# storage: its key is a pidfd of the thread, open in bpftool's process.
 tagged=0
 if command -v bpftool >/dev/null; then
 	map=$(bpftool map list -j | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin) if m.get("name")=="lg_threads"]; print(max(ids) if ids else "")')
-	key=$(python3 -c "import struct,sys; print(' '.join('%02x' % b for b in struct.pack('<I', $tpid)))")
 	value=$(python3 -c "import struct; print(' '.join('%02x' % b for b in struct.pack('<5QI4B2i8B', 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, -1, -1, *[0] * 8) + bytes(88)))")
-	[[ -n $map ]] && bpftool map update id "$map" key hex $key value hex $value && tagged=1
+	[[ -n $map ]] && python3 - "$map" "$tpid" $value <<'PY' && tagged=1
+import os, struct, subprocess, sys
+fd = os.pidfd_open(int(sys.argv[2]))
+key = ['%02x' % b for b in struct.pack('<i', fd)]
+sys.exit(subprocess.call(['bpftool', 'map', 'update', 'id', sys.argv[1], 'key', 'hex', *key,
+                          'value', 'hex', *sys.argv[3:]], pass_fds=(fd,)))
+PY
 fi
 kill -USR1 "$tpid"
 wait_for 60 grep -q done "$tmp/target.out" || not_ok "target finished its cycles"
