@@ -48,6 +48,28 @@ SEC("tracepoint/syscalls/sys_enter_writev") int tp_sys_enter_writev(void *ctx) {
 SEC("tracepoint/syscalls/sys_enter_sendfile64") int tp_sys_enter_sendfile64(void *ctx) { return touch(); }
 SEC("tracepoint/syscalls/sys_enter_close") int tp_sys_enter_close(void *ctx) { return touch(); }
 
+/* Task-local storage from a scheduler hook: where the tracer keeps each thread's state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} probe_task_store SEC(".maps");
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(btf_task_storage, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	bpf_task_storage_get(&probe_task_store, next, 0, 0);	/* no create: nothing is left behind */
+	return touch();
+}
+
+/* A task iterator: how a flame profile collects the off-CPU time threads still hold. */
+SEC("iter/task")
+int iter_task(struct bpf_iter__task *ctx)
+{
+	return 0;
+}
+
 /* Ring buffer: reserve and discard, so the map type and helpers are verified. */
 SEC("tracepoint/sched/sched_process_exec")
 int tp_ringbuf(void *ctx)

@@ -125,7 +125,7 @@ enum lg_counter {
 	LG_CNT_CONN_MAP_FULL,		/* connection state could not be inserted */
 	LG_CNT_CONN_EVICTED,		/* connection state evicted by the LRU with a request in flight */
 	LG_CNT_TARGET_MAP_FULL,		/* a forked child could not be added to the target set */
-	LG_CNT_THREAD_MAP_FULL,		/* per-thread scheduler state could not be inserted */
+	LG_CNT_THREAD_MAP_FULL,		/* per-thread scheduler state could not be made (or thread map full) */
 	LG_CNT_STACK_LOST,		/* stack id errors (stack map full, -EFAULT) */
 	LG_CNT_STACK_MAP_FULL,		/* profile count map full */
 	/*
@@ -149,9 +149,9 @@ enum lg_phase {
 };
 
 /*
- * Scheduler state of one target thread (the tracer's lg_threads map, keyed
- * by tid; the profiler reads the same map). The split of each request comes
- * from the running totals; see include/latgov/sched.h.
+ * Scheduler state of one target thread (the tracer's lg_threads map, in the
+ * thread's task-local storage; the profiler reads the same map). The split
+ * of each request comes from the running totals; see include/latgov/sched.h.
  */
 struct lg_thread {
 	__u64 t_out;			/* switched out at; 0 while on a CPU */

@@ -95,6 +95,29 @@ static void test_no_request_path_is_fatal(void **state)
 	assert_non_null(strstr(text, "result: latgov cannot run here: 2 required features are missing"));
 }
 
+/* The tracer's object holds the task-storage map: without it nothing loads. The iterator only serves flame --off-cpu. */
+static void test_task_storage_required_iterator_optional(void **state)
+{
+	struct check_probe p;
+	struct check_report r;
+
+	(void)state;
+	healthy_v1(&p);
+	p.hook_err[hook_index("task iterator")] = -EPERM;
+	check_build(&p, &r);
+	assert_int_equal(check_exit_status(&r), 0);
+	assert_int_equal(row_named(&r, "task iterator")->status, CHECK_DEGRADED);
+	assert_non_null(strstr(row_named(&r, "task iterator")->detail, "flame --off-cpu"));
+	assert_string_equal(row_named(&r, "task-local storage")->detail, "usable from sched_switch");
+
+	p.hook_err[hook_index("task-local storage")] = -EINVAL;
+	check_build(&p, &r);
+	assert_int_equal(check_exit_status(&r), 1);
+	assert_int_equal(row_named(&r, "task-local storage")->status, CHECK_MISSING);
+	assert_true(row_named(&r, "task-local storage")->required);
+	assert_non_null(strstr(row_named(&r, "task-local storage")->remedy, "5.11"));
+}
+
 static void test_not_root(void **state)
 {
 	struct check_probe p;
@@ -181,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_all_ok_hybrid),
 		cmocka_unit_test(test_old_kernel_uses_fallback),
 		cmocka_unit_test(test_no_request_path_is_fatal),
+		cmocka_unit_test(test_task_storage_required_iterator_optional),
 		cmocka_unit_test(test_not_root),
 		cmocka_unit_test(test_flame_hooks_are_optional),
 		cmocka_unit_test(test_pure_v2_and_json),

@@ -14,6 +14,8 @@ const struct check_hook check_hooks[] = {
 	{ "sched:sched_switch", "btf_sched_switch", USE_FLAME },
 	{ "sched:sched_wakeup", "btf_sched_wakeup", USE_FLAME },
 	{ "sched:sched_wakeup_new", "btf_sched_wakeup_new", USE_FLAME },
+	{ "task-local storage", "btf_task_storage", USE_STORAGE },
+	{ "task iterator", "iter_task", USE_ITER },
 	{ "sched:sched_process_fork", "tp_sched_process_fork", USE_CORE },
 	{ "sched:sched_process_exit", "tp_sched_process_exit", USE_CORE },
 	{ "syscalls:sys_enter_read", "tp_sys_enter_read", USE_SYSCALL },
@@ -193,6 +195,7 @@ static void build_hooks(const struct check_probe *p, struct check_report *r)
 
 		switch (h->use) {
 		case USE_CORE:
+		case USE_STORAGE:	/* the tracer's object holds the map: it loads with it or not at all */
 			required = 1;
 			st = err ? CHECK_MISSING : CHECK_OK;
 			break;
@@ -209,7 +212,7 @@ static void build_hooks(const struct check_probe *p, struct check_report *r)
 			continue;	/* one combined row below */
 		row = add(r, h->tracepoint, required, st);
 		if (!err) {
-			detail(row, "attaches");
+			detail(row, h->use == USE_STORAGE ? "usable from sched_switch" : "attaches");
 			continue;
 		}
 		switch (h->use) {
@@ -226,6 +229,14 @@ static void build_hooks(const struct check_probe *p, struct check_report *r)
 		case USE_FLAME:
 			detail(row, "cannot attach (error %d): no scheduler attribution", err);
 			remedy(row, "a kernel with BTF-enabled tracepoints (5.5+) restores it");
+			break;
+		case USE_STORAGE:
+			detail(row, "cannot be used from sched_switch (error %d): the tracer does not load", err);
+			remedy(row, "kernel 5.11 or newer has it for tracing programs");
+			break;
+		case USE_ITER:
+			detail(row, "cannot attach (error %d): flame --off-cpu does not load", err);
+			remedy(row, "kernel 5.8 or newer has it; flame without --off-cpu works");
 			break;
 		default:
 			detail(row, "cannot attach (error %d)", err);

@@ -18,10 +18,12 @@ enum check_use {
 	USE_SYSCALL,		/* fallback request path (kernels < 6.3) */
 	USE_DETAIL,		/* arrival times and prefixes: accuracy, not function */
 	USE_FLAME,		/* scheduler attribution and flame graphs */
+	USE_STORAGE,		/* task-local storage: the tracer's per-thread state */
+	USE_ITER,		/* task iterator: off-CPU time still held by threads, for --flame --off-cpu */
 };
 
 struct check_hook {
-	const char *tracepoint;	/* "sock:sock_recv_length" */
+	const char *tracepoint;	/* "sock:sock_recv_length", or the name of a feature */
 	const char *prog;	/* program name in bpf/probe.bpf.c */
 	enum check_use use;
 };
