@@ -336,6 +336,40 @@ static void test_flush_due(void **state)
 	assert_false(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS * 10, LG_FLUSH_IDLE_NS));
 }
 
+/* The idle flush's schedule: when each request is due. */
+static void test_flush_at(void **state)
+{
+	const char *chunk = "1a\r\ndata: token 1\n\n\r\n";
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 1000, 5, TID);
+	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), ~0ull);	/* not answered */
+	assert_int_equal(conn_flush_at(&c, 0), ~0ull);
+	data(&c, LG_DIR_OUT, 2000, 5, TID);
+	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), 2000 + LG_FLUSH_IDLE_NS);
+	assert_int_equal(conn_flush_at(&c, 0), 0);	/* the final flush: now */
+	data(&c, LG_DIR_OUT, 3000, 5, TID);		/* a later write moves it */
+	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), 3000 + LG_FLUSH_IDLE_NS);
+	/* The next request: not due until it is answered. */
+	data(&c, LG_DIR_IN, 4000, 5, TID);
+	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), ~0ull);
+	data(&c, LG_DIR_OUT, 5000, 5, TID);
+	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), 5000 + LG_FLUSH_IDLE_NS);
+	conn_emitted(&c);
+	assert_int_equal(conn_flush_at(&c, 0), ~0ull);
+	/* An unfinished stream waits the stream's idle time. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	data(&c, LG_DIR_IN, 100, 20, TID);
+	data(&c, LG_DIR_OUT, 1000, 120, TID);
+	conn_note_chunks(&c, (const __u8 *)chunk, 16, (const __u8 *)"\n\n\r\n", 4);
+	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), 1000 + LG_FLUSH_STREAM_IDLE_NS);
+	/* It agrees with conn_flush_due either side of the time it gives. */
+	assert_false(conn_flush_due(&c, 1000 + LG_FLUSH_STREAM_IDLE_NS - 1, LG_FLUSH_IDLE_NS));
+	assert_true(conn_flush_due(&c, 1000 + LG_FLUSH_STREAM_IDLE_NS, LG_FLUSH_IDLE_NS));
+}
+
 static void test_streamed_gaps(void **state)
 {
 	struct lg_conn c;
@@ -561,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined_flag),
 		cmocka_unit_test(test_multi_thread_flag),
 		cmocka_unit_test(test_flush_due),
+		cmocka_unit_test(test_flush_at),
 		cmocka_unit_test(test_streamed_gaps),
 		cmocka_unit_test(test_pipelined_batch_counted),
 		cmocka_unit_test(test_interim_100_continue),
