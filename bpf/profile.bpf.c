@@ -56,22 +56,6 @@ static __always_inline int is_target(__u32 tgid)
 	return (prof_target_bits[(tgid >> 6) & (LG_PID_WORDS - 1)] >> (tgid & 63)) & 1;
 }
 
-/* The tracer's per-thread state (it hands its map in): the request in flight on each thread. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lg_thread);
-} lg_threads SEC(".maps");
-
-/* The tracer's target thread on each CPU (struct lg_oncpu): its tag while it runs. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lg_oncpu);
-} lg_oncpu SEC(".maps");
-
 /*
  * A target thread: while off-CPU (t_out != 0) since when, why, and where it
  * was. The entry stays while the thread lives (no insert and delete per

@@ -118,35 +118,12 @@ static const struct lg_conn zero_conn;
  */
 const volatile __u32 sched_on = 0;
 
-/*
- * Per target thread: scheduler totals and the request in flight (the
- * profiler shares it). Task-local storage, not a hash by tid: the lookup
- * at each switch-in, switch-out and wakeup is a pointer chase from the
- * task (~40 instructions against ~150 for a hash), and a thread's entry
- * goes with the task. User space reaches entries through a pidfd key or
- * the lg_pending_flush task iterator.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lg_thread);
-} lg_threads SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct lg_sched_hist);
 } lg_sched_hist SEC(".maps");
-
-/* The target thread on each CPU (struct lg_oncpu, sched.h); the profiler's sampler shares it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lg_oncpu);
-} lg_oncpu SEC(".maps");
 
 static __always_inline struct lg_oncpu *oncpu(void)
 {

@@ -19,13 +19,7 @@ tpid=$!
 on_exit "pkill -9 -P $tpid; kill -9 $tpid"
 wait_for 10 grep -q ready "$tmp/target.out" || skip_all "flame_target did not start"
 
-"${flame[@]}" -p "$tpid" -d 120 --hz 499 --off-cpu -o "$tmp/out" >"$tmp/flame.out" 2>"$tmp/flame.err" &
-fpid=$!
-on_exit "kill -INT $fpid"
-if ! wait_for 30 grep -q "profiling" "$tmp/flame.err"; then
-	not_ok "profiler attached" "$(cat "$tmp/flame.err")"
-	exit 1
-fi
+start_flame "$tmp" -p "$tpid" -d 120 --hz 499 --off-cpu -o "$tmp/out"
 kill -USR1 "$tpid"
 wait_for 60 grep -q done "$tmp/target.out" || not_ok "the forked worker finished"
 kill -INT "$fpid"

@@ -23,13 +23,7 @@ tpid=$!
 on_exit "kill -9 $tpid"
 wait_for 10 grep -q ready "$tmp/target.out" || skip_all "flame_target did not start"
 
-"${flame[@]}" -p "$tpid" -d 1.5 --off-cpu -o "$tmp/out" >"$tmp/flame.out" 2>"$tmp/flame.err" &
-fpid=$!
-on_exit "kill -INT $fpid"
-if ! wait_for 30 grep -q "profiling" "$tmp/flame.err"; then
-	not_ok "profiler attached" "$(cat "$tmp/flame.err")"
-	exit 1
-fi
+start_flame "$tmp" -p "$tpid" -d 1.5 --off-cpu -o "$tmp/out"
 kill -USR1 "$tpid"
 t0=$(date +%s%N)
 wait_for 30 bash -c "! kill -0 $fpid 2>/dev/null" || not_ok "latgov flame ended after -d"

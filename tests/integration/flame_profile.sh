@@ -25,13 +25,7 @@ tpid=$!
 on_exit "kill $tpid"
 wait_for 10 grep -q ready "$tmp/target.out" || skip_all "flame_target did not start: $(cat "$tmp/target.out")"
 
-"${flame[@]}" -p "$tpid" -d 120 --hz 499 --off-cpu -o "$tmp/out" >"$tmp/flame.out" 2>"$tmp/flame.err" &
-fpid=$!
-on_exit "kill -INT $fpid"
-if ! wait_for 30 grep -q "profiling" "$tmp/flame.err"; then
-	not_ok "profiler attached" "$(cat "$tmp/flame.err")"
-	exit 1
-fi
+start_flame "$tmp" -p "$tpid" -d 120 --hz 499 --off-cpu -o "$tmp/out"
 # The latency flame hook: a request of endpoint 7 in flight on the target's
 # thread for the whole run (this program serves no requests, so the tracer's
 # own tagging is in trace_sched.sh): its struct lg_thread in lg_threads, with
