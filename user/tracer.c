@@ -241,6 +241,7 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	if (!prof_shared)
 		bpf_program__set_autoload(skel->progs.lg_pending_flush, false);
 	skel->rodata->sched_on = sched ? 1 : 0;
+	skel->rodata->prof_shared = prof_shared ? 1 : 0;
 	disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
 }
 
@@ -260,6 +261,8 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		return -ENOMEM;
 	t->cb = *cb;
 	t->syscall_path = cfg->force_syscall_path || !kernel_has_tracepoint("sock_recv_length");
+	/* the flame part's off-CPU spans ride on the scheduler attribution */
+	t->prof_shared = cfg->sched && cfg->prof_shared;
 	has_sendmsg_tp = kernel_has_tracepoint("tcp_sendmsg_locked");
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
@@ -277,13 +280,12 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 			goto err_free;
 		}
 		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched,
-				cfg->sched && cfg->prof_shared);
+				t->prof_shared);
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
-		t->skel->rodata->prof_shared = cfg->sched && cfg->prof_shared;
 		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
 		t->skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
 		/* not shared: hash and stack maps are preallocated, so keep them to one entry */
-		if (!t->skel->rodata->prof_shared) {
+		if (!t->prof_shared) {
 			bpf_map__set_max_entries(t->skel->maps.prof_counts, 1);
 			bpf_map__set_max_entries(t->skel->maps.prof_stacks, 1);
 			bpf_map__set_max_entries(t->skel->maps.prof_sites, 1);
@@ -303,7 +305,6 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	}
 	t->dynptr = dynptr;
 	t->sched = cfg->sched;
-	t->prof_shared = cfg->sched && cfg->prof_shared;
 	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
 	t->counters_fd = bpf_map__fd(t->skel->maps.lg_counters);
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));

@@ -575,20 +575,9 @@ LG_CONN_FN __u64 conn_flush_idle_ns(const struct lg_conn *c, __u64 idle_ns)
 }
 
 /*
- * 1 if user space should flush c->req now: its response has been idle for
- * idle_ns (longer for an unfinished chunked stream).
- */
-LG_CONN_FN int conn_flush_due(const struct lg_conn *c, __u64 now, __u64 idle_ns)
-{
-	return conn_flushable(c) && now > c->req.t_last_resp_ns &&
-	       now - c->req.t_last_resp_ns >= conn_flush_idle_ns(c, idle_ns);
-}
-
-/*
  * When user space should flush c->req: the time its answer has been idle for
  * idle_ns (longer for an unfinished stream), 0 with idle_ns 0 (the final
  * flush: whatever is whole), or ~0 for never (nothing whole is answered).
- * conn_flush_due(c, now, idle_ns) is now >= this, for idle_ns > 0.
  */
 LG_CONN_FN __u64 conn_flush_at(const struct lg_conn *c, __u64 idle_ns)
 {
@@ -597,6 +586,15 @@ LG_CONN_FN __u64 conn_flush_at(const struct lg_conn *c, __u64 idle_ns)
 	if (!idle_ns)
 		return 0;
 	return c->req.t_last_resp_ns + conn_flush_idle_ns(c, idle_ns);
+}
+
+/*
+ * 1 if user space should flush c->req now: its response has been idle for
+ * idle_ns (longer for an unfinished chunked stream).
+ */
+LG_CONN_FN int conn_flush_due(const struct lg_conn *c, __u64 now, __u64 idle_ns)
+{
+	return now > c->req.t_last_resp_ns && conn_flush_at(c, idle_ns) <= now;
 }
 
 #endif /* LATGOV_CONN_H */
