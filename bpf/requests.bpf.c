@@ -11,8 +11,9 @@
  *                                          segment (runs in the SENDER's context on
  *                                          loopback: the socket is looked up, current
  *                                          is never used)
- *   tcp_sendmsg_locked                     the user buffer of a send: response prefix,
- *                                          start time, pipelined answers
+ *   tcp_sendmsg_locked                     every send, with its user buffer: the send's
+ *                                          data event (sock_send_length then is not
+ *                                          loaded), response prefix, pipelined answers
  *   inet_sock_set_state                    open, FIN, close and reset; listen ports
  *   sched_process_fork / exit              the target set follows forked workers
  *   sched_switch / sched_wakeup            with sched_on: each request's split into
@@ -220,35 +221,39 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
 }
 
 /*
- * A recv or send of bytes on sk by the current (target) thread; returns its
- * state. send_start: when the send call began if the caller knows (the
- * syscall fallback), else 0.
+ * The state of sk for a data event of the current (target) thread; made if
+ * missing (NULL then if the map is full).
  */
-static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 bytes, __u64 id,
-					       __u64 send_start)
+static __always_inline struct lg_conn *conn_of_data(struct sock *sk, int dir)
 {
-	__u64 key = (__u64)sk, now, start;
-	struct lg_conn *c;
+	__u64 key = (__u64)sk;
+	struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
+
+	if (c)
+		return c;
+	/* Not seen at open or arrival: it predates us (or is a client socket). */
+	c = conn_create(sk, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
+	if (c && dir == LG_DIR_OUT && c->req.role != LG_ROLE_SERVER)
+		(*port_slot(c->req.lport)) |= LG_PORT_CLIENT;
+	return c;
+}
+
+/*
+ * A recv or send of bytes on c by the current (target) thread. send_start:
+ * when a send began if the caller knows it (the syscall fallback, whose
+ * event comes at the syscall's exit), else 0: now.
+ */
+static __always_inline void on_data(struct lg_conn *c, int dir, __u64 bytes, __u64 id,
+				    __u64 send_start)
+{
+	__u64 now = bpf_ktime_get_ns(), start = now;
 	int reason, answered, req_dir;
 
-	c = bpf_map_lookup_elem(&lg_conns, &key);
-	if (!c) {
-		/* Not seen at open or arrival: it predates us (or is a client socket). */
-		c = conn_create(sk, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
-		if (!c)
-			return NULL;
-		if (dir == LG_DIR_OUT && c->req.role != LG_ROLE_SERVER)
-			(*port_slot(c->req.lport)) |= LG_PORT_CLIENT;
-	}
 	reason = conn_data_ends_request(c, dir);
 	if (reason)
 		emit(c, reason);
-	now = start = bpf_ktime_get_ns();
-	if (dir == LG_DIR_OUT) {
-		if (send_start)
-			conn_send_begins(c, send_start);
-		start = conn_send_ends(c, now);
-	}
+	if (dir == LG_DIR_OUT && send_start && send_start <= now)
+		start = send_start;
 	/*
 	 * A request sent by the target counts from when its send began. An
 	 * answer's bytes count when its send handed them over (a loopback peer
@@ -266,7 +271,6 @@ static __always_inline struct lg_conn *on_data(struct sock *sk, int dir, __u64 b
 		if (!req_dir && start < c->req.t_first_resp_ns)
 			c->req.t_first_resp_ns = start;
 	}
-	return c;
 }
 
 /*
@@ -347,21 +351,13 @@ static __always_inline int sock_length(struct sock *sk, int ret, int flags, int 
 
 	if (!is_target(id >> 32))
 		return 0;
-	if (sk->sk_protocol != IPPROTO_TCP || (flags & MSG_PEEK))
+	if (sk->sk_protocol != IPPROTO_TCP || (flags & MSG_PEEK) || ret <= 0)
 		return 0;
-	if (ret <= 0) {
-		/* A failed send (EAGAIN): its start time must not date the next one. */
-		if (dir == LG_DIR_OUT) {
-			__u64 key = (__u64)sk;
-
-			c = bpf_map_lookup_elem(&lg_conns, &key);
-			if (c)
-				conn_send_ends(c, 0);
-		}
+	c = conn_of_data(sk, dir);
+	if (!c)
 		return 0;
-	}
-	c = on_data(sk, dir, ret, id, 0);
-	if (sched_on && c)
+	on_data(c, dir, ret, id, 0);
+	if (sched_on)
 		sched_note(c, dir, (__u32)id);
 	return 0;
 }
@@ -372,6 +368,7 @@ int BPF_PROG(lg_sock_recv, struct sock *sk, int ret, int flags)
 	return sock_length(sk, ret, flags, LG_DIR_IN);
 }
 
+/* Only where tcp_sendmsg_locked is missing (6.3 to 6.10): lg_tcp_sendmsg does this and more. */
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(lg_sock_send, struct sock *sk, int ret, int flags)
 {
@@ -505,8 +502,9 @@ static __always_inline const void *msg_user_start(const struct msghdr *msg, __u6
 {
 	__u8 type = msg->msg_iter.iter_type;
 	__u64 off = msg->msg_iter.iov_offset;
+	const struct iovec *iov;
 	const void *base;
-	struct iovec iov;
+	__u64 len;
 
 	if (type == 0 /* ITER_UBUF */) {
 		base = msg->msg_iter.ubuf;
@@ -517,13 +515,14 @@ static __always_inline const void *msg_user_start(const struct msghdr *msg, __u6
 		return base + off;
 	}
 	if (type == 1 /* ITER_IOVEC */) {
-		if (bpf_probe_read_kernel(&iov, sizeof(iov), msg->msg_iter.__iov))
-			return 0;
-		base = iov.iov_base;
+		/* The kernel's copy of the iovec array: BTF-typed, read directly (no helper call). */
+		iov = msg->msg_iter.__iov;
+		base = iov->iov_base;
+		len = iov->iov_len;
 		barrier_var(base);
-		if (off >= iov.iov_len)
+		if (off >= len)
 			return 0;	/* first iovec consumed: prefix is not at its start */
-		*avail = iov.iov_len - off;
+		*avail = len - off;
 		return base + off;
 	}
 	return 0;
@@ -555,66 +554,46 @@ static __always_inline void note_chunks(struct lg_conn *c, const void *src, __u6
 	conn_note_chunks(c, head, hn, tail, tn);
 }
 
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
+/*
+ * What a send's buffer tells the state machine, before its data event: a
+ * server's status line (the answer's start, a pipelined request's next
+ * answer, a final answer after an interim one) and where its writes end
+ * (chunks), or a client's next request.
+ */
+static __always_inline void send_prefixes(struct lg_conn *c, const struct msghdr *msg)
 {
 	__u8 head[LG_RESP_PREFIX];
-	__u64 key = (__u64)sk, avail = 0, total;
-	const void *src;
-	struct lg_conn *c;
-	int copy, n, first;
+	__u64 avail = 0, total = msg->msg_iter.count;
+	const void *src = msg_user_start(msg, &avail);
+	int copy, n;
 
-	if (!is_target(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	c = bpf_map_lookup_elem(&lg_conns, &key);
-	if (!c)
-		return 0;
-	/* Called once per segment the send fills: the first call sees the buffer's start. */
-	first = !c->in_send;
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
-		/*
-		 * An answer in progress: does this send begin another one (the
-		 * next pipelined request's, or the final after a 100 Continue)?
-		 * Is it a chunk, or the last chunk, of a streamed answer? Its
-		 * start time matters only if it begins another answer: the
-		 * clock is read then alone.
-		 */
-		if (!first)
-			return 0;
-		conn_send_begins(c, 0);
-		src = msg_user_start(msg, &avail);
-		total = msg->msg_iter.count;
 		if (!src) {
 			/* Kernel pages (sendfile, splice): a body, whose end is not known. */
 			c->open_end = 0;
-			return 0;
+			return;
 		}
 		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
 		copy = conn_on_response_start(c, conn_http_status_start(head, n));
 		if (copy == LG_END_NEXT_REQUEST) {
-			c->send_start_ns = bpf_ktime_get_ns();
 			emit(c, LG_END_NEXT_REQUEST);
 			conn_start_pipelined(c);
 		} else if (copy != LG_COPY_RESP) {
 			note_chunks(c, src, avail, total, head, n);
-			return 0;
+			return;
 		}
 		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
 		c->req.resp_len = n;
 		note_chunks(c, src, avail, total, head, 0);
-		return 0;
+		return;
 	}
-	if (first)
-		conn_send_begins(c, bpf_ktime_get_ns());
-	src = msg_user_start(msg, &avail);
-	total = msg->msg_iter.count;
 	copy = conn_on_send_start(c);
 	if (copy == LG_COPY_NONE)
-		return 0;
+		return;
 	if (!src) {
 		if (copy == LG_COPY_NEXT_REQ)
 			c->next_set = 0;
-		return 0;
+		return;
 	}
 	if (copy == LG_COPY_NEXT_REQ) {
 		c->next_len = user_prefix(src, avail, c->next_prefix, LG_REQ_PREFIX);
@@ -627,6 +606,41 @@ int BPF_PROG(lg_tcp_sendmsg, const struct sock *sk, const struct msghdr *msg)
 		 */
 		note_chunks(c, src, avail, total, c->req.resp_prefix, 0);
 	}
+}
+
+/*
+ * Every send of a target's TCP socket, with its buffer: the send's data
+ * event (sock_send_length is not loaded where this runs). It fires as the
+ * call fills each segment and again at a retry after EAGAIN; the first
+ * firing of a call is the event (conn_send_call_begins), counted with all
+ * the bytes the call was given. A call that ends short (EAGAIN midway, then
+ * given up) counts its bytes as given.
+ */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(lg_tcp_sendmsg, struct sock *sk, const struct msghdr *msg)
+{
+	__u64 id = bpf_get_current_pid_tgid(), left;
+	struct tcp_sock *tp;
+	struct lg_conn *c;
+
+	if (!is_target(id >> 32))
+		return 0;
+	left = msg->msg_iter.count;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || !left)
+		return 0;
+	c = conn_of_data(sk, LG_DIR_OUT);
+	if (!c)
+		return 0;
+	if (!conn_send_call_begins(c, tp->write_seq + (__u32)left)) {
+		conn_send_continues(c, bpf_ktime_get_ns());
+		return 0;
+	}
+	conn_settle_role(c, LG_DIR_OUT);
+	send_prefixes(c, msg);
+	on_data(c, LG_DIR_OUT, left, id, 0);
+	if (sched_on)
+		sched_note(c, LG_DIR_OUT, (__u32)id);
 	return 0;
 }
 
@@ -1052,9 +1066,10 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (call.dir == LG_DIR_OUT && call.kind != SYS_BUF_NONE)
 		sys_response_start(sk, &call, ret);
-	c = on_data(sk, call.dir, ret, id, call.dir == LG_DIR_OUT ? call.start_ns : 0);
+	c = conn_of_data(sk, call.dir);
 	if (!c)
 		return 0;
+	on_data(c, call.dir, ret, id, call.dir == LG_DIR_OUT ? call.start_ns : 0);
 	/*
 	 * Prefixes where tcp_probe / tcp_sendmsg_locked could not give them
 	 * (older kernels): the request's first read, the response's first write.

@@ -7,8 +7,9 @@
  *     fallback: whichever is not used is not loaded (set_autoload false);
  *   - tcp_probe reading payload through bpf_dynptr_from_skb (tp_btf support
  *     since 6.15) or only the skb's linear part: tried in that order;
- *   - tcp_sendmsg_locked (response prefixes) only where the kernel has it;
- *     the syscall fallback copies prefixes from the syscalls' own buffers.
+ *   - tcp_sendmsg_locked, where the kernel has it, is the send's data event
+ *     (with the response prefix) in place of sock_send_length; the syscall
+ *     fallback copies prefixes from the syscalls' own buffers.
  *
  * Idle flush and de-duplication. The kernel emits a request when the next
  * one starts or the connection closes; a keep-alive connection left idle
@@ -231,9 +232,16 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	}
 	bpf_program__set_autoload(dynptr ? skel->progs.lg_tcp_probe_linear : skel->progs.lg_tcp_probe,
 				  false);
-	/* Added in 6.2-ish: without it no response prefix on the sock_length path. */
-	if (!has_sendmsg_tp)
+	/*
+	 * tcp_sendmsg_locked (6.11+) is the send's data event on the
+	 * sock_length path, with its buffer: sock_send_length is not needed.
+	 * Without it, sock_send_length alone (no response prefix). The syscall
+	 * path reads the syscalls' own buffers.
+	 */
+	if (!has_sendmsg_tp || syscall_path)
 		bpf_program__set_autoload(skel->progs.lg_tcp_sendmsg, false);
+	else
+		bpf_program__set_autoload(skel->progs.lg_sock_send, false);
 	if (!sched) {
 		bpf_program__set_autoload(skel->progs.lg_sched_switch, false);
 		bpf_program__set_autoload(skel->progs.lg_sched_wakeup, false);

@@ -65,7 +65,7 @@ enum lg_dir {
 
 /*
  * lg_conn.cflags: set once, when the state is created. What changes later
- * lives in bytes of its own (next_set, in_send), because the arrival side
+ * lives in bytes of its own (next_set, chunked, ...), because the arrival side
  * (softirq, any CPU) and the target's thread update the same entry at the
  * same time: a read-modify-write of a shared flags word would lose bits.
  */
@@ -101,17 +101,18 @@ enum lg_copy {
 struct lg_conn {
 	struct lg_request req;		/* the request in progress; req.seq numbers them */
 	__u64 next_arrival_ns;		/* arrival of the next request's first segment */
-	__u64 send_start_ns;		/* when the send call under way began; 0: not timed */
+	__u32 send_seq_end;		/* where the last send call's data ends (conn_send_call_begins) */
+	__u32 pad;
 	__u32 state;			/* enum lg_conn_state */
 	__u32 cflags;			/* LG_CONN_F_* */
 	__u8  next_len;			/* valid bytes in next_prefix */
 	__u8  next_set;			/* next_* hold the first segment of the next request */
-	__u8  in_send;			/* a send call is under way; it began at send_start_ns */
+	__u8  send_seq_ok;		/* send_seq_end is set */
 	__u8  chunked;			/* the answer in progress is chunked ... */
 	__u8  chunked_done;		/* ... and its terminating chunk was sent */
 	__u8  open_end;			/* its last write ended with CRLF: a header or a chunk */
 	__u8  sched_ok;			/* sched_start is the reading thread's totals at the read */
-	__u8  pad;
+	__u8  pad2;
 	__u8  next_prefix[LG_REQ_PREFIX];
 	/* Scheduler totals of the request's thread (sched.h) at its read and at its last write. */
 	struct lg_span sched_start;
@@ -300,11 +301,13 @@ LG_CONN_FN int conn_on_arrival(struct lg_conn *c, __u64 now)
 	}
 	/*
 	 * Server or unknown: segments while a request is being read continue
-	 * it; but once its answer is being sent (in_send: the socket lock is
-	 * held and this segment comes from the backlog at release_sock, before
-	 * sock_send_length says so) the segment starts the next request.
+	 * it; but once its answer is being sent (the socket lock is held and
+	 * this segment comes from the backlog at release_sock) the state is
+	 * RESPONSE, from the send's start, and the segment starts the next
+	 * request. (The syscall path's send event comes at the syscall's exit:
+	 * such a segment counts as more of the request there.)
 	 */
-	if ((c->state == LG_CONN_REQUEST && !c->in_send) || c->next_set)
+	if (c->state == LG_CONN_REQUEST || c->next_set)
 		return LG_COPY_NONE;
 	c->next_set = 1;
 	c->next_arrival_ns = now;
@@ -333,34 +336,34 @@ LG_CONN_FN int conn_on_send_start(struct lg_conn *c)
 }
 
 /*
- * A send call begins at now (tcp_sendmsg_locked fires once per segment it
- * fills; only the first counts). The data reaches a loopback peer during the
- * call, and the call can be preempted after that: the response's times are
- * taken when its sends began, not when they returned.
+ * Sends where tcp_sendmsg_locked is the data event (it fires as each send
+ * call fills a segment, and again when a call that returned EAGAIN is
+ * retried). The socket's write_seq plus the bytes the call has left is the
+ * sequence number just past the call's data: the same all through one call
+ * and through a retry of what it left, larger for any later call. Returns 1
+ * if a firing with this end begins a new send call (and notes the end), 0 if
+ * it continues the last one. A call given up after EAGAIN, followed by a
+ * different buffer of exactly the same length, would pass for its retry.
  */
-LG_CONN_FN void conn_send_begins(struct lg_conn *c, __u64 now)
+LG_CONN_FN int conn_send_call_begins(struct lg_conn *c, __u32 seq_end)
 {
-	if (c->in_send)
-		return;
-	c->in_send = 1;
-	c->send_start_ns = now;
+	if (c->send_seq_ok && c->send_seq_end == seq_end)
+		return 0;
+	c->send_seq_ok = 1;
+	c->send_seq_end = seq_end;
+	return 1;
 }
 
 /*
- * The time to record for an outbound data event that completed at now: the
- * start of its send call if one was seen and timed (a send within an
- * answer is not: its start is never used), else now. Ends the call either
- * way (a failed send calls it too, so a stale start never leaks into the
- * next).
+ * A send call under way fills another segment at now: an answer's last byte
+ * leaves no earlier (a large body is timed to its last segment, not to the
+ * start of its call).
  */
-LG_CONN_FN __u64 conn_send_ends(struct lg_conn *c, __u64 now)
+LG_CONN_FN void conn_send_continues(struct lg_conn *c, __u64 now)
 {
-	__u64 t = now;
-
-	if (c->in_send && c->send_start_ns && c->send_start_ns <= now)
-		t = c->send_start_ns;
-	c->in_send = 0;
-	return t;
+	if (c->state == LG_CONN_RESPONSE && conn_request_dir(c) == LG_DIR_IN &&
+	    now > c->req.t_last_resp_ns)
+		c->req.t_last_resp_ns = now;
 }
 
 /*

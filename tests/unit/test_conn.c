@@ -471,24 +471,45 @@ static void test_interim_100_continue(void **state)
 	assert_int_equal(emitted[0].t_last_resp_ns, 400);
 }
 
-static void test_send_times_from_call_start(void **state)
+/* What lg_tcp_sendmsg does at each firing: seq_end is write_seq plus the bytes left. */
+static void send_firing(struct lg_conn *c, __u32 seq_end, __u64 now, __u64 left)
+{
+	if (!conn_send_call_begins(c, seq_end)) {
+		conn_send_continues(c, now);
+		return;
+	}
+	data(c, LG_DIR_OUT, now, left, TID);
+}
+
+static void test_send_calls_told_apart(void **state)
 {
 	struct lg_conn c;
 
 	(void)state;
 	reset(&c, LG_ROLE_SERVER, 0);
 	data(&c, LG_DIR_IN, 100, 10, TID);
-	/* Two segments of one send call: the first sets the start. */
-	conn_send_begins(&c, 200);
-	conn_send_begins(&c, 250);
-	data(&c, LG_DIR_OUT, conn_send_ends(&c, 900), 10, TID);	/* preempted before returning */
+	/* One call of 3000 bytes filling three segments: one write, timed to its last segment. */
+	send_firing(&c, 1000 + 3000, 200, 3000);
+	send_firing(&c, 2000 + 2000, 250, 2000);
+	send_firing(&c, 3000 + 1000, 300, 1000);
+	assert_int_equal(c.req.resp_writes, 1);
+	assert_int_equal(c.req.bytes_out, 3000);
 	assert_int_equal(c.req.t_first_resp_ns, 200);
-	/* A failed send leaves no start behind. */
-	conn_send_begins(&c, 1000);
-	conn_send_ends(&c, 0);
-	data(&c, LG_DIR_OUT, conn_send_ends(&c, 3000), 10, TID);	/* no tcp_sendmsg seen */
-	assert_int_equal(c.req.t_last_resp_ns, 3000);
-	assert_int_equal(c.req.max_gap_ns, 2800);
+	assert_int_equal(c.req.t_last_resp_ns, 300);
+	/* A call that fails with EAGAIN, then its retry of the same bytes: still one write. */
+	send_firing(&c, 4000 + 500, 1000, 500);
+	send_firing(&c, 4000 + 500, 1500, 500);
+	assert_int_equal(c.req.resp_writes, 2);
+	assert_int_equal(c.req.bytes_out, 3500);
+	assert_int_equal(c.req.max_gap_ns, 700);
+	/* The next call, though it starts where the last ended: a write of its own. */
+	send_firing(&c, 4500 + 500, 2000, 500);
+	assert_int_equal(c.req.resp_writes, 3);
+	assert_int_equal(c.req.t_last_resp_ns, 2000);
+	/* The first call on a connection is new whatever its end (a zeroed state is not a match). */
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_true(conn_send_call_begins(&c, 0));
+	assert_false(conn_send_call_begins(&c, 0));
 }
 
 static void test_arrival_during_answer_send(void **state)
@@ -500,9 +521,8 @@ static void test_arrival_during_answer_send(void **state)
 	arrival(&c, 100, "GET /a HTTP/1.1\r\n");
 	data(&c, LG_DIR_IN, 110, 20, TID);
 	/* The answer's send begins; the client already has it and sends the next. */
-	conn_send_begins(&c, 200);
+	send_firing(&c, 50, 200, 50);
 	arrival(&c, 210, "GET /b HTTP/1.1\r\n");
-	data(&c, LG_DIR_OUT, conn_send_ends(&c, 230), 50, TID);
 	data(&c, LG_DIR_IN, 300, 20, TID);
 	assert_int_equal(nemitted, 1);
 	assert_int_equal(c.req.t_arrival_ns, 210);
@@ -599,7 +619,7 @@ int main(void)
 		cmocka_unit_test(test_streamed_gaps),
 		cmocka_unit_test(test_pipelined_batch_counted),
 		cmocka_unit_test(test_interim_100_continue),
-		cmocka_unit_test(test_send_times_from_call_start),
+		cmocka_unit_test(test_send_calls_told_apart),
 		cmocka_unit_test(test_arrival_during_answer_send),
 		cmocka_unit_test(test_unfinished_chunked_stream_waits),
 		cmocka_unit_test(test_header_only_answer_waits),
