@@ -119,6 +119,14 @@ static const struct lg_conn zero_conn;
  */
 const volatile __u32 sched_on = 0;
 
+/*
+ * Arrival mode (conn.h): segments are the request side's data events, and
+ * lg_sock_recv is not loaded. User space sets it for plain tracing (no
+ * sched_on) where sends come from tcp_sendmsg_locked and no other process
+ * shares a target's listening socket (an arrival cannot tell whose it is).
+ */
+const volatile __u32 arrival_mode = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -271,6 +279,23 @@ static __always_inline void on_data(struct lg_conn *c, int dir, __u64 bytes, __u
 		if (!req_dir && start < c->req.t_first_resp_ns)
 			c->req.t_first_resp_ns = start;
 	}
+}
+
+/*
+ * Arrival mode: a segment of bytes on c (softirq, or the socket owner's
+ * backlog: any thread; never current's). Returns what to copy from it.
+ */
+static __always_inline int on_arrival_data(struct lg_conn *c, __u64 bytes)
+{
+	int reason = conn_data_ends_request(c, LG_DIR_IN), answered, copy;
+
+	if (reason)
+		emit(c, reason);
+	answered = c->state == LG_CONN_RESPONSE;
+	copy = conn_arrival_data(c, bpf_ktime_get_ns(), bytes, reason);
+	if (!answered && c->state == LG_CONN_RESPONSE)
+		count(LG_CNT_ANSWERED);
+	return copy;
 }
 
 /*
@@ -467,8 +492,19 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 		if (!c)
 			return 0;
 	}
-	copy = conn_on_arrival(c, bpf_ktime_get_ns());
-	if (copy == LG_COPY_NEXT_REQ) {
+	if (arrival_mode) {
+		/* Arrivals are the data events: a retransmission is not more data. */
+		n = conn_arrival_new_bytes(c, cb->seq + ((cb->tcp_flags & TCPHDR_SYN) ? 1 : 0), len);
+		if (!n)
+			return 0;
+		doff += len - n;
+		len = n;
+	}
+	copy = arrival_mode ? on_arrival_data(c, len) : conn_on_arrival(c, bpf_ktime_get_ns());
+	if (copy == LG_COPY_REQ) {
+		n = skb_prefix(skb, doff, len, c->req.req_prefix, LG_REQ_PREFIX, use_dynptr);
+		c->req.req_len = n;
+	} else if (copy == LG_COPY_NEXT_REQ) {
 		n = skb_prefix(skb, doff, len, c->next_prefix, LG_REQ_PREFIX, use_dynptr);
 		c->next_len = n;
 	} else if (copy == LG_COPY_RESP) {
@@ -637,6 +673,14 @@ int BPF_PROG(lg_tcp_sendmsg, struct sock *sk, const struct msghdr *msg)
 		return 0;
 	}
 	conn_settle_role(c, LG_DIR_OUT);
+	if (arrival_mode) {
+		if (c->state == LG_CONN_IDLE)
+			conn_unseen_request(c, tp->bytes_received, c->next_arrival_ns, bpf_ktime_get_ns());
+		conn_answer_thread(c, id >> 32, (__u32)id);
+		/* The request's read was not seen: the cgroup is its answer's (once a connection). */
+		if (!c->req.cgroup_id && c->req.role == LG_ROLE_SERVER)
+			c->req.cgroup_id = bpf_get_current_cgroup_id();
+	}
 	send_prefixes(c, msg);
 	on_data(c, LG_DIR_OUT, left, id, 0);
 	if (sched_on)
@@ -683,8 +727,12 @@ int BPF_PROG(lg_set_state, const struct sock *sk, int os, int ns)
 				(*port_slot(sport)) |= LG_PORT_CLIENT;
 			return 0;
 		}
-		if ((*port_slot(sport)) & LG_PORT_LISTEN)	/* accepted: softirq, no current */
-			conn_create((struct sock *)sk, LG_ROLE_SERVER, 0);
+		if ((*port_slot(sport)) & LG_PORT_LISTEN) {	/* accepted: softirq, no current */
+			c = conn_create((struct sock *)sk, LG_ROLE_SERVER, 0);
+			/* The segment that completes the handshake may carry the first request (conn_unseen_request). */
+			if (arrival_mode && c)
+				c->next_arrival_ns = bpf_ktime_get_ns();
+		}
 		return 0;
 	}
 	c = bpf_map_lookup_elem(&lg_conns, &key);

@@ -575,6 +575,7 @@ int cmd_session(const struct lg_options *opts)
 	tcfg.force_syscall_path = force && strcmp(force, "1") == 0;
 	tcfg.max_conns = opts->max_conns;
 	tcfg.sched = options_sched(opts);
+	tcfg.need_reads = targets_listen_shared(&s->tg);
 	/* the flame part's off-CPU spans ride on the scheduler attribution (tracer.h) */
 	tcfg.prof_shared = (opts->cmd == LG_CMD_FLAME || opts->flame_dir) && opts->off_cpu;
 	tcfg.prof_min_span_ns = LG_OFFCPU_MIN_SPAN_NS;

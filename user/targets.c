@@ -486,6 +486,67 @@ int targets_refresh(struct targets *tg)
 	return added;
 }
 
+static int has_pid(const struct targets *tg, uint32_t pid)
+{
+	for (size_t i = 0; i < tg->npids; i++)
+		if (tg->pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+static int has_port(const struct targets *tg, uint16_t port)
+{
+	for (size_t i = 0; i < tg->nports; i++)
+		if (tg->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+int targets_listen_shared(const struct targets *tg)
+{
+	static struct listen_sock ls[MAX_LISTEN];
+	struct listen_sock mine[64];
+	size_t nls, nmine = 0, i, j;
+	char path[64];
+	struct dirent *de;
+	int shared = 0;
+	DIR *d;
+
+	/* The targets' listening sockets on their ports, from their own network namespaces. */
+	for (i = 0; i < tg->npids && nmine < 64; i++) {
+		nls = 0;
+		snprintf(path, sizeof(path), "/proc/%u/net/tcp", tg->pids[i]);
+		read_listen(path, ls, &nls, MAX_LISTEN);
+		snprintf(path, sizeof(path), "/proc/%u/net/tcp6", tg->pids[i]);
+		read_listen(path, ls, &nls, MAX_LISTEN);
+		for (j = 0; j < nls && nmine < 64; j++) {
+			size_t k;
+
+			if (!has_port(tg, ls[j].port))
+				continue;
+			for (k = 0; k < nmine && mine[k].inode != ls[j].inode; k++)
+				;
+			if (k == nmine)
+				mine[nmine++] = ls[j];
+		}
+	}
+	if (!nmine)
+		return 0;
+	d = opendir("/proc");
+	if (!d)
+		return 1;	/* cannot tell: the safe answer */
+	while (!shared && (de = readdir(d))) {
+		uint16_t port;
+		uint32_t pid;
+
+		if (parse_pid(de->d_name, &pid) || pid == (uint32_t)getpid() || has_pid(tg, pid))
+			continue;
+		shared = pid_listen_ports(pid, mine, nmine, &port, 1) > 0;
+	}
+	closedir(d);
+	return shared;
+}
+
 int targets_pid_alive(uint32_t pid)
 {
 	char path[64], buf[512], *p;

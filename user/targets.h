@@ -51,6 +51,14 @@ int targets_start_command(struct targets *tg, char *err, size_t errlen);
  */
 int targets_refresh(struct targets *tg);
 
+/*
+ * 1 if a process outside tg holds a listening socket of tg's ports (one
+ * nginx worker traced alone shares its master's socket with the others), or
+ * if /proc cannot be read; then only a read tells whose a connection is.
+ * Reads every process's /proc/PID/fd.
+ */
+int targets_listen_shared(const struct targets *tg);
+
 /* 1 if the process is alive (a zombie counts as gone). */
 int targets_pid_alive(uint32_t pid);
 

@@ -60,6 +60,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct tracer_callbacks cb;
 	int syscall_path;
+	int arrival;			/* arrival mode: no read hook (tracer_config.need_reads) */
 	int dynptr;
 	int sched;
 	int prof_shared;
@@ -218,7 +219,7 @@ static void disable_listed(struct bpf_object *obj, const char *list)
 }
 
 static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr,
-			    int has_sendmsg_tp, int sched, int prof_shared)
+			    int has_sendmsg_tp, int sched, int prof_shared, int arrival)
 {
 	struct bpf_program *prog;
 
@@ -242,6 +243,10 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 		bpf_program__set_autoload(skel->progs.lg_tcp_sendmsg, false);
 	else
 		bpf_program__set_autoload(skel->progs.lg_sock_send, false);
+	/* Arrival mode (conn.h): segments and sends are all the events; no read hook. */
+	if (arrival)
+		bpf_program__set_autoload(skel->progs.lg_sock_recv, false);
+	skel->rodata->arrival_mode = arrival ? 1 : 0;
 	if (!sched) {
 		bpf_program__set_autoload(skel->progs.lg_sched_switch, false);
 		bpf_program__set_autoload(skel->progs.lg_sched_wakeup, false);
@@ -272,6 +277,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	/* the flame part's off-CPU spans ride on the scheduler attribution */
 	t->prof_shared = cfg->sched && cfg->prof_shared;
 	has_sendmsg_tp = kernel_has_tracepoint("tcp_sendmsg_locked");
+	t->arrival = !t->syscall_path && has_sendmsg_tp && !cfg->sched && !cfg->need_reads;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		e = t->ncpus ? t->ncpus : -EINVAL;
@@ -288,7 +294,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 			goto err_free;
 		}
 		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched,
-				t->prof_shared);
+				t->prof_shared, t->arrival);
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
 		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
 		t->skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
@@ -366,7 +372,7 @@ void tracer_close(struct tracer *t)
 
 const char *tracer_hook_path(const struct tracer *t)
 {
-	return t->syscall_path ? "syscalls" : "sock_length";
+	return t->syscall_path ? "syscalls" : t->arrival ? "arrivals" : "sock_length";
 }
 
 int tracer_skb_dynptr(const struct tracer *t)

@@ -46,6 +46,14 @@ struct tracer_config {
 	int prof_shared;
 	uint64_t prof_min_span_ns;
 	int prof_requests_only;
+	/*
+	 * Reads must be traced (sock_recv_length): another process shares a
+	 * target's listening socket, so a segment's arrival cannot tell whose
+	 * request it is. Without this and sched, where tcp_sendmsg_locked
+	 * exists, arrivals are the request side's events (arrival mode,
+	 * include/latgov/conn.h): one hook fewer per request.
+	 */
+	int need_reads;
 };
 
 /*
@@ -57,7 +65,12 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 /* Detaches and frees everything; NULL is fine. */
 void tracer_close(struct tracer *t);
 
-/* "sock_length" (kernel >= 6.3) or "syscalls" (fallback). */
+/*
+ * Which hooks carry the data events: "arrivals" (tcp_probe and
+ * tcp_sendmsg_locked), "sock_length" (sock_recv_length, and
+ * tcp_sendmsg_locked where the kernel has it, else sock_send_length; >= 6.3)
+ * or "syscalls" (the fallback).
+ */
 const char *tracer_hook_path(const struct tracer *t);
 /* 1 if request prefixes come from the whole skb (bpf_dynptr_from_skb), 0 if linear data only. */
 int tracer_skb_dynptr(const struct tracer *t);

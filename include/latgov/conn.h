@@ -76,6 +76,7 @@ enum lg_copy {
 	LG_COPY_NONE      = 0,
 	LG_COPY_NEXT_REQ  = 1,	/* up to LG_REQ_PREFIX bytes into next_prefix / next_len */
 	LG_COPY_RESP      = 2,	/* up to LG_RESP_PREFIX bytes into req.resp_prefix / resp_len */
+	LG_COPY_REQ       = 3,	/* up to LG_REQ_PREFIX bytes into req.req_prefix / req_len */
 };
 
 /* port_watch[] bits (bpf/requests.bpf.c): why a local port is interesting. */
@@ -102,7 +103,7 @@ struct lg_conn {
 	struct lg_request req;		/* the request in progress; req.seq numbers them */
 	__u64 next_arrival_ns;		/* arrival of the next request's first segment */
 	__u32 send_seq_end;		/* where the last send call's data ends (conn_send_call_begins) */
-	__u32 pad;
+	__u32 rcv_seq_end;		/* arrival mode: where the payload counted so far ends */
 	__u32 state;			/* enum lg_conn_state */
 	__u32 cflags;			/* LG_CONN_F_* */
 	__u8  next_len;			/* valid bytes in next_prefix */
@@ -112,7 +113,7 @@ struct lg_conn {
 	__u8  chunked_done;		/* ... and its terminating chunk was sent */
 	__u8  open_end;			/* its last write ended with CRLF: a header or a chunk */
 	__u8  sched_ok;			/* sched_start is the reading thread's totals at the read */
-	__u8  pad2;
+	__u8  rcv_seq_ok;		/* rcv_seq_end is set */
 	__u8  next_prefix[LG_REQ_PREFIX];
 	/* Scheduler totals of the request's thread (sched.h) at its read and at its last write. */
 	struct lg_span sched_start;
@@ -313,6 +314,97 @@ LG_CONN_FN int conn_on_arrival(struct lg_conn *c, __u64 now)
 	c->next_arrival_ns = now;
 	c->next_len = 0;
 	return LG_COPY_NEXT_REQ;
+}
+
+/*
+ * Arrival mode. Plain tracing (no scheduler attribution) loads no read
+ * event: a segment's arrival is the request's data event, and a send's
+ * (tcp_sendmsg_locked) the answer's. Both run under the socket's lock, so
+ * they never race on the state. A request's read time is its arrival; its
+ * thread and cgroup are those of the first write of its answer
+ * (conn_answer_thread); "reads" counts segments.
+ *
+ * A segment of bytes with payload reached c's socket at now. The caller
+ * emitted first if conn_data_ends_request(c, LG_DIR_IN) said so (ended is
+ * what it said). Returns
+ * what to copy from the segment: LG_COPY_REQ if it began a request (its
+ * first bytes), LG_COPY_RESP if it began a client's response.
+ */
+LG_CONN_FN int conn_arrival_data(struct lg_conn *c, __u64 now, __u64 bytes, int ended)
+{
+	int copy = LG_COPY_NONE;
+
+	conn_settle_role(c, LG_DIR_IN);
+	if (conn_request_dir(c) == LG_DIR_IN) {
+		/* A request begins if it ended one (ended: the caller's conn_data_ends_request) or none was open. */
+		if (ended || c->state == LG_CONN_IDLE)
+			copy = LG_COPY_REQ;
+		c->next_set = 0;
+		conn_on_data(c, LG_DIR_IN, now, bytes, c->req.tgid, c->req.tid, 0);
+		if (copy == LG_COPY_REQ)
+			c->req.flags &= ~LG_REQ_F_NO_ARRIVAL;
+		return copy;
+	}
+	if (c->state == LG_CONN_REQUEST && c->req.resp_len == 0)
+		copy = LG_COPY_RESP;
+	if (!conn_on_data(c, LG_DIR_IN, now, bytes, c->req.tgid, c->req.tid, 0))
+		return LG_COPY_NONE;
+	return copy;
+}
+
+/*
+ * Arrival mode: how much of a segment whose payload is [seq, seq + len) is
+ * new; a retransmission of bytes counted already must not begin a request.
+ * Out-of-order bytes count when they come; the gap's bytes, filled later,
+ * do not (bytes_in is short by them). Notes the end of what counted.
+ */
+LG_CONN_FN __u32 conn_arrival_new_bytes(struct lg_conn *c, __u32 seq, __u32 len)
+{
+	__u32 end = seq + len, old;
+
+	if (c->rcv_seq_ok) {
+		if ((int)(end - c->rcv_seq_end) <= 0)
+			return 0;
+		old = c->rcv_seq_end - seq;
+		if ((int)old > 0)
+			len -= old;
+	}
+	c->rcv_seq_ok = 1;
+	c->rcv_seq_end = end;
+	return len;
+}
+
+/*
+ * Arrival mode: a server's first write on a connection that never had a
+ * request though its peer sent bytes. They came with the segment that
+ * completed the handshake (TCP_DEFER_ACCEPT, Fast Open), which tcp_probe
+ * does not see; est_ns is when the connection was established, so that
+ * segment's arrival (0 if not seen: then now). Starts that request, with no
+ * prefix. Returns 1 if it did.
+ */
+LG_CONN_FN int conn_unseen_request(struct lg_conn *c, __u64 bytes_received, __u64 est_ns, __u64 now)
+{
+	if (c->state != LG_CONN_IDLE || c->req.seq != 0 || c->req.role != LG_ROLE_SERVER ||
+	    (c->cflags & LG_CONN_F_PREEXISTING) || !bytes_received)
+		return 0;
+	c->next_set = 0;
+	conn_start_request(c, est_ns && est_ns <= now ? est_ns : now, bytes_received, c->req.tgid,
+			   c->req.tid, 0);
+	if (est_ns && est_ns <= now)
+		c->req.flags &= ~LG_REQ_F_NO_ARRIVAL;
+	return 1;
+}
+
+/*
+ * Arrival mode: the thread about to write on c. If the write begins an
+ * answer, the request is that thread's (its read was not seen).
+ */
+LG_CONN_FN void conn_answer_thread(struct lg_conn *c, __u32 tgid, __u32 tid)
+{
+	if (c->state == LG_CONN_REQUEST && conn_request_dir(c) == LG_DIR_IN) {
+		c->req.tgid = tgid;
+		c->req.tid = tid;
+	}
 }
 
 /*

@@ -530,6 +530,142 @@ static void test_arrival_during_answer_send(void **state)
 	assert_false(c.req.flags & LG_REQ_F_NO_ARRIVAL);
 }
 
+/* Arrival mode: a segment as lg_tcp_probe applies it; returns what it copied. */
+static int segment(struct lg_conn *c, __u64 now, const char *payload)
+{
+	int reason = conn_data_ends_request(c, LG_DIR_IN), copy;
+	size_t n = strlen(payload);
+
+	if (reason)
+		emit(c, reason);
+	copy = conn_arrival_data(c, now, n, reason);
+	if (n > LG_REQ_PREFIX)
+		n = LG_REQ_PREFIX;
+	if (copy == LG_COPY_REQ) {
+		memcpy(c->req.req_prefix, payload, n);
+		c->req.req_len = (__u8)n;
+	} else if (copy == LG_COPY_RESP) {
+		n = n > LG_RESP_PREFIX ? LG_RESP_PREFIX : n;
+		memcpy(c->req.resp_prefix, payload, n);
+		c->req.resp_len = (__u8)n;
+	}
+	return copy;
+}
+
+/* Arrival mode: a send's first segment as lg_tcp_sendmsg applies it. */
+static void answer(struct lg_conn *c, __u64 now, __u64 bytes, __u32 tid)
+{
+	conn_answer_thread(c, TGID, tid);
+	data(c, LG_DIR_OUT, now, bytes, tid);
+}
+
+static void test_arrival_mode_keepalive(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_int_equal(segment(&c, 100, "GET /a HTTP/1.1\r\nHost: x\r\n"), LG_COPY_REQ);
+	/* The rest of the request in a second segment: more of it, nothing to copy. */
+	assert_int_equal(segment(&c, 120, "\r\n"), LG_COPY_NONE);
+	answer(&c, 300, 50, TID);
+	answer(&c, 350, 20, TID);
+	assert_int_equal(segment(&c, 900, "GET /b HTTP/1.1\r\n\r\n"), LG_COPY_REQ);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].end_reason, LG_END_NEXT_REQUEST);
+	assert_int_equal(emitted[0].t_arrival_ns, 100);
+	assert_int_equal(emitted[0].t_read_ns, 100);
+	assert_int_equal(emitted[0].t_first_resp_ns, 300);
+	assert_int_equal(emitted[0].t_last_resp_ns, 350);
+	assert_int_equal(emitted[0].bytes_in, 28);
+	assert_int_equal(emitted[0].reads, 2);
+	assert_int_equal(emitted[0].tid, TID);
+	assert_false(emitted[0].flags & (LG_REQ_F_NO_ARRIVAL | LG_REQ_F_MULTI_THREAD));
+	assert_memory_equal(emitted[0].req_prefix, "GET /a ", 7);
+	/* The next request is answered by another thread: it is that thread's, not a move. */
+	answer(&c, 1000, 10, TID + 1);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 2);
+	assert_int_equal(emitted[1].tid, TID + 1);
+	assert_false(emitted[1].flags & LG_REQ_F_MULTI_THREAD);
+	assert_memory_equal(emitted[1].req_prefix, "GET /b ", 7);
+}
+
+static void test_arrival_mode_interim_and_client(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	segment(&c, 100, "POST /up HTTP/1.1\r\nExpect: 100-continue\r\n\r\n");
+	memcpy(c.req.resp_prefix, "HTTP/1.1 100 Con", 16);
+	c.req.resp_len = 16;
+	answer(&c, 120, 25, TID);
+	/* The body after the interim answer is more of the request. */
+	assert_int_equal(segment(&c, 300, "body"), LG_COPY_NONE);
+	assert_int_equal(nemitted, 0);
+	assert_int_equal(c.req.bytes_in, 47);
+
+	/* A client: its request is a send, the answer's segments arrive. */
+	reset(&c, LG_ROLE_CLIENT, 0);
+	data(&c, LG_DIR_OUT, 100, 40, TID);
+	assert_int_equal(segment(&c, 250, "HTTP/1.1 200 OK\r\n\r\n"), LG_COPY_RESP);
+	assert_int_equal(segment(&c, 260, "more"), LG_COPY_NONE);
+	data(&c, LG_DIR_OUT, 400, 40, TID);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].t_first_resp_ns, 250);
+	assert_int_equal(emitted[0].t_last_resp_ns, 260);
+	assert_false(emitted[0].flags & LG_REQ_F_MULTI_THREAD);
+	assert_memory_equal(emitted[0].resp_prefix, "HTTP/1.1 200", 12);
+}
+
+static void test_arrival_new_bytes(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_int_equal(conn_arrival_new_bytes(&c, 1000, 100), 100);
+	/* A retransmission of it, whole or in part, is nothing new. */
+	assert_int_equal(conn_arrival_new_bytes(&c, 1000, 100), 0);
+	assert_int_equal(conn_arrival_new_bytes(&c, 1050, 50), 0);
+	/* Overlapping: only its new part. */
+	assert_int_equal(conn_arrival_new_bytes(&c, 1050, 100), 50);
+	/* Across the 32-bit wrap. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_int_equal(conn_arrival_new_bytes(&c, 0xffffff00u, 0x100), 0x100);
+	assert_int_equal(conn_arrival_new_bytes(&c, 0, 10), 10);
+	assert_int_equal(conn_arrival_new_bytes(&c, 0xfffffff0u, 0x10), 0);
+}
+
+static void test_arrival_mode_unseen_first_request(void **state)
+{
+	struct lg_conn c;
+
+	(void)state;
+	/* TCP_DEFER_ACCEPT: the request came with the handshake's last segment, at 50. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_true(conn_unseen_request(&c, 120, 50, 400));
+	answer(&c, 400, 60, TID);
+	close_conn(&c, 0);
+	assert_int_equal(nemitted, 1);
+	assert_int_equal(emitted[0].t_arrival_ns, 50);
+	assert_int_equal(emitted[0].bytes_in, 120);
+	assert_false(emitted[0].flags & LG_REQ_F_NO_ARRIVAL);
+	/* Not when the connection had a request already, sent nothing, or predates latgov. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_false(conn_unseen_request(&c, 0, 50, 400));	/* the server speaks first */
+	segment(&c, 100, "GET / HTTP/1.1\r\n");
+	assert_false(conn_unseen_request(&c, 120, 50, 400));
+	reset(&c, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
+	assert_false(conn_unseen_request(&c, 120, 0, 400));
+	/* Established time unknown: the answer's time, flagged. */
+	reset(&c, LG_ROLE_SERVER, 0);
+	assert_true(conn_unseen_request(&c, 120, 0, 400));
+	assert_int_equal(c.req.t_arrival_ns, 400);
+	assert_true(c.req.flags & LG_REQ_F_NO_ARRIVAL);
+}
+
 static void test_unfinished_chunked_stream_waits(void **state)
 {
 	struct lg_conn c;
@@ -620,6 +756,10 @@ int main(void)
 		cmocka_unit_test(test_pipelined_batch_counted),
 		cmocka_unit_test(test_interim_100_continue),
 		cmocka_unit_test(test_send_calls_told_apart),
+		cmocka_unit_test(test_arrival_mode_keepalive),
+		cmocka_unit_test(test_arrival_mode_interim_and_client),
+		cmocka_unit_test(test_arrival_new_bytes),
+		cmocka_unit_test(test_arrival_mode_unseen_first_request),
 		cmocka_unit_test(test_arrival_during_answer_send),
 		cmocka_unit_test(test_unfinished_chunked_stream_waits),
 		cmocka_unit_test(test_header_only_answer_waits),
