@@ -97,6 +97,9 @@ static int flushed_take(struct tracer *t, const struct lg_request *r)
 	struct flushed **pp = &t->flushed[flushed_bucket(r->conn_id)], *f;
 	int dup;
 
+	if (!t->nflushed)
+		return 0;	/* the usual case under load: nothing waits for its copy */
+
 	for (; (f = *pp); pp = &f->next) {
 		if (f->conn_id != r->conn_id)
 			continue;

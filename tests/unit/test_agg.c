@@ -357,6 +357,20 @@ static void test_route_cache(void **state)
 		snprintf(line, sizeof(line), "GET /users/%d?page=%d HTTP/1.1\r\n", i, i % 7);
 		add(a, req(line, "HTTP/1.1 200 OK\r", START, MS, MS));
 	}
+	/*
+	 * Lines whose CR falls at each offset of a word (the cache compares
+	 * words): what follows the CR differs and does not matter; a line one
+	 * byte longer is another endpoint.
+	 */
+	for (int k = 0; k < 20; k++)
+		for (int v = 0; v < 2; v++) {
+			char path[32];
+
+			memset(path, 'z', (size_t)k);
+			path[k] = 0;
+			snprintf(line, sizeof(line), "GET /q%s HTTP/1.1\r\nH: %d\r\n", path, v);
+			add(a, req(line, "HTTP/1.1 200 OK\r", START, MS, MS));
+		}
 	/* The same bytes as another role or port, or as non-HTTP, are other endpoints. */
 	r = req("GET /r5 HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START, MS, MS);
 	r.role = LG_ROLE_CLIENT;
@@ -371,11 +385,17 @@ static void test_route_cache(void **state)
 		assert_int_equal(find(a, line)->last.requests, 2);
 	}
 	assert_int_equal(find(a, "GET /users/:id")->last.requests, 300);
+	for (int k = 0; k < 20; k++) {
+		char name[40];
+
+		snprintf(name, sizeof(name), "GET /q%.*s", k, "zzzzzzzzzzzzzzzzzzzz");
+		assert_int_equal(find(a, name)->last.requests, 2);
+	}
 	assert_int_equal(find(a, "GET /r5")->last.requests, 2);
 	assert_int_equal(agg_find(a, "GET /r5", LG_ROLE_CLIENT)->last.requests, 1);
 	assert_int_equal(find(a, "tcp:8080")->last.requests, 1);
 	assert_int_equal(find(a, "tcp:9090")->last.requests, 1);
-	assert_int_equal(agg_stats(a)->records, 1200 + 300 + 3);
+	assert_int_equal(agg_stats(a)->records, 1200 + 300 + 40 + 3);
 	agg_free(a);
 }
 

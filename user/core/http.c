@@ -272,8 +272,15 @@ int http_parse_status(const void *prefix, size_t len)
 	const unsigned char *p = prefix;
 	int code;
 
-	if (len < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
-	    p[8] != ' ' || !is_digit(p[9]) || !is_digit(p[10]) || !is_digit(p[11]))
+	uint64_t w;
+
+	if (len < 12)
+		return -EINVAL;
+	/* "HTTP/1.0" or "HTTP/1.1" as one word compare, then the rest. */
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the word compare is little-endian");
+	memcpy(&w, p, sizeof(w));
+	if ((w | 0x0100000000000000ull) != 0x312e312f50545448ull || p[8] != ' ' ||
+	    !is_digit(p[9]) || !is_digit(p[10]) || !is_digit(p[11]))
 		return -EINVAL;
 	if (len > 12 && p[12] != ' ' && p[12] != '\r' && p[12] != '\n')
 		return -EINVAL;
