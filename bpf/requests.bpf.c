@@ -7,10 +7,13 @@
  * Hooks and what each contributes (tp_btf: arguments as BTF pointers):
  *   sock_recv_length / sock_send_length   bytes and time of every recv/send, in the
  *                                          caller's thread: the state machine's input
+ *                                          (recv: not loaded in arrival mode; send:
+ *                                          only where tcp_sendmsg_locked is missing)
  *   tcp_probe                              arrival time and first bytes of an inbound
  *                                          segment (runs in the SENDER's context on
  *                                          loopback: the socket is looked up, current
- *                                          is never used)
+ *                                          is never used); in arrival mode (conn.h)
+ *                                          the request side's data event itself
  *   tcp_sendmsg_locked                     every send, with its user buffer: the send's
  *                                          data event (sock_send_length then is not
  *                                          loaded), response prefix, pipelined answers

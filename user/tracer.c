@@ -9,7 +9,11 @@
  *     since 6.15) or only the skb's linear part: tried in that order;
  *   - tcp_sendmsg_locked, where the kernel has it, is the send's data event
  *     (with the response prefix) in place of sock_send_length; the syscall
- *     fallback copies prefixes from the syscalls' own buffers.
+ *     fallback copies prefixes from the syscalls' own buffers;
+ *   - arrival mode (conn.h), with tcp_sendmsg_locked and without scheduler
+ *     attribution: segments are the request side's events and
+ *     sock_recv_length is not loaded, unless another process shares a
+ *     target's listening socket (targets_listen_shared).
  *
  * Idle flush and de-duplication. The kernel emits a request when the next
  * one starts or the connection closes; a keep-alive connection left idle

@@ -18,14 +18,20 @@
  * it wrote first). The role is fixed at the first data event, or earlier
  * when the socket belongs to a port the target listens on.
  *
+ * The data events: a send call's start (tcp_sendmsg_locked, where the
+ * kernel has it; sock_send_length or the syscall's exit otherwise); on the
+ * request side, a read (sock_recv_length or the syscall's exit), or in
+ * arrival mode a segment's arrival (conn_arrival_data).
+ *
  * Callers drive it in two steps so the finished request is emitted from the
  * connection's own storage (no 224-byte copy on the BPF stack):
  *   reason = conn_data_ends_request(c, dir);  if (reason) emit c->req with it;
  *   conn_on_data(c, dir, ...);
  *
- * Pipelining: requests read by the same recv call cannot be told apart by
- * byte counts alone. What is exact and what is not:
- *   - every recv that follows a response starts a request;
+ * Pipelining: requests read by the same recv call (in arrival mode: that
+ * arrive before the first of them is answered) cannot be told apart by byte
+ * counts alone. What is exact and what is not:
+ *   - every recv (arrival) that follows a response starts a request;
  *   - a server send that starts with an HTTP/1.x status line while a
  *     response is already in progress starts the answer to the next
  *     pipelined request (conn_on_response_start): the request count is exact

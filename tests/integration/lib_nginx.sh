@@ -44,7 +44,15 @@ CONF
 	"$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" >"$dir/logs/stdout.log" 2>&1 &
 	NGINX_PID=$!
 	for ((i = 0; i < 200; i++)); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+		if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+			# The master accepts before its workers exist: callers look the workers up.
+			for ((i = 0; i < 200; i++)); do
+				(($(pgrep -c -P "$NGINX_PID") >= workers)) && return 0
+				sleep 0.05
+			done
+			echo "nginx on 127.0.0.1:$port did not start its $workers workers" >&2
+			return 1
+		fi
 		kill -0 "$NGINX_PID" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -49,14 +49,19 @@ static void test_all_ok_hybrid(void **state)
 	healthy_v1(&p);
 	check_build(&p, &r);
 	assert_int_equal(check_exit_status(&r), 0);
-	assert_string_equal(r.tracer_path, "sock_*_length tracepoints");
+	assert_string_equal(r.tracer_path, "tcp_probe and tcp_sendmsg_locked (with sock_recv_length under --sched, or where another process shares a target's listening socket)");
 	assert_string_equal(r.cgroup_mode, "hybrid");
 	assert_int_equal(row_named(&r, "sock:sock_recv_length")->status, CHECK_OK);
 	/* v1 has no per-cgroup PSI: degraded, not missing, and not fatal. */
 	assert_int_equal(row_named(&r, "PSI")->status, CHECK_DEGRADED);
 	check_format_text(&r, text, sizeof(text));
 	assert_non_null(strstr(text, "result: latgov works here; 1 optional feature is degraded\n"));
-	assert_non_null(strstr(text, "request tracing: sock_*_length tracepoints\n"));
+	assert_non_null(strstr(text, "request tracing: tcp_probe and tcp_sendmsg_locked ("));
+	/* Without tcp_sendmsg_locked, sock_send_length carries the sends. */
+	p.hook_err[hook_index("tcp:tcp_sendmsg_locked")] = -ENOENT;
+	check_build(&p, &r);
+	assert_string_equal(r.tracer_path, "sock_*_length tracepoints");
+	assert_int_equal(row_named(&r, "tcp:tcp_sendmsg_locked")->status, CHECK_DEGRADED);
 }
 
 static void test_old_kernel_uses_fallback(void **state)
@@ -179,7 +184,7 @@ static void test_pure_v2_and_json(void **state)
 	jw_init(&jw);
 	check_format_json(&r, &jw);
 	assert_int_equal(jw_finish(&jw), 0);
-	assert_non_null(strstr(jw.buf, "{\"ok\":true,\"tracer_path\":\"sock_*_length tracepoints\",\"cgroup_mode\":\"v2\",\"features\":[{\"name\":\"privileges\",\"status\":\"ok\",\"required\":true,"));
+	assert_non_null(strstr(jw.buf, "{\"ok\":true,\"tracer_path\":\"tcp_probe and tcp_sendmsg_locked (with sock_recv_length under --sched, or where another process shares a target's listening socket)\",\"cgroup_mode\":\"v2\",\"features\":[{\"name\":\"privileges\",\"status\":\"ok\",\"required\":true,"));
 	jw_free(&jw);
 }
 

@@ -182,6 +182,15 @@ static void build_syscall_row(const struct check_probe *p, struct check_report *
 		remedy(row, sock_ok ? "not needed on this kernel" : "enable CONFIG_FTRACE_SYSCALLS");
 }
 
+/* 1 if the hook of that name attaches. */
+static int hook_ok(const struct check_probe *p, const char *name)
+{
+	for (size_t i = 0; i < check_nhooks; i++)
+		if (strcmp(check_hooks[i].tracepoint, name) == 0)
+			return !p->hook_err[i];
+	return 0;
+}
+
 static void build_hooks(const struct check_probe *p, struct check_report *r)
 {
 	int sock_ok = all_ok(p, USE_SOCK), sys_ok = all_ok(p, USE_SYSCALL);
@@ -222,8 +231,11 @@ static void build_hooks(const struct check_probe *p, struct check_report *r)
 			remedy(row, "kernel 6.3 or newer has it; nothing to do if the fallback is ok");
 			break;
 		case USE_DETAIL:
-			detail(row, "cannot attach (error %d): no queueing time or %s", err,
-			       strstr(h->tracepoint, "sendmsg") ? "response status" : "request prefix");
+			if (strstr(h->tracepoint, "sendmsg"))
+				detail(row, "cannot attach (error %d): no response status; sock_send_length "
+					    "carries the sends", err);
+			else
+				detail(row, "cannot attach (error %d): no queueing time or request prefix", err);
 			remedy(row, "a kernel with BTF for this tracepoint (5.5+) restores it");
 			break;
 		case USE_FLAME:
@@ -245,7 +257,10 @@ static void build_hooks(const struct check_probe *p, struct check_report *r)
 		}
 	}
 	build_syscall_row(p, r, sock_ok, sys_ok);
-	if (sock_ok)
+	if (sock_ok && hook_ok(p, "tcp:tcp_sendmsg_locked") && hook_ok(p, "tcp:tcp_probe"))
+		r->tracer_path = "tcp_probe and tcp_sendmsg_locked (with sock_recv_length under --sched, "
+				 "or where another process shares a target's listening socket)";
+	else if (sock_ok)
 		r->tracer_path = "sock_*_length tracepoints";
 	else if (sys_ok)
 		r->tracer_path = "syscall tracepoints (fallback)";
