@@ -26,7 +26,9 @@ pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
 events { worker_connections 1024; }
 http {
-	access_log $dir/logs/access.log;
+	# Which worker served each request (its pid first): a test traces one worker alone.
+	log_format lg '\$pid \$remote_addr "\$request" \$status';
+	access_log $dir/logs/access.log lg;
 	client_body_temp_path $dir/tmp/body;
 	proxy_temp_path $dir/tmp/proxy;
 	fastcgi_temp_path $dir/tmp/fastcgi;
@@ -36,7 +38,7 @@ http {
 	keepalive_requests 1000000;
 	keepalive_timeout 60s;
 	server {
-		listen 127.0.0.1:$port reuseport;
+		listen 127.0.0.1:$port ${NGINX_LISTEN_OPTS:-reuseport};
 		root $dir/www;
 	}
 }
