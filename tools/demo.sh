@@ -69,17 +69,23 @@ pids=()		# every process started, killed in reverse order
 cgroups=()	# every cgroup directory created
 cleaning=0
 cleanup() {
-	local rc=$? i p d
+	local rc=$? i p d grace
 	((cleaning)) && return
 	cleaning=1
 	trap '' INT TERM
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
 		p=${pids[i]}
 		kill -0 "$p" 2>/dev/null || continue
-		# latgov ends a session on SIGINT (Ctrl-C) and restores what it changed.
-		if [[ $p == "${latgov_pid:-}" ]]; then kill -INT "$p"; else kill -TERM "$p"; fi 2>/dev/null
-		for ((n = 0; n < 50; n++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
+		# latgov ends a session on SIGINT (Ctrl-C), restores what it changed and writes
+		# its files (the flame graph takes seconds under load): it gets longer.
+		grace=50
+		if [[ $p == "${latgov_pid:-}" ]]; then kill -INT "$p"; grace=300; else kill -TERM "$p"; fi 2>/dev/null
+		for ((n = 0; n < grace; n++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		if kill -KILL "$p" 2>/dev/null && [[ $p == "${latgov_pid:-}" ]]; then
+			wait "$p" 2>/dev/null
+			# Killed, it could not restore: what it changed, and its state files, are undone here.
+			"$LATGOV" restore --cgroup "$cg_target" >&2
+		fi
 		wait "$p" 2>/dev/null
 	done
 	for d in "${cgroups[@]}"; do

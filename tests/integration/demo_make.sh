@@ -18,6 +18,8 @@ leftovers() {
 	name=$(sed -n 's|^demo: cgroup v[12] .*/\(latgov-demo-[0-9]*\):.*|\1|p' "$log" | head -1)
 	[[ -n $name ]] || echo "no cgroup line in $log"
 	[[ -n $name ]] && ls -d /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name" 2>/dev/null
+	# latgov's lock and state files for the demo's cgroup (io/statefile.c names them after it)
+	[[ -n $name ]] && ls /run/latgov/"$name"-* 2>/dev/null
 	port=$(sed -n 's/.*port \([0-9]*\),.*/\1/p' "$out/demo-infer.log" 2>/dev/null | head -1)
 	[[ -n $port ]] || echo "no port in $out/demo-infer.log"
 	[[ -n $port ]] && pgrep -af -- "demo-infer --port $port( |$)"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -413,6 +414,52 @@ static void test_statefile_after_crash(void **state)
 	statefile_release(sf, 1);
 }
 
+/* Lock files in the state folder. */
+static int count_locks(const char *dir)
+{
+	struct dirent *de;
+	int locks = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		locks += strstr(de->d_name, ".lock") != NULL;
+	closedir(d);
+	return locks;
+}
+
+/* Killed before it changed anything: only its lock file is left, and restore removes it. */
+static void test_statefile_lock_left_alone(void **state)
+{
+	struct fake *f = *state;
+	char p[PATH_MAX * 2], err[512] = "";
+	struct statefile *sf;
+	struct cg_target t;
+	int status;
+	pid_t pid;
+
+	path_of(f, "cpu/web", p, sizeof(p));
+	assert_int_equal(cg_open(&t, p, f->root, err, sizeof(err)), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(statefile_acquire(&sf, f->state_dir, t.path, err, sizeof(err)) ? 1 : 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(count_locks(f->state_dir), 1);
+	/* another cgroup's restore leaves it; this one's removes it */
+	assert_int_equal(statefile_restore_dead(f->state_dir, "/elsewhere", f->root, NULL), 0);
+	assert_int_equal(count_locks(f->state_dir), 1);
+	assert_int_equal(statefile_restore_dead(f->state_dir, t.path, f->root, NULL), 0);
+	assert_int_equal(count_locks(f->state_dir), 0);
+	/* a held lock is never removed */
+	assert_int_equal(statefile_acquire(&sf, f->state_dir, t.path, err, sizeof(err)), 0);
+	assert_int_equal(statefile_restore_dead(f->state_dir, NULL, f->root, NULL), 0);
+	assert_int_equal(count_locks(f->state_dir), 1);
+	statefile_release(sf, 1);
+	assert_int_equal(count_locks(f->state_dir), 0);
+}
+
 static void test_knob_ctl(void **state)
 {
 	struct fake *f = *state;
@@ -474,6 +521,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_restore_own_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_after_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statefile_lock_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knob_ctl, setup, teardown),
 	};
 

@@ -568,6 +568,31 @@ static int names_target(const struct statefile *sf, const char *target)
 	return 0;
 }
 
+/*
+ * A lock file with no state file beside it and no holder: a latgov killed
+ * before it changed anything. Nothing to restore; the file goes. If a new
+ * latgov opens it meanwhile, lock_file() sees the unlink and starts over.
+ */
+static void drop_stale_lock(const char *dir, const char *name, const char *target)
+{
+	char path[PATH_MAX + 300], state[PATH_MAX + 300], want[96];
+	size_t n = strlen(name);
+	int fd;
+
+	if (target) {
+		state_name(target, want, sizeof(want));
+		if (n != strlen(want) + 5 || strncmp(name, want, n - 5))
+			return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(state, sizeof(state), "%s/%.*s.state", dir, (int)(n - 5), name);
+	if (access(state, F_OK) == 0 || lock_file(path, &fd))
+		return;
+	if (access(state, F_OK) != 0)
+		unlink(path);
+	close(fd);
+}
+
 int statefile_restore_dead(const char *dir, const char *target, const char *test_root, FILE *out)
 {
 	struct statefile *sf;
@@ -591,6 +616,10 @@ int statefile_restore_dead(const char *dir, const char *target, const char *test
 		char path[PATH_MAX + 300];
 		int ret;
 
+		if (n > 5 && !strcmp(de->d_name + n - 5, ".lock")) {
+			drop_stale_lock(dir, de->d_name, target);
+			continue;
+		}
 		if (n < 7 || strcmp(de->d_name + n - 6, ".state"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
