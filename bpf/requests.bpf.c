@@ -267,9 +267,10 @@ static __always_inline void on_data(struct lg_conn *c, int dir, __u64 bytes, __u
 		start = send_start;
 	/*
 	 * A request sent by the target counts from when its send began. An
-	 * answer's bytes count when its send handed them over (a loopback peer
-	 * has them by then: that is when the client sees the last byte), its
-	 * first byte when the first send began.
+	 * answer's bytes count at the event: a send's start where
+	 * tcp_sendmsg_locked is the event (its later segments move the time on,
+	 * conn_send_continues), its end with sock_send_length or at the
+	 * syscall's exit; its first byte when the first send began.
 	 */
 	req_dir = dir == conn_request_dir(c);
 	answered = c->state == LG_CONN_RESPONSE;
@@ -396,7 +397,7 @@ int BPF_PROG(lg_sock_recv, struct sock *sk, int ret, int flags)
 	return sock_length(sk, ret, flags, LG_DIR_IN);
 }
 
-/* Only where tcp_sendmsg_locked is missing (6.3 to 6.10): lg_tcp_sendmsg does this and more. */
+/* Only where tcp_sendmsg_locked is missing (6.3 to 6.15): lg_tcp_sendmsg does this and more. */
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(lg_sock_send, struct sock *sk, int ret, int flags)
 {
@@ -502,8 +503,10 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 			return 0;
 		doff += len - n;
 		len = n;
+		copy = on_arrival_data(c, len);
+	} else {
+		copy = conn_on_arrival(c, bpf_ktime_get_ns());
 	}
-	copy = arrival_mode ? on_arrival_data(c, len) : conn_on_arrival(c, bpf_ktime_get_ns());
 	if (copy == LG_COPY_REQ) {
 		n = skb_prefix(skb, doff, len, c->req.req_prefix, LG_REQ_PREFIX, use_dynptr);
 		c->req.req_len = n;

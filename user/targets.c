@@ -40,13 +40,26 @@ static int parse_pid(const char *s, uint32_t *out)
 	return e;
 }
 
+static int has_pid(const struct targets *tg, uint32_t pid)
+{
+	for (size_t i = 0; i < tg->npids; i++)
+		if (tg->pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+static int has_port(const struct targets *tg, uint16_t port)
+{
+	for (size_t i = 0; i < tg->nports; i++)
+		if (tg->ports[i] == port)
+			return 1;
+	return 0;
+}
+
 static int add_pid(struct targets *tg, uint32_t pid)
 {
-	size_t i;
-
-	for (i = 0; i < tg->npids; i++)
-		if (tg->pids[i] == pid)
-			return 0;
+	if (has_pid(tg, pid))
+		return 0;
 	if (tg->npids == TARGETS_MAX_PIDS)
 		return -ENOSPC;
 	tg->pids[tg->npids++] = pid;
@@ -55,11 +68,8 @@ static int add_pid(struct targets *tg, uint32_t pid)
 
 static void add_port(struct targets *tg, uint16_t port)
 {
-	size_t i;
-
-	for (i = 0; i < tg->nports; i++)
-		if (tg->ports[i] == port)
-			return;
+	if (has_port(tg, port))
+		return;
 	if (tg->nports < TARGETS_MAX_PORTS)
 		tg->ports[tg->nports++] = port;
 }
@@ -484,22 +494,6 @@ int targets_refresh(struct targets *tg)
 	for (i = before; i < tg->npids; i++)
 		find_ports(tg, tg->pids[i]);
 	return added;
-}
-
-static int has_pid(const struct targets *tg, uint32_t pid)
-{
-	for (size_t i = 0; i < tg->npids; i++)
-		if (tg->pids[i] == pid)
-			return 1;
-	return 0;
-}
-
-static int has_port(const struct targets *tg, uint16_t port)
-{
-	for (size_t i = 0; i < tg->nports; i++)
-		if (tg->ports[i] == port)
-			return 1;
-	return 0;
 }
 
 int targets_listen_shared(const struct targets *tg)

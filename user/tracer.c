@@ -241,7 +241,7 @@ static void choose_programs(struct requests_bpf *skel, int syscall_path, int dyn
 	bpf_program__set_autoload(dynptr ? skel->progs.lg_tcp_probe_linear : skel->progs.lg_tcp_probe,
 				  false);
 	/*
-	 * tcp_sendmsg_locked (6.11+) is the send's data event on the
+	 * tcp_sendmsg_locked (6.16+) is the send's data event on the
 	 * sock_length path, with its buffer: sock_send_length is not needed.
 	 * Without it, sock_send_length alone (no response prefix). The syscall
 	 * path reads the syscalls' own buffers.

@@ -345,7 +345,6 @@ LG_CONN_FN int conn_arrival_data(struct lg_conn *c, __u64 now, __u64 bytes, int 
 		/* A request begins if it ended one (ended: the caller's conn_data_ends_request) or none was open. */
 		if (ended || c->state == LG_CONN_IDLE)
 			copy = LG_COPY_REQ;
-		c->next_set = 0;
 		conn_on_data(c, LG_DIR_IN, now, bytes, c->req.tgid, c->req.tid, 0);
 		if (copy == LG_COPY_REQ)
 			c->req.flags &= ~LG_REQ_F_NO_ARRIVAL;
@@ -393,7 +392,6 @@ LG_CONN_FN int conn_unseen_request(struct lg_conn *c, __u64 bytes_received, __u6
 	if (c->state != LG_CONN_IDLE || c->req.seq != 0 || c->req.role != LG_ROLE_SERVER ||
 	    (c->cflags & LG_CONN_F_PREEXISTING) || !bytes_received)
 		return 0;
-	c->next_set = 0;
 	conn_start_request(c, est_ns && est_ns <= now ? est_ns : now, bytes_received, c->req.tgid,
 			   c->req.tid, 0);
 	if (est_ns && est_ns <= now)
