@@ -6,17 +6,19 @@
 # saturated throughput, for: no tracer, 'latgov trace', 'latgov trace --flame'
 # (99 Hz + off-CPU), and an equivalent bpftrace per-request script as the anchor.
 # Configurations alternate within each round; figures are medians of the
-# per-round ratios against the untraced run of the same round.
+# per-round ratios against the untraced run of the same round. A second
+# untraced run each round (base2) is the control: its ratios show how far two
+# runs of the same thing differ on this machine, the noise the others carry.
 #
 #   tools/bench/overhead.sh            (BENCH_SMOKE=1: one short round)
 #   OVERHEAD_ROUNDS=N OVERHEAD_SECONDS=S to change the size.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-rounds=${OVERHEAD_ROUNDS:-10}
+rounds=${OVERHEAD_ROUNDS:-14}
 secs=${OVERHEAD_SECONDS:-3}
 ((BENCH_SMOKE)) && rounds=1 secs=1
-configs=(base latgov flame bpftrace)
+configs=(base base2 latgov flame bpftrace)
 
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -51,7 +53,7 @@ start_tracer() {
 	local base
 	base=$(bpf_links)
 	case $1 in
-	base) tracer=; return 0 ;;
+	base | base2) tracer=; return 0 ;;
 	latgov) "$LATGOV" trace --port "$port" --summary "$tmp/summary.json" >"$tmp/tracer.log" 2>&1 & ;;
 	flame) "$LATGOV" trace --port "$port" --flame "$tmp/flame" --off-cpu >"$tmp/tracer.log" 2>&1 & ;;
 	bpftrace) bpftrace -e "$bpftrace_script" >"$tmp/tracer.log" 2>&1 & ;;
@@ -76,6 +78,9 @@ stop_tracer() {
 	kill -INT "$tracer" 2>/dev/null
 	wait "$tracer" 2>/dev/null
 	tracer=
+	# The kernel frees a tracer's programs and maps after it exits (RCU,
+	# workqueues): let that finish before the next run is measured.
+	sleep 0.5
 }
 
 declare -A ipr_all ipr_worker rps cpu rss
@@ -142,6 +147,8 @@ figs=()
 figs+=("$(figure "$what, system-wide, no tracer" "$unit" "" none "" "$note" $(values base ipr_all))")
 figs+=("$(figure "$what, nginx worker, no tracer" "$unit" "" none "" "" $(values base ipr_worker))")
 figs+=("$(figure "saturated throughput, no tracer" "req/s" "" none "" "" $(values base rps))")
+figs+=("$(figure "control, a second untraced run: $what, system-wide" "% added" "" none "" "the noise floor: two runs of the same thing" $(pct "$(ratios base2 ipr_all)"))")
+figs+=("$(figure "control, a second untraced run: saturated throughput" "× untraced" "" none "" "the noise floor: two runs of the same thing" $(ratios base2 rps))")
 for c in latgov flame bpftrace; do
 	case $c in
 	latgov) name="latgov trace"; goal_i="≤ +4%"; gi=4; goal_t="≥ 0.95×"; gt=0.95 ;;
