@@ -49,10 +49,16 @@ CONF
 		if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
 			# The master accepts before its workers exist: callers look the workers up.
 			for ((i = 0; i < 200; i++)); do
-				(($(pgrep -c -P "$NGINX_PID") >= workers)) && return 0
+				(($(pgrep -c -P "$NGINX_PID") >= workers)) && break
 				sleep 0.05
 			done
-			echo "nginx on 127.0.0.1:$port did not start its $workers workers" >&2
+			if ((i == 200)); then
+				echo "nginx on 127.0.0.1:$port did not start its $workers workers" >&2
+				return 1
+			fi
+			nginx_serves "$port" && return 0
+			echo "nginx on 127.0.0.1:$port does not serve /index.html (status '$NGINX_STATUS'):" \
+				"its workers run as www-data, and every folder above $dir must let them through (chmod o+x)" >&2
 			return 1
 		fi
 		kill -0 "$NGINX_PID" 2>/dev/null || break
@@ -61,6 +67,20 @@ CONF
 	echo "nginx did not start on 127.0.0.1:$port:" >&2
 	cat "$dir/logs/stdout.log" "$dir/logs/error.log" >&2 2>/dev/null
 	return 1
+}
+
+# nginx_serves PORT: 0 if GET /index.html answers 200 (NGINX_STATUS: the status line).
+# A folder the workers cannot enter gives 403 for every file, which would
+# measure nginx's error page instead of the file.
+nginx_serves() {
+	local port=$1
+	NGINX_STATUS=
+	exec 3<>/dev/tcp/127.0.0.1/"$port" || return 1
+	printf 'GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+	IFS= read -r -t 5 NGINX_STATUS <&3
+	exec 3<&-
+	NGINX_STATUS=${NGINX_STATUS%$'\r'}
+	[[ $NGINX_STATUS == "HTTP/1.1 200 "* ]]
 }
 
 # The worker processes of the running nginx (children of the master).

@@ -113,8 +113,10 @@ fi
 if [[ -x $NGINX_BIN ]]; then
 	port=$(free_port)
 	mkdir -p "$dir/ng"
+	chmod 755 "$dir"	# nginx's workers (www-data) must reach their files
 	# Let lib_nginx write the config and files, then stop its nginx: latgov starts its own.
-	nginx_start "$dir/ng" "$port" 1 && nginx_stop
+	nginx_start "$dir/ng" "$port" 1 || not_ok "nginx serves its files"
+	nginx_stop
 	LATGOV_RECORDS=$dir/cmd.records "$LATGOV" trace -d 60 --summary "$dir/cmd.json" -- \
 		"$NGINX_BIN" -p "$dir/ng" -c "$dir/ng/nginx.conf" >"$dir/cmd.out" 2>"$dir/cmd.err" &
 	lp=$!

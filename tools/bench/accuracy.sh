@@ -19,6 +19,7 @@ stream_secs=${ACCURACY_STREAM_SECONDS:-15}
 ((BENCH_SMOKE)) && secs=1 nginx_rates=(200) demo_rates=(50) stream_rate=5 stream_secs=1
 
 tmp=$(mktemp -d)
+chmod 755 "$tmp"	# nginx's workers (www-data) must reach their files
 tracer= demo=
 cleanup() {
 	[[ -n $tracer ]] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null

@@ -21,6 +21,7 @@ secs=${OVERHEAD_SECONDS:-3}
 configs=(base base2 latgov flame bpftrace)
 
 tmp=$(mktemp -d)
+chmod 755 "$tmp"	# nginx's workers (www-data) must reach their files
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 tracer=
 cleanup() {

@@ -25,6 +25,7 @@ if [[ ${1:-} == --smoke ]]; then
 	rounds=1 targets=(nginx) nginx_configs=(base latgov) nginx_n=(200 600)
 fi
 tmp=$(mktemp -d)
+chmod 755 "$tmp"	# nginx's workers (www-data) must reach their files
 tracer= demo=
 cleanup() {
 	[[ -n $tracer ]] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null
