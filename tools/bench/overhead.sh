@@ -9,14 +9,16 @@
 # per-round ratios against the untraced run of the same round. A second
 # untraced run each round (base2) is the control: its ratios show how far two
 # runs of the same thing differ on this machine, the noise the others carry.
+# Here one 2 s run differs from the next by up to ±15% (shared vCPUs), so a
+# median over 10 pairs moves by ±4%: 30 rounds of 2 s, not 10 of 3.
 #
 #   tools/bench/overhead.sh            (BENCH_SMOKE=1: one short round)
 #   OVERHEAD_ROUNDS=N OVERHEAD_SECONDS=S to change the size.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-rounds=${OVERHEAD_ROUNDS:-14}
-secs=${OVERHEAD_SECONDS:-3}
+rounds=${OVERHEAD_ROUNDS:-30}
+secs=${OVERHEAD_SECONDS:-2}
 ((BENCH_SMOKE)) && rounds=1 secs=1
 configs=(base base2 latgov flame bpftrace)
 
