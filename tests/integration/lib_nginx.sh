@@ -73,13 +73,13 @@ CONF
 # A folder the workers cannot enter gives 403 for every file, which would
 # measure nginx's error page instead of the file.
 nginx_serves() {
-	local port=$1
-	NGINX_STATUS=
-	exec 3<>/dev/tcp/127.0.0.1/"$port" || return 1
-	printf 'GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
-	IFS= read -r -t 5 NGINX_STATUS <&3
-	exec 3<&-
-	NGINX_STATUS=${NGINX_STATUS%$'\r'}
+	# In a subshell: the caller's file descriptors stay as they are.
+	NGINX_STATUS=$(
+		exec 3<>/dev/tcp/127.0.0.1/"$1" || exit 1
+		printf 'GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+		IFS= read -r -t 5 line <&3
+		printf '%s' "${line%$'\r'}"
+	)
 	[[ $NGINX_STATUS == "HTTP/1.1 200 "* ]]
 }
 
