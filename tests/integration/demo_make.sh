@@ -30,7 +30,7 @@ leftovers() {
 
 # A ~10 s run, as make demo runs it.
 out=$tmp/out
-DEMO_SCHEDULE=50@3s,300@4s,50@3s DEMO_GEN_RATE=2 DEMO_OUT=$out timeout -k 5 110 \
+DEMO_SCHEDULE=50@3s,300@4s,50@3s DEMO_GEN_RATE=2 DEMO_OUT=$out timeout -k 40 110 \
 	bash "$LATGOV_ROOT/tools/demo.sh" >"$tmp/log" 2>&1 &
 demo=$!
 on_exit "kill -TERM $demo"
@@ -97,8 +97,11 @@ left=$(leftovers "$tmp/log" "$out")
 [[ -z $left ]] && ok "nothing is left running and no cgroup remains" || not_ok "clean after the run" "$left"
 
 # Stopped half-way (SIGTERM, as Ctrl-C's trap): everything still goes away.
+# timeout passes the TERM on to its whole process group and SIGKILLs the group
+# -k seconds later: longer than the demo gives latgov to end (30 s), or the
+# test itself would kill latgov before it restores.
 out2=$tmp/out2
-DEMO_SCHEDULE=50@60s DEMO_OUT=$out2 timeout -k 5 60 bash "$LATGOV_ROOT/tools/demo.sh" >"$tmp/log2" 2>&1 &
+DEMO_SCHEDULE=50@60s DEMO_OUT=$out2 timeout -k 60 90 bash "$LATGOV_ROOT/tools/demo.sh" >"$tmp/log2" 2>&1 &
 demo2=$!
 on_exit "kill -TERM $demo2"
 for ((i = 0; i < 300; i++)); do
