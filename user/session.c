@@ -64,12 +64,29 @@ struct trace_output {
 	struct strbuf sb;
 };
 
+/*
+ * Set while a part holds changes that only its on_end undoes (the governor's
+ * limits): a second signal must not end the process before that.
+ */
+static volatile sig_atomic_t restore_pending;
+
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (stop_requested)	/* a second Ctrl-C: the user means it */
+	/*
+	 * A second Ctrl-C: the user means it. Not while limits are still to be
+	 * restored: a terminal's Ctrl-C reaches a whole process group, and a
+	 * wrapper script that passes it on makes it a second one.
+	 */
+	if (stop_requested && !restore_pending)
 		_exit(130);
 	stop_requested = 1;
+}
+
+void session_hold_restore(struct session *s, int holding)
+{
+	(void)s;
+	restore_pending = holding;
 }
 
 static uint64_t mono_ns(void)

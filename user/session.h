@@ -81,6 +81,12 @@ struct tracer *session_tracer(const struct session *s);
 const char *session_cgroup_dir(const struct session *s);
 /* The target's processes (tgids) as resolved at the start. */
 size_t session_target_pids(const struct session *s, const uint32_t **pids);
+/*
+ * A part that changes something only its on_end undoes says so (holding 1)
+ * and says when it is undone (0): until then a second Ctrl-C does not end
+ * latgov at once.
+ */
+void session_hold_restore(struct session *s, int holding);
 /* CLOCK_MONOTONIC ns of the start, and the session's length so far. */
 uint64_t session_start_ns(const struct session *s);
 uint64_t session_elapsed_ns(const struct session *s);

@@ -120,6 +120,13 @@ uint64_t session_governor_window_ns(const char *policy_path)
 	return policy.interval_ns < policy.window_ns ? policy.interval_ns : policy.window_ns;
 }
 
+/* The governor's end: it restores the limits it changed; then a second Ctrl-C may end latgov at once. */
+static void governor_end(struct session *s, void *ctx)
+{
+	governor_part_on_end(s, ctx);
+	session_hold_restore(s, 0);
+}
+
 int session_governor_parts(struct session *s)
 {
 	const struct lg_options *o = session_options(s);
@@ -128,7 +135,7 @@ int session_governor_parts(struct session *s)
 				     .on_poll = governor_part_on_poll,
 				     .status = governor_part_status,
 				     .metrics = governor_part_metrics,
-				     .on_end = governor_part_on_end };
+				     .on_end = governor_end };
 	char err[512], path[PATH_MAX];
 	const char *cgroup = session_cgroup_dir(s);
 	const uint32_t *pids;
@@ -166,6 +173,8 @@ int session_governor_parts(struct session *s)
 		governor_close(g);
 		return e;
 	}
+	if (!o->dry_run)
+		session_hold_restore(s, 1);
 	fprintf(stderr, "latgov: governing %s with %s%s\n", cgroup, o->policy_path,
 		o->dry_run ? " (dry run: nothing is written)" : "");
 	return 0;

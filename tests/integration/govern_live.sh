@@ -5,7 +5,8 @@
 # own, under a stepped open-loop load. During the high step the quota must go
 # up for a breach or a shortage the tracer measured; a second latgov on the
 # same cgroup is refused; after a SIGKILL the governor's quota stays until
-# 'latgov restore' brings the original back.
+# 'latgov restore' brings the original back; a second Ctrl-C while latgov ends
+# does not stop it from restoring.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_cgroup_v1.sh"
 need_root
@@ -97,3 +98,21 @@ check "after SIGKILL the governor's quota stays ($held)" test "$(cat "$CPU/cpu.c
 "$LATGOV" restore --cgroup "$CPU" >"$TMP/restore" 2>&1
 check "latgov restore exits 0" test $? = 0
 check "latgov restore brings the quota back to $orig_q" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
+
+# Ctrl-C twice (a terminal's reaches the whole process group, and a wrapper
+# script that passes it on makes it a second one): the limits are still restored.
+"$LATGOV" govern --cgroup "$CPU" --policy "$TMP/policy.yaml" >"$TMP/govern2.out" 2>"$TMP/govern2.err" &
+gpid=$!
+for ((i = 0; i < 200; i++)); do
+	grep -q '^latgov: governing' "$TMP/govern2.err" && [[ $(cat "$CPU/cpu.cfs_quota_us") != "$orig_q" ]] && break
+	sleep 0.05
+done
+check "a governor holds its initial quota ($(cat "$CPU/cpu.cfs_quota_us"))" test "$(cat "$CPU/cpu.cfs_quota_us")" != "$orig_q"
+kill -INT "$gpid"
+# Apart, or the two arrive as one; within the end's 50 ms drain of records in flight.
+sleep 0.02
+kill -INT "$gpid"
+wait "$gpid"
+rc=$?
+check "two SIGINTs 20 ms apart: latgov ends by itself (status $rc)" test "$rc" -lt 128
+check "two SIGINTs 20 ms apart: the quota is back to $orig_q" test "$(cat "$CPU/cpu.cfs_quota_us")" = "$orig_q"
