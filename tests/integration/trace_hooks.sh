@@ -47,4 +47,11 @@ trace_stop
 served=$(awk -v w="$worker" '$1 == w' "$dir/logs/access.log" | wc -l)
 got=$(endpoint_field "$dir/worker.json" "GET /index.html" requests)
 if [[ $got == "$served" ]] && ((served > 0)); then ok "a worker traced alone: its $served requests of 400, exactly"
-else not_ok "a worker traced alone" "latgov counted $got, nginx's log says the worker served $served of 400"; fi
+else
+	not_ok "a worker traced alone" "latgov counted $got, nginx's log says the worker served $served of 400"
+	# Where the others went, for whoever reads the log of a failed run.
+	python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
+print("#   dropped:", s.get("dropped"), "losses:", s.get("losses", s.get("counters")))
+for e in s.get("endpoints", []): print("#   endpoint %r: %s requests, %s errors" % (e.get("name"), e.get("requests"), e.get("errors")))' "$dir/worker.json"
+	awk -v w="$worker" '$1 == w {print $4}' "$dir/logs/access.log" | sort | uniq -c | sed 's/^/#   nginx status: /'
+fi
