@@ -65,8 +65,8 @@ struct trace_output {
 };
 
 /*
- * Set while a part holds changes that only its on_end undoes (the governor's
- * limits): a second signal must not end the process before that.
+ * Holds on what only the end undoes (the governor's limits, COMMAND's child
+ * and cgroup): while any is held, a second signal must not end the process.
  */
 static volatile sig_atomic_t restore_pending;
 
@@ -86,7 +86,7 @@ static void on_signal(int sig)
 void session_hold_restore(struct session *s, int holding)
 {
 	(void)s;
-	restore_pending = holding;
+	restore_pending += holding ? 1 : -1;	/* only the main thread changes it */
 }
 
 static uint64_t mono_ns(void)
@@ -560,6 +560,7 @@ int cmd_session(const struct lg_options *opts)
 	struct session *s;
 	struct sigaction sa;
 	const char *force;
+	int cmd_held = 0;	/* a hold on COMMAND's end (session_hold_restore) */
 	char err[512];
 	int rc = 1, e;
 
@@ -588,6 +589,10 @@ int cmd_session(const struct lg_options *opts)
 		rc = e == -ENOMEM ? 1 : 2;
 		goto out_free;
 	}
+	/* COMMAND: its process and the cgroup latgov made go at targets_cleanup. */
+	cmd_held = s->tg.created_cgroup[0] != 0;
+	if (cmd_held)
+		session_hold_restore(s, 1);
 	force = getenv("LATGOV_FORCE_SYSCALL_PATH");
 	tcfg.force_syscall_path = force && strcmp(force, "1") == 0;
 	tcfg.max_conns = opts->max_conns;
@@ -666,6 +671,8 @@ out_tracer:
 	tracer_close(s->tracer);
 out_targets:
 	targets_cleanup(&s->tg, 2000);
+	if (cmd_held)
+		session_hold_restore(s, 0);
 out_free:
 	free(s);
 	return rc;

@@ -84,7 +84,7 @@ size_t session_target_pids(const struct session *s, const uint32_t **pids);
 /*
  * A part that changes something only its on_end undoes says so (holding 1)
  * and says when it is undone (0): until then a second Ctrl-C does not end
- * latgov at once.
+ * latgov at once. Holds nest: each 1 is released by one 0.
  */
 void session_hold_restore(struct session *s, int holding);
 /* CLOCK_MONOTONIC ns of the start, and the session's length so far. */

@@ -142,3 +142,25 @@ print(" ".join(sorted({str(json.loads(l)["tgid"]) for l in open(sys.argv[1])})))
 else
 	skip "-- COMMAND" "nginx not installed"
 fi
+
+# --- -- COMMAND, Ctrl-C twice (a terminal's reaches the whole group, a wrapper passes it on) ---
+"$LATGOV" trace -- sleep 300 >"$dir/dbl.out" 2>"$dir/dbl.err" &
+lp=$!
+on_exit "kill -9 $lp"
+for ((i = 0; i < 200; i++)); do grep -q '^latgov: tracing' "$dir/dbl.err" && break; sleep 0.05; done
+child=$(pgrep -P "$lp" -x sleep)
+cgdirs=$(ls -d /sys/fs/cgroup/*/latgov-$lp /sys/fs/cgroup/latgov-$lp 2>/dev/null)
+check "COMMAND twice: latgov made a cgroup and started the command" test -n "$cgdirs" -a -n "$child"
+# If latgov fails to, the test removes them.
+on_exit "kill -9 $child 2>/dev/null; sleep 0.2; rmdir $(echo $cgdirs) 2>/dev/null"
+kill -INT "$lp"
+# Apart, or the two arrive as one; within the end's 50 ms drain of records in flight.
+sleep 0.02
+kill -INT "$lp"
+wait "$lp"
+rc=$?
+check "COMMAND twice: latgov ends by itself (status $rc)" test "$rc" -lt 128
+left=
+for d in $cgdirs; do [[ -e $d ]] && left+=" $d"; done
+[[ -n $child && -e /proc/$child ]] && left+=" pid $child"
+check "COMMAND twice: the command and the cgroups are gone${left:+ (left:$left)}" test -z "$left"
