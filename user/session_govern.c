@@ -173,8 +173,8 @@ int session_governor_parts(struct session *s)
 		governor_close(g);
 		return e;
 	}
-	if (!o->dry_run)
-		session_hold_restore(s, 1);
+	/* Released by governor_end (a dry run has nothing to restore, but its end is as short). */
+	session_hold_restore(s, 1);
 	fprintf(stderr, "latgov: governing %s with %s%s\n", cgroup, o->policy_path,
 		o->dry_run ? " (dry run: nothing is written)" : "");
 	return 0;
