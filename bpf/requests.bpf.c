@@ -406,6 +406,7 @@ int BPF_PROG(lg_sock_send, struct sock *sk, int ret, int flags)
 
 /* ---- payload prefixes ------------------------------------------------------ */
 
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
 extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags,
 			       struct bpf_dynptr *ptr__uninit) __ksym __weak;
 
@@ -583,17 +584,68 @@ static __always_inline __u32 user_prefix(const void *src, __u64 avail, __u8 *dst
 	return 0;
 }
 
+/* The last five bytes of a send call that starts at src, into tail: 5, or 0 if unknown. */
+static __always_inline __u32 send_tail(const void *src, __u64 avail, __u64 total, __u8 *tail)
+{
+	/* The call's last bytes are at the end of this buffer only if it holds them all. */
+	if (avail == total && avail >= 5 && !bpf_probe_read_user(tail, 5, src + avail - 5))
+		return 5;
+	return 0;
+}
+
 /* Notes chunked framing of a server's send call that starts at src (see conn_note_chunks). */
 static __always_inline void note_chunks(struct lg_conn *c, const void *src, __u64 avail,
 					__u64 total, const __u8 *head, __u32 hn)
 {
 	__u8 tail[5];
-	__u32 tn = 0;
 
-	/* The call's last bytes are at the end of this buffer only if it holds them all. */
-	if (avail == total && avail >= 5 && !bpf_probe_read_user(tail, 5, src + avail - 5))
-		tn = 5;
-	conn_note_chunks(c, head, hn, tail, tn);
+	conn_note_chunks(c, head, hn, tail, send_tail(src, avail, total, tail));
+}
+
+/*
+ * A send's first bytes (into head: the count returned, at most
+ * LG_RESP_PREFIX) and its last five (into tail; *tn 5, or 0 if unknown).
+ * A call of at most LG_SEND_WHOLE bytes in one buffer (a header, a chunk, a
+ * small answer) is read once: a probe-read costs ~230 instructions of fixed
+ * work (the usercopy checks), whatever it copies, and two were a third of
+ * this program.
+ */
+#define LG_SEND_WHOLE 256
+
+struct lg_send_buf {
+	__u8 bytes[LG_SEND_WHOLE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lg_send_buf);
+} lg_send_buf SEC(".maps");
+
+static __always_inline __u32 send_ends(const void *src, __u64 avail, __u64 total, __u8 *head,
+				       __u8 *tail, __u32 *tn)
+{
+	struct lg_send_buf *b;
+	__u32 zero = 0, n, i;
+
+	/* n in [1, LG_SEND_WHOLE] as the verifier sees it: a mask, not a comparison it may lose. */
+	n = ((__u32)avail - 1) & (LG_SEND_WHOLE - 1);
+	barrier_var(n);
+	n += 1;
+	if (avail == total && avail >= 1 && avail <= LG_SEND_WHOLE &&
+	    (b = bpf_map_lookup_elem(&lg_send_buf, &zero)) && !bpf_probe_read_user(b->bytes, n, src)) {
+		__builtin_memcpy(head, b->bytes, LG_RESP_PREFIX);
+		*tn = 0;
+		if (n >= 5) {
+			for (i = 0; i < 5; i++)
+				tail[i] = b->bytes[(n - 5 + i) & (LG_SEND_WHOLE - 1)];
+			*tn = 5;
+		}
+		return n < LG_RESP_PREFIX ? n : LG_RESP_PREFIX;
+	}
+	*tn = send_tail(src, avail, total, tail);
+	return user_prefix(src, avail, head, LG_RESP_PREFIX);
 }
 
 /*
@@ -604,9 +656,10 @@ static __always_inline void note_chunks(struct lg_conn *c, const void *src, __u6
  */
 static __always_inline void send_prefixes(struct lg_conn *c, const struct msghdr *msg)
 {
-	__u8 head[LG_RESP_PREFIX];
+	__u8 head[LG_RESP_PREFIX], tail[5];
 	__u64 avail = 0, total = msg->msg_iter.count;
 	const void *src = msg_user_start(msg, &avail);
+	__u32 tn;
 	int copy, n;
 
 	if (c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
@@ -615,18 +668,18 @@ static __always_inline void send_prefixes(struct lg_conn *c, const struct msghdr
 			c->open_end = 0;
 			return;
 		}
-		n = user_prefix(src, avail, head, LG_RESP_PREFIX);
+		n = send_ends(src, avail, total, head, tail, &tn);
 		copy = conn_on_response_start(c, conn_http_status_start(head, n));
 		if (copy == LG_END_NEXT_REQUEST) {
 			emit(c, LG_END_NEXT_REQUEST);
 			conn_start_pipelined(c);
 		} else if (copy != LG_COPY_RESP) {
-			note_chunks(c, src, avail, total, head, n);
+			conn_note_chunks(c, head, n, tail, tn);
 			return;
 		}
 		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
 		c->req.resp_len = n;
-		note_chunks(c, src, avail, total, head, 0);
+		conn_note_chunks(c, head, 0, tail, tn);
 		return;
 	}
 	copy = conn_on_send_start(c);
@@ -640,13 +693,14 @@ static __always_inline void send_prefixes(struct lg_conn *c, const struct msghdr
 	if (copy == LG_COPY_NEXT_REQ) {
 		c->next_len = user_prefix(src, avail, c->next_prefix, LG_REQ_PREFIX);
 	} else {
-		c->req.resp_len = user_prefix(src, avail, c->req.resp_prefix, LG_RESP_PREFIX);
 		/*
 		 * The first write of an answer: is it its header alone, or its
 		 * end? Its last bytes tell (a search of the header for
 		 * "chunked" cost more than the rest of this program).
 		 */
-		note_chunks(c, src, avail, total, c->req.resp_prefix, 0);
+		c->req.resp_len = send_ends(src, avail, total, head, tail, &tn);
+		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
+		conn_note_chunks(c, c->req.resp_prefix, 0, tail, tn);
 	}
 }
 
@@ -668,7 +722,11 @@ int BPF_PROG(lg_tcp_sendmsg, struct sock *sk, const struct msghdr *msg)
 	if (!is_target(id >> 32))
 		return 0;
 	left = msg->msg_iter.count;
-	tp = bpf_skc_to_tcp_sock(sk);
+	/*
+	 * This tracepoint's socket is always a tcp_sock: a cast (no
+	 * instructions once verified), not bpf_skc_to_tcp_sock()'s call.
+	 */
+	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 	if (!tp || !left)
 		return 0;
 	c = conn_of_data(sk, LG_DIR_OUT);
