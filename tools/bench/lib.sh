@@ -18,12 +18,19 @@ figure() {
 	local label=$1 unit=$2 goal=$3 cmp=$4 goalval=$5 note=$6
 	shift 6
 	python3 - "$label" "$unit" "$goal" "$cmp" "$goalval" "$note" "$@" <<'PY'
-import json, statistics, sys
+import json, random, statistics, sys
 label, unit, goal, cmp, goalval, note = sys.argv[1:7]
 vals = [float(v) for v in sys.argv[7:] if v not in ("", "nan")]
 fig = {"label": label, "unit": unit, "runs": len(vals), "goal": goal or None, "note": note or None}
 if vals:
     fig.update(median=statistics.median(vals), min=min(vals), max=max(vals))
+    if len(vals) >= 8:
+        # How far the median itself may be off on a noisy machine: the 5th and
+        # 95th percentiles of the medians of 2000 resamples (bootstrap; fixed
+        # seed, so the same runs give the same interval).
+        rng = random.Random(1)
+        meds = sorted(statistics.median(rng.choices(vals, k=len(vals))) for _ in range(2000))
+        fig["ci90"] = [meds[100], meds[1899]]
     g = float(goalval) if goalval else None
     fig["goal_met"] = None if cmp == "none" or g is None else {
         "le": fig["median"] <= g, "ge": fig["median"] >= g, "eq": fig["median"] == g}[cmp]

@@ -4,7 +4,8 @@
 
 Each benchmark prints {"name": str, "title": str, "figures": [figure, ...]} where a
 figure is {"label": str, "unit": str, "median": num, "min": num, "max": num,
-"runs": int, "goal": str or null, "goal_met": bool or null, "note": str}.
+"runs": int, "goal": str or null, "goal_met": bool or null, "note": str} and,
+from 8 runs, "ci90": [low, high], a bootstrap 90% interval of the median.
 """
 import argparse
 import glob
@@ -33,6 +34,12 @@ def fmt(v):
     if isinstance(v, float) and abs(v) < 100 and v != int(v):
         return f"{v:.3g}"
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
+
+
+def ci(fig):
+    """The median's 90% interval, where the benchmark gave one (lib.sh's figure)."""
+    c = fig.get("ci90")
+    return f"; median's 90% CI {fmt(c[0])}–{fmt(c[1])}" if c else ""
 
 
 def main():
@@ -70,7 +77,8 @@ def main():
         f"Date {result['date']}, commit `{a.commit}`, {m['cpu']}, {m['cores']} cores, "
         f"kernel {m['kernel']}. Produced by `sudo make bench` in {a.seconds} s"
         + (" (smoke run: sizes too small to mean anything)" if result["smoke"] else "") + ".",
-        "Each figure is the median over the runs, with the range (min–max).",
+        "Each figure is the median over the runs, with the range (min–max) and, from 8 runs,",
+        "a bootstrap 90% confidence interval of that median: how far noise may have moved it.",
         "",
         "| benchmark | figure | median | range | runs | goal | met |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -80,7 +88,7 @@ def main():
             met = fig.get("goal_met")
             lines.append(
                 f"| {b.get('title', b['name'])} | {fig['label']} | {fmt(fig.get('median'))} {fig.get('unit', '')} "
-                f"| {fmt(fig.get('min'))}–{fmt(fig.get('max'))} | {fig.get('runs', '–')} "
+                f"| {fmt(fig.get('min'))}–{fmt(fig.get('max'))}{ci(fig)} | {fig.get('runs', '–')} "
                 f"| {fig.get('goal') or '–'} | {'yes' if met else 'no' if met is False else '–'} |"
             )
     notes = [(b.get("title", b["name"]), f["label"], f["note"]) for b in benches for f in b["figures"] if f.get("note")]
