@@ -698,8 +698,7 @@ static __always_inline void send_prefixes(struct lg_conn *c, const struct msghdr
 		 * end? Its last bytes tell (a search of the header for
 		 * "chunked" cost more than the rest of this program).
 		 */
-		c->req.resp_len = send_ends(src, avail, total, head, tail, &tn);
-		__builtin_memcpy(c->req.resp_prefix, head, LG_RESP_PREFIX);
+		c->req.resp_len = send_ends(src, avail, total, c->req.resp_prefix, tail, &tn);
 		conn_note_chunks(c, c->req.resp_prefix, 0, tail, tn);
 	}
 }
