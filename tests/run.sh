@@ -37,13 +37,14 @@ count_tap() {
 }
 
 run_one() {
-	local name=$1 limit=$2 rc out before=$fail saw=1
+	local name=$1 limit=$2 rc out before=$fail saw=1 t0=$SECONDS
 	shift 2
 	out=$(mktemp)
 	timeout --kill-after=10 "$limit" "$@" >"$out" 2>&1
 	rc=$?
 	count_tap "$name" <"$out" || saw=0
 	rm -f "$out"
+	((SECONDS - t0 >= 5)) && echo "# $name took $((SECONDS - t0)) s"
 	# A hang, a crash or a non-zero exit without a "not ok" line is a failure too,
 	# and so is a test that reports nothing at all.
 	if ((rc == 124 || rc == 137)); then
@@ -70,13 +71,18 @@ fi
 
 if [[ $which == all || $which == integration ]]; then
 	echo "== integration tests"
+	# Inside the VM a hung test must end well before the VM's own timeout
+	# (tools/vmtest/run.sh), so that its partial output and the tests after it
+	# are still reported.
+	test_limit=600
+	[[ ${LATGOV_VM:-} == 1 ]] && test_limit=120
 	for t in tests/integration/*.sh; do
 		[[ $(basename "$t") == lib*.sh ]] && continue
 		# Inside the VM (12x slower) only the tests that carry the marker run.
 		[[ ${LATGOV_VM:-} == 1 ]] && ! grep -q '^# vmtest: yes' "$t" && continue
 		[[ -z $filter || $t == *"$filter"* ]] || continue
 		echo "# $(basename "$t" .sh)"
-		run_one "$(basename "$t" .sh)" 600 bash "$t"
+		run_one "$(basename "$t" .sh)" "$test_limit" bash "$t"
 	done
 fi
 
@@ -86,7 +92,7 @@ if [[ ($which == all || $which == vm) && ${LATGOV_VM:-} != 1 ]]; then
 		echo "ok - vmtest # SKIP needs root"
 		skip=$((skip + 1))
 	else
-		run_one vmtest 400 bash tools/vmtest/run.sh "$filter"
+		run_one vmtest 480 bash tools/vmtest/run.sh "$filter"
 	fi
 fi
 

@@ -36,7 +36,7 @@ mport=$(free_port)
 	--metrics "127.0.0.1:$mport" >"$TMP/govern.out" 2>"$TMP/govern.err" &
 gpid=$!
 on_exit "kill -9 $gpid 2>/dev/null; '$LATGOV' restore --cgroup '$CPU' >/dev/null 2>&1"
-for ((i = 0; i < 200; i++)); do grep -q '^latgov: tracing' "$TMP/govern.err" && break; sleep 0.05; done
+wait_line "$TMP/govern.err" '^latgov: tracing'
 if ! grep -q '^latgov: governing' "$TMP/govern.err"; then
 	not_ok "latgov govern started" "$(cat "$TMP/govern.err")"
 	exit 1

@@ -18,8 +18,9 @@ v1_test_cgroup
 # A process using about 0.6 cores: the limit is in use, so a breach is the
 # limit's doing (an idle group's breach is not, and holds), and usage +
 # margin (0.66) stays below every cut the script expects.
-bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 python3 '$LATGOV_ROOT/tests/helpers/burn.py' 0.6" &
+bash -c "for c in $CTRLS; do echo \$\$ > /sys/fs/cgroup/\$c/$CG/cgroup.procs; done; exec timeout 60 python3 '$LATGOV_ROOT/tests/helpers/burn.py' 0.6" >"$TMP/burn" &
 on_exit "kill -9 $! 2>/dev/null"
+wait_line "$TMP/burn" ready 30 || not_ok "burn.py started" "$(cat "$TMP/burn")"
 
 # Ticks every 200 ms on a fixed schedule; calm (900 ms) and cooldown (700 ms)
 # sit half a tick between whole ticks, so the script below lands on the same

@@ -24,8 +24,11 @@ on_exit "rm -f /run/latgov/*latgov-test-$$*"
 # About 0.3 cores: the limit is in use (so a breach is the limit's doing), and
 # its peak usage + margin leaves room for cuts below the raised limit (a
 # spinner that takes whatever the quota gives would leave none).
-bash -c "echo \$\$ > '$CG/cgroup.procs'; exec timeout 120 python3 '$LATGOV_ROOT/tests/helpers/burn.py' 0.3" &
+bash -c "echo \$\$ > '$CG/cgroup.procs'; exec timeout 120 python3 '$LATGOV_ROOT/tests/helpers/burn.py' 0.3" >"$TMP/burn" &
 orig=$(cat "$CG/cpu.max")
+# The governor's usage peak must not be Python's start-up (a second of a whole
+# core under the emulator, which leaves no room to lower the raised limit).
+wait_line "$TMP/burn" ready 30 || not_ok "burn.py started" "$(cat "$TMP/burn")"
 
 cat >"$TMP/policy.yaml" <<'YAML'
 objective: {percentile: p99, target: 50ms}
@@ -44,11 +47,12 @@ on_exit "kill -9 $feed 2>/dev/null"
 exec 7>"$TMP/windows"
 
 quota() { awk '{print $1}' "$CG/cpu.max"; }
-# wait_ticks N: until the audit log has N ticks.
+# wait_ticks N: until the audit log has N ticks (or the feed has died).
 wait_ticks() {
 	local i
 	for ((i = 0; i < 600; i++)); do
 		(($(wc -l 2>/dev/null <"$TMP/audit.jsonl" || echo 0) >= $1)) && return 0
+		kill -0 "$feed" 2>/dev/null || return 1
 		sleep 0.05
 	done
 	return 1

@@ -53,6 +53,17 @@ wait_port() {
 	return 1
 }
 
+# Waits up to $3 seconds (default 10) for a line matching the regex $2 in the
+# file $1 (a "ready" or "tracing" line a background process writes).
+wait_line() {
+	local file=$1 re=$2 limit=${3:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		grep -q -- "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # A free TCP port on loopback.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -26,7 +26,7 @@ mkfifo "$dir/go"
 pre=$!
 on_exit "kill $pre"
 exec 7>"$dir/go"
-for ((i = 0; i < 100; i++)); do grep -q ready "$dir/c_pre.err" && break; sleep 0.05; done
+wait_line "$dir/c_pre.err" ready 5
 
 trace_start "$dir" -p "$srv" -i 1 --summary "$dir/summary.json" --json "$dir/windows.jsonl" ||
 	{ not_ok "latgov trace starts"; exit 1; }

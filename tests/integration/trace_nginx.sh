@@ -23,7 +23,7 @@ mkfifo "$dir/go"
 pre=$!
 on_exit "kill $pre"
 exec 7>"$dir/go"
-for ((i = 0; i < 100; i++)); do grep -q ready "$dir/c_pre.err" && break; sleep 0.05; done
+wait_line "$dir/c_pre.err" ready 5
 
 mport=$(free_port)
 trace_start "$dir" --port "$port" -i 1 --summary "$dir/summary.json" --metrics "127.0.0.1:$mport" ||

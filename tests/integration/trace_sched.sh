@@ -54,7 +54,7 @@ check "the process-wide figures are there instead" \
 "$LATGOV" flame --port "$port" --off-cpu -o "$dir/flame" >"$dir/flame.out" 2>"$dir/flame.err" &
 fpid=$!
 on_exit "kill -INT $fpid 2>/dev/null"
-for ((i = 0; i < 200; i++)); do grep -q '^latgov: tracing' "$dir/flame.err" && break; sleep 0.05; done
+wait_line "$dir/flame.err" '^latgov: tracing'
 "$HELPERS/lg_httpc" "$port" 20 /work/20/30 >/dev/null
 sleep 0.4
 kill -INT "$fpid"

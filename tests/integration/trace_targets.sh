@@ -147,7 +147,7 @@ fi
 "$LATGOV" trace -- sleep 300 >"$dir/dbl.out" 2>"$dir/dbl.err" &
 lp=$!
 on_exit "kill -9 $lp"
-for ((i = 0; i < 200; i++)); do grep -q '^latgov: tracing' "$dir/dbl.err" && break; sleep 0.05; done
+wait_line "$dir/dbl.err" '^latgov: tracing'
 child=$(pgrep -P "$lp" -x sleep)
 cgdirs=$(ls -d /sys/fs/cgroup/*/latgov-$lp /sys/fs/cgroup/latgov-$lp 2>/dev/null)
 check "COMMAND twice: latgov made a cgroup and started the command" test -n "$cgdirs" -a -n "$child"
