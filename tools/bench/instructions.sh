@@ -18,8 +18,8 @@
 # Debian's build of 6.18 instead of this machine's, qemu's "max" CPU model.
 #
 #   tools/bench/instructions.sh        (BENCH_SMOKE=1: one short round on nginx)
-#   INSTRUCTIONS_TIMEOUT=S: how long the VM may run (1800 s; a run took ~500 s on
-#   one day and over 600 s on the next: the emulator shares the host's CPU)
+#   INSTRUCTIONS_TIMEOUT=S: how long the VM may run (1800 s; alone it took 6 min,
+#   inside one make bench over 600 s: the emulator shares the host's CPU)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
