@@ -101,6 +101,87 @@ struct {
 	__type(value, struct lg_conn);
 } lg_conns SEC(".maps");
 
+/*
+ * The first home of a connection's state: a direct-mapped array indexed by
+ * a hash of the socket's address, each slot holding its socket. An array
+ * lookup is inlined by the verifier, where a hash lookup is a helper call
+ * (~80 ns on a host with Safe RET and retpolines; three a request). A
+ * socket whose slot is taken goes to lg_conns. One way, so freeing a slot
+ * is clearing its key: no tombstones, no probe chains.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* user space's idle scan reads it in place */
+	__uint(max_entries, 1u << LG_SLOTS_BITS);	/* user space sets it with slot_bits */
+	__type(key, __u32);
+	__type(value, struct lg_conn_slot);
+} lg_slots SEC(".maps");
+
+/*
+ * A socket as the connection tables know it: its address (lg_conns' key and
+ * the records' conn_id) and its slot key, the address less lg_slots' own.
+ * The verifier lets a program subtract one pointer from another, which
+ * gives a number it may hash; it refuses any other arithmetic on one.
+ */
+struct sk_id {
+	__u64 key;
+	__u64 skey;
+};
+
+/* Of a socket the tracepoint hands over (a BTF pointer). */
+static __always_inline struct sk_id sk_id_of(const struct sock *sk)
+{
+	struct sk_id id = { .key = (__u64)sk, .skey = (__u64)sk - (__u64)&lg_slots };
+
+	return id;
+}
+
+/* lg_slots' address as a number: stored and read back through memory. */
+__u64 slots_base;
+
+/* Of a socket address read from memory (a number to the verifier already). */
+static __always_inline struct sk_id sk_id_of_addr(__u64 addr)
+{
+	struct sk_id id = { .key = addr };
+
+	*(volatile __u64 *)&slots_base = (__u64)&lg_slots;
+	id.skey = addr - *(volatile __u64 *)&slots_base;
+	return id;
+}
+
+/* log2 of lg_slots' size, which user space sets with it (LATGOV_SLOT_BITS, for tests). */
+const volatile __u32 slot_bits = LG_SLOTS_BITS;
+
+static __always_inline struct lg_conn_slot *slot_of(__u64 skey)
+{
+	__u32 idx = lg_slot_index(skey, slot_bits);
+
+	return bpf_map_lookup_elem(&lg_slots, &idx);
+}
+
+/* The state of a socket, wherever it lives; NULL if none. */
+static __always_inline struct lg_conn *conn_lookup(struct sk_id id)
+{
+	struct lg_conn_slot *s = slot_of(id.skey);
+
+	if (s && s->key == id.skey)
+		return &s->conn;
+	return bpf_map_lookup_elem(&lg_conns, &id.key);
+}
+
+/* Drops the state of a socket (at TCP_CLOSE). */
+static __always_inline void conn_delete(struct sk_id id)
+{
+	struct lg_conn_slot *s = slot_of(id.skey);
+
+	if (s && s->key == id.skey) {
+		/* Cleared, not reset: the next owner zeroes it when it claims the slot. */
+		__sync_val_compare_and_swap(&s->key, id.skey, 0);
+		return;
+	}
+	bpf_map_delete_elem(&lg_conns, &id.key);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LG_CNT__MAX);
@@ -210,24 +291,47 @@ static __always_inline void emit(struct lg_conn *c, int reason)
 }
 
 /* Creates the state of a socket; NULL (counted) if the map is full. */
-static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, __u32 cflags)
+static __always_inline struct lg_conn *conn_create(struct sock *sk, struct sk_id id, __u8 role,
+						   __u32 cflags)
 {
-	__u64 key = (__u64)sk;
 	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	struct lg_conn_slot *s;
 	struct lg_conn *c;
+	__u64 old;
 
 	if (role == LG_ROLE_UNKNOWN && ((*port_slot(lport)) & LG_PORT_LISTEN))
 		role = LG_ROLE_SERVER;
-	if (bpf_map_update_elem(&lg_conns, &key, &zero_conn, BPF_NOEXIST) == -7 /* E2BIG */) {
+	s = slot_of(id.skey);
+	if (s) {
+		/*
+		 * Claimed as key|1 while it is zeroed: a lookup does not match
+		 * it yet, and a racing creator of the same socket sees the claim
+		 * and gives up (its event is lost, as with a full map).
+		 */
+		old = __sync_val_compare_and_swap(&s->key, 0, id.skey | 1);
+		if (old == 0) {
+			s->conn = zero_conn;
+			conn_init(&s->conn, id.key, role, cflags, lport, rport);
+			__sync_lock_test_and_set(&s->key, id.skey);
+			return &s->conn;
+		}
+		if (old == id.skey)
+			return &s->conn;
+		if (old == (id.skey | 1)) {
+			count(LG_CNT_CONN_MAP_FULL);
+			return NULL;
+		}
+	}
+	if (bpf_map_update_elem(&lg_conns, &id.key, &zero_conn, BPF_NOEXIST) == -7 /* E2BIG */) {
 		count(LG_CNT_CONN_MAP_FULL);
 		return NULL;
 	}
-	c = bpf_map_lookup_elem(&lg_conns, &key);
+	c = conn_lookup(id);
 	if (!c)
 		return NULL;
 	if (c->req.type == 0)	/* we inserted it (not a racing creator) */
-		conn_init(c, key, role, cflags, lport, rport);
+		conn_init(c, id.key, role, cflags, lport, rport);
 	return c;
 }
 
@@ -235,15 +339,14 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, __u8 role, _
  * The state of sk for a data event of the current (target) thread; made if
  * missing (NULL then if the map is full).
  */
-static __always_inline struct lg_conn *conn_of_data(struct sock *sk, int dir)
+static __always_inline struct lg_conn *conn_of_data(struct sock *sk, struct sk_id id, int dir)
 {
-	__u64 key = (__u64)sk;
-	struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
+	struct lg_conn *c = conn_lookup(id);
 
 	if (c)
 		return c;
 	/* Not seen at open or arrival: it predates us (or is a client socket). */
-	c = conn_create(sk, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
+	c = conn_create(sk, id, LG_ROLE_UNKNOWN, LG_CONN_F_PREEXISTING);
 	if (c && dir == LG_DIR_OUT && c->req.role != LG_ROLE_SERVER)
 		(*port_slot(c->req.lport)) |= LG_PORT_CLIENT;
 	return c;
@@ -382,7 +485,7 @@ static __always_inline int sock_length(struct sock *sk, int ret, int flags, int 
 		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP || (flags & MSG_PEEK) || ret <= 0)
 		return 0;
-	c = conn_of_data(sk, dir);
+	c = conn_of_data(sk, sk_id_of(sk), dir);
 	if (!c)
 		return 0;
 	on_data(c, dir, ret, id, 0);
@@ -467,7 +570,7 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 	const struct tcp_skb_cb *cb;
 	__u32 doff, len, n;
 	struct lg_conn *c;
-	__u64 key;
+	struct sk_id id;
 	int copy;
 
 	if (!(*port_slot(lport)))
@@ -487,13 +590,13 @@ static __always_inline int tcp_probe(struct sock *sk, const struct sk_buff *skb,
 	if ((int)len <= 0 || len > skb->len)
 		return 0;	/* a bare ACK */
 	doff = skb->len - len;
-	key = (__u64)sk;
-	c = bpf_map_lookup_elem(&lg_conns, &key);
+	id = sk_id_of(sk);
+	c = conn_lookup(id);
 	if (!c) {
 		if (!((*port_slot(lport)) & LG_PORT_LISTEN))
 			return 0;
 		/* Data on an accepted socket we did not see open: it predates us. */
-		c = conn_create(sk, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
+		c = conn_create(sk, id, LG_ROLE_SERVER, LG_CONN_F_PREEXISTING);
 		if (!c)
 			return 0;
 	}
@@ -728,7 +831,7 @@ int BPF_PROG(lg_tcp_sendmsg, struct sock *sk, const struct msghdr *msg)
 	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 	if (!tp || !left)
 		return 0;
-	c = conn_of_data(sk, LG_DIR_OUT);
+	c = conn_of_data(sk, sk_id_of(sk), LG_DIR_OUT);
 	if (!c)
 		return 0;
 	if (!conn_send_call_begins(c, tp->write_seq + (__u32)left)) {
@@ -761,8 +864,8 @@ int BPF_PROG(lg_set_state, const struct sock *sk, int os, int ns)
 	 * zeroed) before this tracepoint runs; the source port stays.
 	 */
 	__u16 sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	struct sk_id id = sk_id_of(sk);
 	struct lg_conn *c;
-	__u64 key;
 	int reason;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
@@ -776,29 +879,28 @@ int BPF_PROG(lg_set_state, const struct sock *sk, int os, int ns)
 			return 0;
 		}
 		/* The source port is not chosen yet: watch it at ESTABLISHED. */
-		conn_create((struct sock *)sk, LG_ROLE_CLIENT, 0);
+		conn_create((struct sock *)sk, id, LG_ROLE_CLIENT, 0);
 		return 0;
 	}
 	if (!(*port_slot(sport))) {
 		if (ns != LG_TCP_ESTABLISHED || os != LG_TCP_SYN_SENT)
 			return 0;
 	}
-	key = (__u64)sk;
 	if (ns == LG_TCP_ESTABLISHED) {
 		if (os == LG_TCP_SYN_SENT) {
-			if (bpf_map_lookup_elem(&lg_conns, &key))
+			if (conn_lookup(id))
 				(*port_slot(sport)) |= LG_PORT_CLIENT;
 			return 0;
 		}
 		if ((*port_slot(sport)) & LG_PORT_LISTEN) {	/* accepted: softirq, no current */
-			c = conn_create((struct sock *)sk, LG_ROLE_SERVER, 0);
+			c = conn_create((struct sock *)sk, id, LG_ROLE_SERVER, 0);
 			/* The segment that completes the handshake may carry the first request (conn_unseen_request). */
 			if (arrival_mode && c)
 				c->next_arrival_ns = bpf_ktime_get_ns();
 		}
 		return 0;
 	}
-	c = bpf_map_lookup_elem(&lg_conns, &key);
+	c = conn_lookup(id);
 	if (!c)
 		return 0;
 	if (ns == LG_TCP_FIN_WAIT1 || ns == LG_TCP_CLOSE_WAIT) {
@@ -815,7 +917,7 @@ int BPF_PROG(lg_set_state, const struct sock *sk, int os, int ns)
 					  os == LG_TCP_FIN_WAIT1 || os == LG_TCP_CLOSING);
 		if (reason)
 			emit(c, reason);
-		bpf_map_delete_elem(&lg_conns, &key);
+		conn_delete(id);
 	}
 	return 0;
 }
@@ -1119,8 +1221,7 @@ static __always_inline void sys_response_start(struct sock *sk, const struct sys
 					       long ret)
 {
 	__u8 head[LG_RESP_PREFIX];
-	__u64 key = (__u64)sk;
-	struct lg_conn *c = bpf_map_lookup_elem(&lg_conns, &key);
+	struct lg_conn *c = conn_lookup(sk_id_of_addr((__u64)sk));
 	const void *src;
 	int n, act;
 
@@ -1177,7 +1278,7 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (call.dir == LG_DIR_OUT && call.kind != SYS_BUF_NONE)
 		sys_response_start(sk, &call, ret);
-	c = conn_of_data(sk, call.dir);
+	c = conn_of_data(sk, sk_id_of_addr((__u64)sk), call.dir);
 	if (!c)
 		return 0;
 	on_data(c, call.dir, ret, id, call.dir == LG_DIR_OUT ? call.start_ns : 0);

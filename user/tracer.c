@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +72,9 @@ struct tracer {
 	int no_batch;			/* the kernel lacks batch lookups on hash maps */
 	uint64_t flush_next_ns;		/* the idle flush finds nothing due before this */
 	int conns_fd;
+	const struct lg_conn_slot *slots;	/* lg_slots, mapped read-only */
+	uint32_t nslots;
+	size_t slots_len;
 	int counters_fd;
 	int ncpus;
 	uint64_t *percpu;		/* ncpus slots, for reading a per-CPU counter */
@@ -271,6 +275,7 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	uint32_t max_conns = cfg->max_conns ? cfg->max_conns : LG_CONNS_DEFAULT;
 	struct tracer *t;
 	int e, dynptr, has_sendmsg_tp;
+	uint32_t slot_bits;
 
 	libbpf_set_print(libbpf_quiet);
 	e = ensure_tracefs(err, errlen);
@@ -284,6 +289,13 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	/* the flame part's off-CPU spans ride on the scheduler attribution */
 	t->prof_shared = cfg->sched && cfg->prof_shared;
 	has_sendmsg_tp = kernel_has_tracepoint("tcp_sendmsg_locked");
+	/* Fewer slots (0: one) send more connections to the hash: its path under test. */
+	slot_bits = LG_SLOTS_BITS;
+	if (getenv("LATGOV_SLOT_BITS"))
+		slot_bits = (uint32_t)strtoul(getenv("LATGOV_SLOT_BITS"), NULL, 10);
+	if (slot_bits > LG_SLOTS_BITS)
+		slot_bits = LG_SLOTS_BITS;
+	t->nslots = 1u << slot_bits;
 	t->arrival = !t->syscall_path && has_sendmsg_tp && !cfg->sched && !cfg->need_reads;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
@@ -303,6 +315,8 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched,
 				t->prof_shared, t->arrival);
 		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
+		bpf_map__set_max_entries(t->skel->maps.lg_slots, t->nslots);
+		t->skel->rodata->slot_bits = slot_bits;
 		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
 		t->skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
 		/* not shared: hash and stack maps are preallocated, so keep them to one entry */
@@ -327,6 +341,14 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	t->dynptr = dynptr;
 	t->sched = cfg->sched;
 	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
+	t->slots_len = sizeof(struct lg_conn_slot) * t->nslots;
+	t->slots = mmap(NULL, t->slots_len, PROT_READ, MAP_SHARED, bpf_map__fd(t->skel->maps.lg_slots), 0);
+	if (t->slots == MAP_FAILED) {
+		e = -errno;
+		t->slots = NULL;
+		snprintf(err, errlen, "cannot map the connection slots: %s", strerror(-e));
+		goto err_destroy;
+	}
 	t->counters_fd = bpf_map__fd(t->skel->maps.lg_counters);
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
 	if (!t->percpu) {
@@ -350,6 +372,8 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	return 0;
 
 err_destroy:
+	if (t->slots)
+		munmap((void *)t->slots, t->slots_len);
 	requests_bpf__destroy(t->skel);
 err_free:
 	free(t->percpu);
@@ -364,6 +388,8 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	if (t->slots)
+		munmap((void *)t->slots, t->slots_len);
 	requests_bpf__destroy(t->skel);
 	free(t->percpu);
 	for (i = 0; i < FLUSHED_BUCKETS; i++) {
@@ -480,8 +506,32 @@ int tracer_poll(struct tracer *t, int timeout_ms)
  * came from a map the kernel writes concurrently: a due entry is read once
  * more and flushed only if it did not change meanwhile.
  */
-static int flush_one(struct tracer *t, uint64_t key, struct lg_conn *c, uint64_t now_ns,
-		     uint64_t idle_ns, uint64_t *next)
+/*
+ * Copies the connection in slot s into out: 0, or -1 if the slot is free,
+ * being claimed, or changed owner during the copy.
+ */
+static int slot_read(const struct lg_conn_slot *s, struct lg_conn *out)
+{
+	uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+	if (!key || (key & 1))
+		return -1;
+	memcpy(out, &s->conn, sizeof(*out));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&s->key, __ATOMIC_RELAXED) == key ? 0 : -1;
+}
+
+/* Reads a connection again: from its slot if it has one, else from the hash by key. */
+static int conn_reread(const struct tracer *t, const struct lg_conn_slot *slot, uint64_t key,
+		       struct lg_conn *out)
+{
+	if (slot)
+		return slot_read(slot, out);
+	return bpf_map_lookup_elem(t->conns_fd, &key, out) ? -1 : 0;
+}
+
+static int flush_one(struct tracer *t, const struct lg_conn_slot *slot, uint64_t key,
+		     struct lg_conn *c, uint64_t now_ns, uint64_t idle_ns, uint64_t *next)
 {
 	uint64_t at = conn_flush_at(c, idle_ns);
 	struct lg_conn again;
@@ -494,7 +544,7 @@ static int flush_one(struct tracer *t, uint64_t key, struct lg_conn *c, uint64_t
 			*next = at;
 		return 0;
 	}
-	if (bpf_map_lookup_elem(t->conns_fd, &key, &again) || again.req.seq != c->req.seq ||
+	if (conn_reread(t, slot, key, &again) || again.req.seq != c->req.seq ||
 	    again.state != c->state || again.req.t_last_resp_ns != c->req.t_last_resp_ns ||
 	    again.req.resp_writes != c->req.resp_writes) {
 		*next = now_ns;	/* moving: the kernel will emit it, or the next poll flushes it */
@@ -541,6 +591,16 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 	if (idle_ns && now_ns < t->flush_next_ns)
 		return 0;
 
+	/* The slots first, in place (a few hundred KiB of keys), then the hash by syscalls. */
+	for (i = 0; i < t->nslots; i++) {
+		if (slot_read(&t->slots[i], &conns[0]))
+			continue;
+		e = flush_one(t, &t->slots[i], 0, &conns[0], now_ns, idle_ns, &due_next);
+		if (e < 0)
+			return e;
+		n += e;
+	}
+
 	if (!t->no_batch) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
@@ -556,7 +616,7 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 				return -errno;
 			}
 			for (i = 0; i < count; i++) {
-				int f = flush_one(t, keys[i], &conns[i], now_ns, idle_ns, &due_next);
+				int f = flush_one(t, NULL, keys[i], &conns[i], now_ns, idle_ns, &due_next);
 
 				if (f < 0)
 					return f;
@@ -575,7 +635,7 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 		prev = &key;
 		if (bpf_map_lookup_elem(t->conns_fd, &key, &conns[0]))
 			continue;	/* closed meanwhile: the kernel emitted it */
-		e = flush_one(t, key, &conns[0], now_ns, idle_ns, &due_next);
+		e = flush_one(t, NULL, key, &conns[0], now_ns, idle_ns, &due_next);
 		if (e < 0)
 			return e;
 		n += e;

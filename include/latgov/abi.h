@@ -22,12 +22,15 @@
 #define LG_RESP_PREFIX 16
 
 /*
- * Connections tracked at once (a plain hash, see bpf/requests.bpf.c); --max-conns
- * sets it at load time. Each poll's idle scan walks every bucket, so its
- * cost grows with this size, not with the connections in use.
+ * Connections tracked at once in the hash that takes a socket whose slot
+ * (below) is taken (bpf/requests.bpf.c); --max-conns sets it at load time.
+ * Each poll's idle scan walks every bucket, so its cost grows with this
+ * size, not with the connections in use.
  */
 #define LG_CONNS_DEFAULT 16384
 #define LG_CONNS_MAX     (1u << 20)
+/* log2 of the slots of the direct-mapped table tried before that hash: 4,096 of 416 bytes. */
+#define LG_SLOTS_BITS    12
 #define LG_MAX_TARGETS 4096	/* traced processes (tgids) */
 /* Words of a bitmap of tgids (kernel pid_max is at most 2^22): the programs' target test. */
 #define LG_PID_WORDS ((1u << 22) / 64)
@@ -122,7 +125,7 @@ _Static_assert(sizeof(struct lg_proc_event) == 24, "struct lg_proc_event layout 
 enum lg_counter {
 	LG_CNT_REQUESTS = 0,		/* request records submitted */
 	LG_CNT_RINGBUF_FULL,		/* records dropped: ring buffer reservation failed */
-	LG_CNT_CONN_MAP_FULL,		/* connection state could not be inserted */
+	LG_CNT_CONN_MAP_FULL,		/* connection state could not be inserted (map full, or a racing creator) */
 	LG_CNT_CONN_EVICTED,		/* connection state evicted by the LRU with a request in flight */
 	LG_CNT_TARGET_MAP_FULL,		/* a forked child could not be added to the target set */
 	LG_CNT_THREAD_MAP_FULL,		/* per-thread scheduler state could not be made (or thread map full) */

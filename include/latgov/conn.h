@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-connection request state machine, shared by bpf/requests.bpf.c
- * (which keeps one struct lg_conn per socket in a hash map) and the unit
+ * (which keeps one struct lg_conn per socket in a slot table or a hash map) and the unit
  * tests. Helper-free static inline code: no BPF helpers, no libc, so the
  * same logic runs in the kernel and under cmocka.
  *
@@ -127,6 +127,28 @@ struct lg_conn {
 	struct lg_route_cache route;	/* the route key of the last request's line (sched.h) */
 };
 _Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX + 48 + 40, "struct lg_conn layout changed");
+
+/*
+ * A slot of the direct-mapped connection table (lg_slots in
+ * bpf/requests.bpf.c, read by user space's idle scan): key is the socket's
+ * address, 0 while the slot is free and key | 1 while a creator zeroes it.
+ */
+struct lg_conn_slot {
+	__u64 key;
+	struct lg_conn conn;
+};
+
+/*
+ * The slot of socket key among 2^bits (bits <= 32): the top bits of a
+ * Fibonacci hash, since socket addresses share their low bits (aligned
+ * slab objects).
+ */
+LG_CONN_FN __u32 lg_slot_index(__u64 key, __u32 bits)
+{
+	if (bits == 0)
+		return 0;
+	return (__u32)((key * 0x9e3779b97f4a7c15ull) >> (64 - (bits & 63)));
+}
 
 LG_CONN_FN void conn_init(struct lg_conn *c, __u64 conn_id, __u8 role, __u32 cflags,
 			     __u16 lport, __u16 rport)

@@ -10,10 +10,23 @@
 #   jq_py FILE EXPR           prints EXPR evaluated in python with d = the JSON in FILE
 #   endpoint_field FILE NAME FIELD   a summary endpoint's field ("requests", "latency_us.p50")
 #   near A B                  true if A is within 5% + 100 us of B (values in us)
+#   nginx_fixture NAME        (with lib_nginx.sh) skips unless root with nginx and the
+#                             helpers, makes $dir, starts nginx with one worker on $port
 
 TRACE_PID=
 TRACE_RC=
 HELPERS=$BUILD/tests/helpers
+
+nginx_fixture() {
+	need_root
+	[[ -x $NGINX_BIN ]] || skip_all "nginx not installed ($NGINX_BIN; apt-get install nginx-light)"
+	[[ -x $HELPERS/lg_httpc ]] || skip_all "test helpers not built (make unit-tests)"
+	dir=$(mktemp -d "/tmp/latgov-test-$1.XXXXXX")
+	on_exit "rm -rf $dir"
+	port=$(free_port)
+	on_exit nginx_stop
+	nginx_start "$dir" "$port" 1 || { not_ok "nginx starts"; exit 1; }
+}
 
 trace_start() {
 	local dir=$1 i

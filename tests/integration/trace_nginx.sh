@@ -7,15 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_trace.sh"
 source "$(dirname "$0")/lib_nginx.sh"
-need_root
-[[ -x $NGINX_BIN ]] || skip_all "nginx not installed ($NGINX_BIN; apt-get install nginx-light)"
-[[ -x $HELPERS/lg_httpc ]] || skip_all "test helpers not built (make unit-tests)"
-
-dir=$(mktemp -d /tmp/latgov-test-trace.XXXXXX)
-on_exit "rm -rf $dir"
-port=$(free_port)
-on_exit nginx_stop
-nginx_start "$dir" "$port" 1 || { not_ok "nginx starts"; exit 1; }
+nginx_fixture trace
 for f in a b c p; do printf 'file %s\n' "$f" >"$dir/www/$f.txt"; done
 
 mkfifo "$dir/go"

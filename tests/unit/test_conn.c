@@ -738,9 +738,32 @@ static void test_header_only_answer_waits(void **state)
 	}
 }
 
+/* Slot indexes stay inside the table, and sockets laid out as a slab lays them out spread. */
+static void test_slot_index_spreads_slab_addresses(void **state)
+{
+	static unsigned int used[1u << LG_SLOTS_BITS];
+	unsigned int i, most = 0, bits;
+	/* A run of TCP sockets: 2,304-byte slab objects from one region. */
+	const __u64 base = 0xffff888100000000ull, stride = 2304;
+
+	(void)state;
+	for (bits = 0; bits <= LG_SLOTS_BITS; bits++)
+		for (i = 0; i < 1000; i++)
+			assert_true(lg_slot_index(base + i * stride, bits) < (1u << bits));
+	assert_int_equal(lg_slot_index(base, 0), 0);
+	/* The scalar the BPF side hashes is the address less a map's: any offset works alike. */
+	for (i = 0; i < (1u << LG_SLOTS_BITS); i++)
+		used[lg_slot_index(base - 0xffffc90000000000ull + i * stride, LG_SLOTS_BITS)]++;
+	for (i = 0; i < (1u << LG_SLOTS_BITS); i++)
+		most = used[i] > most ? used[i] : most;
+	/* As many sockets as slots: a random placement's fullest slot holds ~6. */
+	assert_true(most <= 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slot_index_spreads_slab_addresses),
 		cmocka_unit_test(test_keepalive_two_requests),
 		cmocka_unit_test(test_cgroup_kept_across_requests),
 		cmocka_unit_test(test_request_split_across_reads),
