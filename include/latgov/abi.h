@@ -29,8 +29,12 @@
  */
 #define LG_CONNS_DEFAULT 16384
 #define LG_CONNS_MAX     (1u << 20)
-/* log2 of the slots of the direct-mapped table tried before that hash: 4,096 of 416 bytes. */
-#define LG_SLOTS_BITS    12
+/*
+ * log2 of the slots of the direct-mapped table tried before that hash: 1,024
+ * of 416 bytes. User space maps it and its idle scan touches every page, so
+ * its size is agent RSS: 4,096 slots took --flame past 32 MiB.
+ */
+#define LG_SLOTS_BITS    10
 #define LG_MAX_TARGETS 4096	/* traced processes (tgids) */
 /* Words of a bitmap of tgids (kernel pid_max is at most 2^22): the programs' target test. */
 #define LG_PID_WORDS ((1u << 22) / 64)

@@ -60,7 +60,7 @@ const char *options_cmd_name(enum lg_cmd cmd)
 	"                           and throttled (on by default with --flame or --policy;\n" \
 	"                           it hooks every context switch)\n" \
 	"      --no-sched           do not\n" \
-	"      --max-conns N        connections tracked at once besides 4096 slots (default 16384)\n" \
+	"      --max-conns N        connections tracked at once besides 1024 slots (default 16384)\n" \
 	"  -h, --help               this text\n"
 
 static const char *const usages[] = {
