@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-connection request state machine, shared by bpf/requests.bpf.c
- * (which keeps one struct lg_conn per socket in a slot table or a hash map) and the unit
- * tests. Helper-free static inline code: no BPF helpers, no libc, so the
- * same logic runs in the kernel and under cmocka.
+ * (which keeps one struct lg_conn per socket, in a slot table or a hash map)
+ * and the unit tests. Helper-free static inline code: no BPF helpers, no
+ * libc, so the same logic runs in the kernel and under cmocka.
  *
  * A connection alternates between a request and its response:
  *
@@ -131,7 +131,9 @@ _Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX + 48 + 40, "st
 /*
  * A slot of the direct-mapped connection table (lg_slots in
  * bpf/requests.bpf.c, read by user space's idle scan): key is the socket's
- * address, 0 while the slot is free and key | 1 while a creator zeroes it.
+ * address less the table's own (struct sk_id there), never 0 nor odd, as
+ * both are aligned; 0 while the slot is free and key | 1 while a creator
+ * zeroes it.
  */
 struct lg_conn_slot {
 	__u64 key;
