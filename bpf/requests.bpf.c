@@ -327,7 +327,7 @@ static __always_inline struct lg_conn *conn_create(struct sock *sk, struct sk_id
 		count(LG_CNT_CONN_MAP_FULL);
 		return NULL;
 	}
-	c = conn_lookup(id);
+	c = bpf_map_lookup_elem(&lg_conns, &id.key);
 	if (!c)
 		return NULL;
 	if (c->req.type == 0)	/* we inserted it (not a racing creator) */

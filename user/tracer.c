@@ -501,12 +501,6 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 }
 
 /*
- * Delivers c's request if it is due; returns 1 if it did, 0 if not, or
- * -errno. One that is not due yet lowers *next to when it will be. The copy
- * came from a map the kernel writes concurrently: a due entry is read once
- * more and flushed only if it did not change meanwhile.
- */
-/*
  * Copies the connection in slot s into out: 0, or -1 if the slot is free,
  * being claimed, or changed owner during the copy.
  */
@@ -530,6 +524,12 @@ static int conn_reread(const struct tracer *t, const struct lg_conn_slot *slot, 
 	return bpf_map_lookup_elem(t->conns_fd, &key, out) ? -1 : 0;
 }
 
+/*
+ * Delivers c's request if it is due; returns 1 if it did, 0 if not, or
+ * -errno. One that is not due yet lowers *next to when it will be. The copy
+ * came from a map the kernel writes concurrently: a due entry is read once
+ * more and flushed only if it did not change meanwhile.
+ */
 static int flush_one(struct tracer *t, const struct lg_conn_slot *slot, uint64_t key,
 		     struct lg_conn *c, uint64_t now_ns, uint64_t idle_ns, uint64_t *next)
 {
@@ -591,7 +591,7 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 	if (idle_ns && now_ns < t->flush_next_ns)
 		return 0;
 
-	/* The slots first, in place (a few hundred KiB of keys), then the hash by syscalls. */
+	/* The slots first, read in place (the mapped table), then the hash by syscalls. */
 	for (i = 0; i < t->nslots; i++) {
 		if (slot_read(&t->slots[i], &conns[0]))
 			continue;
