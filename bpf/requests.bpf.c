@@ -924,22 +924,6 @@ int BPF_PROG(lg_set_state, const struct sock *sk, int os, int ns)
 
 /* ---- the target set follows forks ----------------------------------------- */
 
-static __always_inline void proc_event(__u32 kind, __u32 pid, __u32 ppid)
-{
-	struct lg_proc_event *e = bpf_ringbuf_reserve(&lg_events, sizeof(*e), 0);
-
-	if (!e) {
-		count(LG_CNT_RINGBUF_FULL);
-		return;
-	}
-	e->type = LG_REC_PROC;
-	e->kind = kind;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = pid;
-	e->ppid = ppid;
-	bpf_ringbuf_submit(e, 0);	/* rare: wake user space so it learns at once */
-}
-
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(lg_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -953,7 +937,6 @@ int BPF_PROG(lg_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	}
 	__sync_fetch_and_or(&target_bits[(ctgid >> 6) & (LG_PID_WORDS - 1)], 1ull << (ctgid & 63));
-	proc_event(LG_PROC_FORK, ctgid, ptgid);
 	return 0;
 }
 
@@ -983,7 +966,6 @@ int BPF_PROG(lg_exit, struct task_struct *p)
 		return 0;
 	__sync_fetch_and_and(&target_bits[(tgid >> 6) & (LG_PID_WORDS - 1)], ~(1ull << (tgid & 63)));
 	bpf_map_delete_elem(&lg_targets, &tgid);
-	proc_event(LG_PROC_EXIT, tgid, 0);
 	return 0;
 }
 

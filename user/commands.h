@@ -14,7 +14,4 @@ int cmd_session(const struct lg_options *opts);
 int cmd_enforce(const struct lg_options *opts);
 int cmd_restore(const struct lg_options *opts);
 
-/* For commands a later issue fills in: says so and returns 2. */
-int cmd_not_implemented(const char *what);
-
 #endif

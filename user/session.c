@@ -107,8 +107,6 @@ int session_add_part(struct session *s, const struct session_part *p)
 
 const struct lg_options *session_options(const struct session *s) { return s->opts; }
 const struct agg *session_agg(const struct session *s) { return s->agg; }
-const uint64_t *session_counters(const struct session *s) { return s->counters; }
-uint64_t session_start_ns(const struct session *s) { return s->start_ns; }
 struct tracer *session_tracer(const struct session *s) { return s->tracer; }
 
 const char *session_cgroup_dir(const struct session *s)
@@ -122,25 +120,6 @@ size_t session_target_pids(const struct session *s, const uint32_t **pids)
 	return s->tg.npids;
 }
 
-/* Defaults until the flame profiler and the governor provide theirs. */
-__attribute__((weak)) int session_flame_parts(struct session *s)
-{
-	(void)s;
-	return -ENOSYS;
-}
-
-__attribute__((weak)) int session_governor_parts(struct session *s)
-{
-	(void)s;
-	return -ENOSYS;
-}
-
-__attribute__((weak)) uint64_t session_governor_window_ns(const char *policy_path)
-{
-	(void)policy_path;
-	return 0;
-}
-uint64_t session_elapsed_ns(const struct session *s) { return s->now_ns - s->start_ns; }
 
 /* ---- tracer callbacks -------------------------------------------------------- */
 
@@ -190,12 +169,6 @@ static void on_request(void *ctx, const struct lg_request *r)
 			s->parts[i].on_request(s, s->parts[i].ctx, r);
 	if (s->records)
 		record_line(s, r);
-}
-
-static void on_proc(void *ctx, const struct lg_proc_event *e)
-{
-	(void)ctx;
-	(void)e;	/* the kernel keeps the target set; liveness is checked on refresh */
 }
 
 /* ---- the trace output part ----------------------------------------------------- */
@@ -374,22 +347,11 @@ err:
 static int add_command_parts(struct session *s)
 {
 	const struct lg_options *o = s->opts;
-	int e;
 
-	if (o->cmd == LG_CMD_FLAME || o->flame_dir) {
-		e = session_flame_parts(s);
-		if (e == -ENOSYS)
-			return cmd_not_implemented("flame");
-		if (e)
-			return 2;
-	}
-	if (o->cmd == LG_CMD_GOVERN || o->policy_path) {
-		e = session_governor_parts(s);
-		if (e == -ENOSYS)
-			return cmd_not_implemented("govern");
-		if (e)
-			return 2;
-	}
+	if ((o->cmd == LG_CMD_FLAME || o->flame_dir) && session_flame_parts(s))
+		return 2;
+	if ((o->cmd == LG_CMD_GOVERN || o->policy_path) && session_governor_parts(s))
+		return 2;
 	return 0;
 }
 
@@ -541,9 +503,11 @@ static void finish(struct session *s)
 	s->now_ns = mono_ns();
 	tracer_flush_idle(s->tracer, s->now_ns, 0);
 	tracer_poll(s->tracer, 0);
-	/* Close every window, the partial last one included. */
-	if (!s->failed_to_start)
+	/* Close every window, the partial last one included, with its true length (its rate). */
+	if (!s->failed_to_start) {
+		agg_set_end(s->agg, s->now_ns);
 		roll_until(s, s->now_ns + agg_window_ns(s->agg));
+	}
 	tracer_counters(s->tracer, s->counters);
 	read_proc_sched(s);
 	for (i = 0; i < s->nparts; i++)
@@ -554,7 +518,7 @@ static void finish(struct session *s)
 
 int cmd_session(const struct lg_options *opts)
 {
-	struct tracer_callbacks cb = { on_request, on_proc, NULL };
+	struct tracer_callbacks cb = { on_request, NULL };
 	struct tracer_config tcfg = { 0 };
 	struct agg_config acfg = { 0 };
 	struct session *s;

@@ -4,8 +4,8 @@
  * loop, one aggregator. The loop polls the ring buffer every
  * SESSION_POLL_MS, flushes idle requests, closes finished windows, and after
  * each closed window calls every registered part's on_window hook; at the end
- * each part's on_end. The trace output (table, JSONL, /metrics) is one such
- * part; the flame profiler and the governor are meant to be others.
+ * each part's on_end. The trace output (table, JSONL, /metrics), the flame
+ * profiler (session_flame.c) and the governor (session_govern.c) are parts.
  */
 #ifndef LATGOV_SESSION_H
 #define LATGOV_SESSION_H
@@ -49,14 +49,12 @@ struct session_part {
 int session_add_part(struct session *s, const struct session_part *p);
 
 /*
- * Where flame and govern plug in without editing the session: cmd_session
- * calls session_flame_parts() for `flame` (or --flame) and
- * session_governor_parts() for `govern` (or --policy) once the BPF objects
- * are loaded and the targets known, before the loop. Each adds its parts
- * with session_add_part(). Returns 0; a negative errno after printing what
- * is wrong (the session exits 2); -ENOSYS while the part is not built (the
- * defaults in session.c are weak symbols: define the real one in your own
- * file, e.g. user/governor.c, and it replaces the default at link time).
+ * Where flame and govern plug in: cmd_session calls session_flame_parts()
+ * (session_flame.c) for `flame` (or --flame) and session_governor_parts()
+ * (session_govern.c) for `govern` (or --policy) once the BPF objects are
+ * loaded and the targets known, before the loop. Each adds its parts with
+ * session_add_part(). Returns 0, or a negative errno after printing what is
+ * wrong (the session then exits 2).
  */
 int session_flame_parts(struct session *s);
 int session_governor_parts(struct session *s);
@@ -70,8 +68,6 @@ uint64_t session_governor_window_ns(const char *policy_path);
 
 const struct lg_options *session_options(const struct session *s);
 const struct agg *session_agg(const struct session *s);
-/* The kernel's loss counters as of the last window. */
-const uint64_t *session_counters(const struct session *s);
 /* The request tracer (its BPF object, target set and maps are shared). */
 struct tracer *session_tracer(const struct session *s);
 /*
@@ -87,8 +83,5 @@ size_t session_target_pids(const struct session *s, const uint32_t **pids);
  * latgov at once. Holds nest: each 1 is released by one 0.
  */
 void session_hold_restore(struct session *s, int holding);
-/* CLOCK_MONOTONIC ns of the start, and the session's length so far. */
-uint64_t session_start_ns(const struct session *s);
-uint64_t session_elapsed_ns(const struct session *s);
 
 #endif

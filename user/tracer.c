@@ -171,9 +171,6 @@ static int on_record(void *ctx, void *data, size_t size)
 		}
 		if (t->cb.on_request)
 			t->cb.on_request(t->cb.ctx, r);
-	} else if (type == LG_REC_PROC && size >= sizeof(struct lg_proc_event)) {
-		if (t->cb.on_proc)
-			t->cb.on_proc(t->cb.ctx, data);
 	}
 	return 0;
 }
@@ -432,20 +429,6 @@ void tracer_watch_listen_port(struct tracer *t, uint16_t port)
 	t->skel->bss->port_watch[port] |= LG_PORT_LISTEN;
 }
 
-int tracer_target_count(struct tracer *t)
-{
-	int fd = bpf_map__fd(t->skel->maps.lg_targets), n = 0;
-	uint32_t key, next;
-	uint32_t *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 int tracer_targets(struct tracer *t, uint32_t *out, int max)
 {
 	int fd = bpf_map__fd(t->skel->maps.lg_targets), n = 0;
@@ -667,11 +650,6 @@ int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX])
 	return e;
 }
 
-uint64_t tracer_duplicates(const struct tracer *t)
-{
-	return t->duplicates;
-}
-
 int tracer_sched(const struct tracer *t)
 {
 	return t->sched;
@@ -738,9 +716,4 @@ int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out)
 out:
 	free(percpu);
 	return e;
-}
-
-struct bpf_object *tracer_object(struct tracer *t)
-{
-	return t->skel->obj;
 }

@@ -14,13 +14,10 @@
 #include "latgov/abi.h"
 
 struct tracer;
-struct bpf_object;
 
 struct tracer_callbacks {
 	/* A finished request (each (conn_id, seq) once). */
 	void (*on_request)(void *ctx, const struct lg_request *r);
-	/* A target forked or exited. */
-	void (*on_proc)(void *ctx, const struct lg_proc_event *e);
 	void *ctx;
 };
 
@@ -79,8 +76,6 @@ int tracer_skb_dynptr(const struct tracer *t);
 int tracer_add_target(struct tracer *t, uint32_t tgid);
 /* Marks a port the targets listen on, so accepted sockets count as servers. */
 void tracer_watch_listen_port(struct tracer *t, uint16_t port);
-/* Number of tgids in the kernel's target set (followed across forks). */
-int tracer_target_count(struct tracer *t);
 /* Up to max tgids of the target set into out; returns how many. */
 int tracer_targets(struct tracer *t, uint32_t *out, int max);
 /* Takes a process out of the target set (it exited unseen). Returns 0 or -errno. */
@@ -105,9 +100,6 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns);
 /* Sums the per-CPU loss and activity counters. Returns 0 or -errno. */
 int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX]);
 
-/* Kernel records dropped as duplicates of flushed ones (for the curious). */
-uint64_t tracer_duplicates(const struct tracer *t);
-
 /* 1 if scheduler attribution is on. */
 int tracer_sched(const struct tracer *t);
 /* The lg_threads map (struct lg_thread in each thread's task storage), for the profiler to share. */
@@ -124,8 +116,5 @@ int tracer_pending_iter_fd(const struct tracer *t);
 void tracer_prof_enable(struct tracer *t, int on);
 /* The process-wide scheduler histograms so far, summed over CPUs. Returns 0 or -errno. */
 int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out);
-
-/* The loaded object, for later parts of a session that share its maps. */
-struct bpf_object *tracer_object(struct tracer *t);
 
 #endif

@@ -2,8 +2,9 @@
 /*
  * The one contract between latgov's BPF programs and its user space.
  *
- * Rules (STYLE.md): fixed-width types only, largest fields first, explicit
- * padding, a _Static_assert on every size. Every ring-buffer record starts with
+ * Rules: fixed-width types only, largest fields first, explicit padding, a
+ * _Static_assert on every size, so that BPF (clang -target bpf) and user
+ * space (gcc) agree on every offset. Every ring-buffer record starts with
  * a __u32 type; the consumer checks the length before it reads a record. Each
  * enum and limit is defined here once and nowhere else.
  */
@@ -13,8 +14,6 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
-
-#define LG_ABI_VERSION 1
 
 /* Payload bytes copied per request: enough for "METHOD /route HTTP/1.x". */
 #define LG_REQ_PREFIX  64
@@ -44,7 +43,6 @@
 /* Ring-buffer record types. */
 enum lg_record_type {
 	LG_REC_REQUEST = 1,	/* struct lg_request: one finished request */
-	LG_REC_PROC    = 2,	/* struct lg_proc_event: a target forked or exited */
 };
 
 /* Which side of the connection the target is on. */
@@ -60,7 +58,6 @@ enum lg_end_reason {
 	LG_END_CLOSE        = 2,	/* connection closed (FIN) */
 	LG_END_RESET        = 3,	/* connection reset */
 	LG_END_FLUSH        = 4,	/* user space found it idle and flushed it */
-	LG_END_EVICTED      = 5,	/* connection state evicted from the LRU map */
 };
 
 /* lg_request.flags */
@@ -107,21 +104,6 @@ struct lg_request {
 };
 _Static_assert(sizeof(struct lg_request) == 224, "struct lg_request layout changed");
 
-enum lg_proc_kind {
-	LG_PROC_FORK = 1,
-	LG_PROC_EXIT = 2,
-};
-
-/* A traced process forked a child (now traced too) or exited. */
-struct lg_proc_event {
-	__u32 type;			/* LG_REC_PROC */
-	__u32 kind;			/* enum lg_proc_kind */
-	__u64 ts_ns;
-	__u32 pid;			/* child (fork) or exiting tgid */
-	__u32 ppid;			/* parent (fork), 0 on exit */
-};
-_Static_assert(sizeof(struct lg_proc_event) == 24, "struct lg_proc_event layout changed");
-
 /*
  * Loss and activity counters: one per-CPU array indexed by this enum, summed
  * by user space. Everything that can be lost is counted here and shown.
@@ -130,7 +112,6 @@ enum lg_counter {
 	LG_CNT_REQUESTS = 0,		/* request records submitted */
 	LG_CNT_RINGBUF_FULL,		/* records dropped: ring buffer reservation failed */
 	LG_CNT_CONN_MAP_FULL,		/* connection state could not be inserted (map full, or a racing creator) */
-	LG_CNT_CONN_EVICTED,		/* connection state evicted by the LRU with a request in flight */
 	LG_CNT_TARGET_MAP_FULL,		/* a forked child could not be added to the target set */
 	LG_CNT_THREAD_MAP_FULL,		/* per-thread scheduler state could not be made (or thread map full) */
 	LG_CNT_STACK_LOST,		/* stack id errors (stack map full, -EFAULT) */

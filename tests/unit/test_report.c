@@ -343,7 +343,7 @@ static void test_summary(void **state)
 	agg_roll(a, START + 4 * SEC);
 	counters[LG_CNT_REQUESTS] = 4;
 	counters[LG_CNT_RINGBUF_FULL] = 2;
-	counters[LG_CNT_CONN_EVICTED] = 1;
+	counters[LG_CNT_CONN_MAP_FULL] = 1;
 	counters[LG_CNT_STACK_LOST] = 9;	/* not a lost request */
 	jw_init(&jw);
 	assert_int_equal(report_summary_json(&jw, a, 4 * SEC, counters, NULL), 0);
@@ -370,8 +370,7 @@ static void test_summary(void **state)
 	/* Every loss counter is named. */
 	assert_string_equal(json_get(jw.buf, "counters.requests"), "4");
 	assert_string_equal(json_get(jw.buf, "counters.ringbuf_full"), "2");
-	assert_string_equal(json_get(jw.buf, "counters.conn_map_full"), "0");
-	assert_string_equal(json_get(jw.buf, "counters.conn_evicted"), "1");
+	assert_string_equal(json_get(jw.buf, "counters.conn_map_full"), "1");
 	assert_string_equal(json_get(jw.buf, "counters.target_map_full"), "0");
 	assert_string_equal(json_get(jw.buf, "counters.thread_map_full"), "0");
 	assert_string_equal(json_get(jw.buf, "counters.stack_lost"), "9");

@@ -80,7 +80,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	return a;
 }
 
-void agg_figures_release(struct agg_figures *f)
+static void figures_release(struct agg_figures *f)
 {
 	for (size_t k = 0; k < AGG_H__MAX; k++)
 		free(f->h[k]);
@@ -94,10 +94,10 @@ void agg_free(struct agg *a)
 	for (size_t i = 0; i < a->neps; i++) {
 		struct agg_endpoint *ep = a->eps[i];
 
-		agg_figures_release(&ep->last);
-		agg_figures_release(&ep->cum);
+		figures_release(&ep->last);
+		figures_release(&ep->cum);
 		for (size_t w = 0; w < AGG_OPEN_WINDOWS; w++)
-			agg_figures_release(&ep->open[w]);
+			figures_release(&ep->open[w]);
 		free(ep);
 	}
 	free(a->eps);
@@ -255,8 +255,8 @@ static void close_window(struct agg *a)
 
 		if (!f->requests) {
 			/* Idle for a whole window: give the memory back. */
-			agg_figures_release(&ep->last);
-			agg_figures_release(f);
+			figures_release(&ep->last);
+			figures_release(f);
 			continue;
 		}
 		figures_merge(a, &ep->cum, f);
@@ -268,7 +268,7 @@ static void close_window(struct agg *a)
 		 * its histograms rather than hold them (memory over malloc calls,
 		 * which are per window, not per record).
 		 */
-		agg_figures_release(f);
+		figures_release(f);
 	}
 	a->open_first++;
 }
@@ -294,14 +294,6 @@ int agg_roll(struct agg *a, uint64_t now_ns)
 		close_window(a);
 	}
 	return count > INT_MAX ? INT_MAX : (int)count;
-}
-
-int agg_roll_next(struct agg *a, uint64_t now_ns)
-{
-	if (now_ns < a->start_ns || (now_ns - a->start_ns) / a->window_ns <= a->open_first)
-		return 0;
-	close_window(a);
-	return 1;
 }
 
 /* The endpoint of a record, through the route cache; NULL only if memory ran out. */
@@ -480,18 +472,6 @@ const struct agg_endpoint *agg_find(const struct agg *a, const char *name, uint8
 			return ep;
 	}
 	return NULL;
-}
-
-int agg_total(const struct agg *a, enum agg_which which, struct agg_figures *out)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < a->neps; i++) {
-		const struct agg_endpoint *ep = a->eps[i];
-
-		err |= figures_merge(NULL, out, which == AGG_CUM ? &ep->cum : &ep->last);
-	}
-	return err ? -ENOMEM : 0;
 }
 
 const struct agg_stats *agg_stats(const struct agg *a)

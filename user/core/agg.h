@@ -126,14 +126,6 @@ int agg_add(struct agg *a, const struct lg_request *r);
 int agg_roll(struct agg *a, uint64_t now_ns);
 
 /*
- * Closes only the oldest open window, if it ends at or before now_ns.
- * Returns 1 if it closed one, 0 if not. For writers that want every window
- * (JSONL): while (agg_roll_next(a, t) > 0) write the window line. agg_roll()
- * is the one for long jumps (it skips empty windows in one step).
- */
-int agg_roll_next(struct agg *a, uint64_t now_ns);
-
-/*
  * Index and start time (ns since cfg.start_ns) of the last closed window.
  * Returns 0, or -ENODATA if no window has closed yet.
  */
@@ -161,15 +153,8 @@ const struct agg_endpoint *agg_find(const struct agg *a, const char *name, uint8
 /* A histogram of some figures; an empty one (count 0) when none was allocated. Never NULL. */
 const struct hist *agg_hist(const struct agg_figures *f, enum agg_hist_kind k);
 
-/*
- * Sums every endpoint's last-window (which = AGG_LAST) or cumulative
- * (AGG_CUM) figures into *out, which must be zeroed or previously filled
- * by this function; histograms are allocated in out. Returns 0 or -ENOMEM.
- * Release with agg_figures_release().
- */
+/* Which figures of an endpoint a reader wants: the last closed window's, or all so far. */
 enum agg_which { AGG_LAST = 0, AGG_CUM = 1 };
-int agg_total(const struct agg *a, enum agg_which which, struct agg_figures *out);
-void agg_figures_release(struct agg_figures *f);
 
 const struct agg_stats *agg_stats(const struct agg *a);
 

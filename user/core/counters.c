@@ -7,7 +7,6 @@ static const char *const names[] = {
 	[LG_CNT_REQUESTS] = "requests",
 	[LG_CNT_RINGBUF_FULL] = "ringbuf_full",
 	[LG_CNT_CONN_MAP_FULL] = "conn_map_full",
-	[LG_CNT_CONN_EVICTED] = "conn_evicted",
 	[LG_CNT_TARGET_MAP_FULL] = "target_map_full",
 	[LG_CNT_THREAD_MAP_FULL] = "thread_map_full",
 	[LG_CNT_STACK_LOST] = "stack_lost",
@@ -31,7 +30,7 @@ int counter_is_loss(unsigned int i)
 
 int counter_loses_requests(unsigned int i)
 {
-	return i == LG_CNT_RINGBUF_FULL || i == LG_CNT_CONN_MAP_FULL || i == LG_CNT_CONN_EVICTED;
+	return i == LG_CNT_RINGBUF_FULL || i == LG_CNT_CONN_MAP_FULL;
 }
 
 uint64_t counters_dropped(const uint64_t counters[LG_CNT__MAX])

@@ -52,16 +52,6 @@ const char *policy_mode_name(enum policy_mode m)
 	return "?";
 }
 
-const char *policy_metric_name(enum policy_metric m)
-{
-	switch (m) {
-	case POLICY_METRIC_NONE: return "none";
-	case POLICY_METRIC_LATENCY: return "latency";
-	case POLICY_METRIC_TTFB: return "ttfb";
-	}
-	return "?";
-}
-
 enum value_kind {
 	V_NAME,
 	V_MODE,

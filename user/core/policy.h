@@ -77,6 +77,4 @@ int policy_parse(const char *text, size_t len, const char *filename,
 		 struct policy *out, char *err, size_t errlen);
 
 const char *policy_mode_name(enum policy_mode m);
-const char *policy_metric_name(enum policy_metric m);
-
 #endif
