@@ -4,7 +4,7 @@
 #   make            build latgov, loadgen and the demo service
 #   make test       unit tests (cmocka) and root integration tests; ends with "N passed, N failed, N skipped"
 #   make demo       the end-to-end demo (root)
-#   make bench      benchmarks (root), writes bench/results.md
+#   make bench      benchmarks (root), writes tools/bench/results.md
 #   make install    DESTDIR=, PREFIX= (default /usr/local)
 #   make deps       installs missing Debian packages; a no-op when all are present
 #

@@ -13,8 +13,8 @@ secs=${ACCURACY_SECONDS:-4}
 nginx_rates=(200 1000 3000)
 demo_rates=(50 150 300)
 stream_rate=10
-# 150 streams, not 40: the p99 of 40 is their largest, one late read of the
-# client's on a busy machine (3.5 ms once, against ~120 µs) would decide it.
+# 150 streams, not 40: the p99 of 40 is their largest, so one late read of the
+# client's on a busy machine, many times a stream's usual TTFB, would decide it.
 stream_secs=${ACCURACY_STREAM_SECONDS:-15}
 ((BENCH_SMOKE)) && secs=1 nginx_rates=(200) demo_rates=(50) stream_rate=5 stream_secs=1
 

@@ -137,13 +137,14 @@ for ((r = 0; r < rounds; r++)); do
 	done
 done
 
-# Throughput alone, for the goal's figure: more rounds of the untraced run,
-# its control and latgov. A 2 s run differs from the next by ~6% here, so the
-# median ratio of 30 rounds is known to about ±3.5% (its ci90); these rounds
-# bring that near ±2%. The order cycles through all six permutations, so each
-# configuration follows each other one equally often: in a rotation it always
-# follows the same one, and whatever that one leaves behind (a tracer's
-# teardown) would weigh on it alone.
+# Throughput alone, for the goal's figure: more rounds of the untraced run, its
+# control and latgov. One 2 s run differs from the next by about as much as the
+# loss the goal allows, so the median ratio of the rotation's 30 rounds alone
+# cannot settle the goal (its ci90 says how far off it may be; the figures are
+# in NOTES.md); these rounds narrow it. The order cycles through all six
+# permutations, so each configuration follows each other one equally often: in a
+# rotation it always follows the same one, and whatever that one leaves behind
+# (a tracer's teardown) would weigh on it alone.
 tput_rounds=${OVERHEAD_TPUT_ROUNDS:-60}
 ((BENCH_SMOKE)) && tput_rounds=0
 perms=("base base2 latgov" "base latgov base2" "base2 base latgov" "base2 latgov base" "latgov base base2" "latgov base2 base")

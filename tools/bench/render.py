@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""Collects the benchmarks' JSON into bench/results.json and bench/results.md.
+"""Collects the benchmarks' JSON into tools/bench/results.json and results.md.
 
 Each benchmark prints {"name": str, "title": str, "figures": [figure, ...]} where a
 figure is {"label": str, "unit": str, "median": num, "min": num, "max": num,

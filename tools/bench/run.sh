@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # make bench: runs every benchmark in tools/bench/*.sh (each runnable alone),
-# collects the JSON each prints, and writes bench/results.json and
-# bench/results.md with the machine, the date and the commit. Each figure is a
-# median with its range over the runs, beside its goal. Nothing here asserts:
-# a missed goal is reported as missed.
+# collects the JSON each prints, and writes tools/bench/results.json and
+# tools/bench/results.md with the machine, the date and the commit. Each figure
+# is a median with its range over the runs, beside its goal. Nothing here
+# asserts: a missed goal is reported as missed.
 #
 #   tools/bench/run.sh [--smoke] [--out DIR] [NAME...]
 # --smoke runs each benchmark at its smallest size (seconds, not minutes) and
@@ -16,7 +16,7 @@ export BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 export LATGOV=${LATGOV:-$ROOT/latgov}
 export BENCH_SMOKE=0
-out=$ROOT/bench
+out=$ROOT/tools/bench
 names=()
 while (($#)); do
 	case $1 in

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Finds or fetches a Debian kernel for the VM runs and prepares it for qemu:
-# the uncompressed vmlinux (qboot boots it directly, ~4 s) and the modules the
-# guest needs to mount the host over 9p, decompressed.
+# Finds or fetches a Debian kernel for the VM runs and prepares it for qemu: the
+# uncompressed vmlinux (qboot boots it directly, with no decompression to
+# emulate) and the modules the guest needs to mount the host over 9p,
+# decompressed.
 #
 #   tools/vmtest/kernel.sh SERIES WORKDIR
 #     SERIES 6.1   Debian 12's own kernel (package linux-image-amd64, installed
@@ -48,7 +49,7 @@ case $series in
 		(cd "$apt" && apt-get -q "${opts[@]}" download "$pkg" >"$apt/download.log" 2>&1) ||
 			unavailable "cannot download $pkg (see $apt/download.log)"
 		# Only what the VM boots from: the image and the 9p stack (the
-		# package's ~100 MB of other modules are never unpacked).
+		# package's other modules, most of its size, are never unpacked).
 		rm -rf "$root.tmp" && mkdir -p "$root.tmp"
 		# Trixie is merged-/usr: its modules are under usr/lib.
 		dpkg-deb --fsys-tarfile "$apt"/"$pkg"_*.deb | tar -x -C "$root.tmp" --wildcards \

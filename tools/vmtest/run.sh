@@ -4,12 +4,14 @@
 # (no sock_*_length tracepoints, so the tracer's syscall fallback is used) with
 # a pure cgroup v2 hierarchy (cgroup_no_v1=all), under qemu.
 #
-# How (see PLATFORM.md for why each choice): TCG, because this machine's KVM
-# cannot run a stock kernel; the uncompressed vmlinux booted by qboot (~4 s);
-# a busybox initramfs that mounts the host's / read-only over virtio-9p and
-# chroots into it, so host-built, dynamically linked binaries run unchanged.
-# The guest writes only to tmpfs. Inner TAP lines come back on the serial
-# console and are printed here, so the caller counts them as its own.
+# How, and why each choice: TCG, because this machine's KVM cannot run a stock
+# kernel; under TCG every guest instruction is emulated, so the boot does as
+# little as it can: qboot, a minimal firmware, starts the uncompressed vmlinux,
+# which has nothing left to decompress; a busybox initramfs that mounts the
+# host's / read-only over virtio-9p and chroots into it, so host-built,
+# dynamically linked binaries run unchanged. The guest writes only to tmpfs.
+# Inner TAP lines come back on the serial console and are printed here, so the
+# caller counts them as its own.
 #
 #   tools/vmtest/run.sh [TEST-FILTER]
 # Exit: 0 all passed or skipped (one SKIP line says why), 1 a failure or a hung VM.
