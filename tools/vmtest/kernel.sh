@@ -38,7 +38,11 @@ case $series in
 	if [[ -z $kver ]]; then
 		apt=$work/apt
 		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-		echo "deb http://deb.debian.org/debian trixie-backports main" >"$apt/sources.list"
+		# The machine's own Debian mirror (the one its apt uses for the release itself).
+		mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' 2>/dev/null |
+			awk '$2 !~ /-/ {print $1; exit}')
+		[[ -n $mirror ]] || unavailable "no Debian mirror in this machine's apt configuration"
+		echo "deb ${mirror%/} trixie-backports main" >"$apt/sources.list"
 		opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
 			-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root)
 		apt-get -q "${opts[@]}" update >"$apt/update.log" 2>&1 ||
