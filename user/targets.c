@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Target resolution through /proc and the cgroup file system (see targets.h).
- *
- * Ports: a listening socket shows in /proc/PID/net/tcp{,6} (state 0A) with its
- * inode; a process holds it if /proc/PID/fd has a link "socket:[inode]".
- * /proc/PID/net is the process's own network namespace, so containers work.
+ * Targets (see targets.h): what io/procfs reads from /proc and the cgroup
+ * file system, gathered into one set of pids and ports; and -- COMMAND,
+ * started in a cgroup of latgov's own, stopped and removed at the end.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/parse.h"
+#include "io/procfs.h"
 #include "targets.h"
 
+/* latgov reads the host's /proc and cgroup file system; unit tests give io/procfs a fake one. */
+#define HOST_ROOT "/"
+/* Listening sockets read from one network namespace. */
 #define MAX_LISTEN 1024
-
-struct listen_sock {
-	uint64_t inode;
-	uint16_t port;
-};
-
-/* A pid from /proc or cgroup.procs text; 0 or -EINVAL. */
-static int parse_pid(const char *s, uint32_t *out)
-{
-	long long v;
-	int e = parse_int(s, 1, INT32_MAX, &v);
-
-	if (!e)
-		*out = (uint32_t)v;
-	return e;
-}
+/* Listening sockets on the target's ports. */
+#define MAX_MINE 64
 
 static int has_pid(const struct targets *tg, uint32_t pid)
 {
@@ -74,165 +60,65 @@ static void add_port(struct targets *tg, uint16_t port)
 		tg->ports[tg->nports++] = port;
 }
 
-/* The tgid of a pid or thread id; -ESRCH if there is no such task. */
-static int64_t task_tgid(uint32_t pid)
-{
-	char path[64], line[256];
-	int64_t tgid = -ESRCH;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -ESRCH;
-	while (fgets(line, sizeof(line), f)) {
-		uint32_t v;
-
-		if (strncmp(line, "Tgid:", 5) == 0) {
-			line[strcspn(line, "\n")] = 0;
-			if (parse_pid(line + 5 + strspn(line + 5, " \t"), &v) == 0)
-				tgid = v;
-			break;
-		}
-	}
-	fclose(f);
-	return tgid;
-}
-
-/* Appends the LISTEN sockets of one /proc/.../net/tcp{,6} file. */
-static void read_listen(const char *path, struct listen_sock *out, size_t *n, size_t cap)
-{
-	char line[512];
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return;
-	if (!fgets(line, sizeof(line), f)) {	/* header */
-		fclose(f);
-		return;
-	}
-	while (fgets(line, sizeof(line), f) && *n < cap) {
-		char local[128], remote[128];
-		unsigned int st;
-		unsigned long long inode;
-		char *colon;
-		unsigned long port;
-
-		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-		if (sscanf(line, "%*s %127s %127s %x %*s %*s %*s %*s %*s %llu", local, remote, &st,
-			   &inode) != 4)
-			continue;
-		if (st != 0x0A)
-			continue;
-		colon = strrchr(local, ':');
-		if (!colon)
-			continue;
-		port = strtoul(colon + 1, NULL, 16);
-		out[*n].inode = inode;
-		out[*n].port = (uint16_t)port;
-		(*n)++;
-	}
-	fclose(f);
-}
-
-/* Socket inodes open in /proc/PID/fd, matched against ls; calls back per match. */
-static int pid_listen_ports(uint32_t pid, const struct listen_sock *ls, size_t nls,
-			    uint16_t *ports, size_t cap)
-{
-	char dir[64], link[64], target[64];
-	struct dirent *de;
-	size_t n = 0, i;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%u/fd", pid);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < cap) {
-		unsigned long long inode;
-		ssize_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = 0;
-		if (sscanf(target, "socket:[%llu]", &inode) != 1)
-			continue;
-		for (i = 0; i < nls; i++)
-			if (ls[i].inode == inode)
-				ports[n++] = ls[i].port;
-	}
-	closedir(d);
-	return (int)n;
-}
-
+/* Adds the ports pid listens on, from its own network namespace. */
 static void find_ports(struct targets *tg, uint32_t pid)
 {
-	static struct listen_sock ls[MAX_LISTEN];
+	struct procfs_sock socks[MAX_LISTEN];
 	uint16_t ports[64];
-	char path[64];
-	size_t nls = 0;
-	int n, i;
+	int nsocks, n, i;
 
-	snprintf(path, sizeof(path), "/proc/%u/net/tcp", pid);
-	read_listen(path, ls, &nls, MAX_LISTEN);
-	snprintf(path, sizeof(path), "/proc/%u/net/tcp6", pid);
-	read_listen(path, ls, &nls, MAX_LISTEN);
-	n = pid_listen_ports(pid, ls, nls, ports, 64);
+	nsocks = procfs_listen_socks(HOST_ROOT, pid, socks, MAX_LISTEN);
+	if (nsocks <= 0)
+		return;	/* gone, or no listener in its namespace */
+	n = procfs_pid_ports(HOST_ROOT, pid, socks, (size_t)nsocks, ports, 64);
 	for (i = 0; i < n; i++)
 		add_port(tg, ports[i]);
 }
 
 static int resolve_pids(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
 {
+	uint32_t tgid;
 	size_t i;
+	int e;
 
 	for (i = 0; i < o->npids; i++) {
-		int64_t tgid = task_tgid(o->pids[i]);
-
-		if (tgid < 0) {
+		e = procfs_task_tgid(HOST_ROOT, o->pids[i], &tgid);
+		if (e == -ESRCH || e == -EINVAL) {
 			snprintf(err, errlen, "no process with PID %u: check it with 'ps -p %u'",
 				 o->pids[i], o->pids[i]);
 			return -ESRCH;
 		}
-		add_pid(tg, (uint32_t)tgid);
+		if (e) {
+			snprintf(err, errlen, "cannot read /proc/%u/status: %s", o->pids[i],
+				 strerror(-e));
+			return e;
+		}
+		add_pid(tg, tgid);
 	}
 	return 0;
 }
 
 static int resolve_port(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
 {
-	static struct listen_sock ls[MAX_LISTEN];
-	struct listen_sock match[64];
-	size_t nls = 0, nmatch = 0, i;
-	struct dirent *de;
-	DIR *d;
+	struct procfs_sock socks[MAX_LISTEN], match[MAX_MINE];
+	uint32_t holders[TARGETS_MAX_PIDS], self = (uint32_t)getpid();
+	size_t nmatch = 0;
+	int nsocks, n, i;
 
-	read_listen("/proc/net/tcp", ls, &nls, MAX_LISTEN);
-	read_listen("/proc/net/tcp6", ls, &nls, MAX_LISTEN);
-	for (i = 0; i < nls && nmatch < 64; i++)
-		if (ls[i].port == o->port)
-			match[nmatch++] = ls[i];
+	/* latgov's own network namespace: the one the user's port is in */
+	nsocks = procfs_listen_socks(HOST_ROOT, 0, socks, MAX_LISTEN);
+	for (i = 0; i < nsocks && nmatch < MAX_MINE; i++)
+		if (socks[i].port == o->port)
+			match[nmatch++] = socks[i];
 	if (nmatch == 0)
 		goto none;
-	d = opendir("/proc");
-	if (!d) {
-		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
-		return -errno;
+	n = procfs_sock_holders(HOST_ROOT, match, nmatch, &self, 1, holders, TARGETS_MAX_PIDS);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read /proc: %s", strerror(-n));
+		return n;
 	}
-	while ((de = readdir(d))) {
-		uint16_t ports[8];
-		uint32_t pid;
-
-		if (parse_pid(de->d_name, &pid) || pid == (uint32_t)getpid())
-			continue;
-		if (pid_listen_ports(pid, match, nmatch, ports, 8) > 0)
-			add_pid(tg, pid);
-	}
-	closedir(d);
+	for (i = 0; i < n; i++)
+		add_pid(tg, holders[i]);
 	if (tg->npids == 0)
 		goto none;
 	add_port(tg, o->port);
@@ -246,46 +132,28 @@ none:
 /* Reads cgroup.procs into tg; returns the number of new pids or -errno. */
 static int read_cgroup_procs(struct targets *tg, const char *procs)
 {
-	char line[64];
-	int added = 0;
-	FILE *f = fopen(procs, "re");
+	uint32_t pids[TARGETS_MAX_PIDS];
+	int n, i, added = 0;
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		uint32_t pid;
-
-		line[strcspn(line, "\n")] = 0;
-		if (parse_pid(line, &pid))
-			continue;
-		if (add_pid(tg, pid) > 0)
+	n = procfs_cgroup_pids(procs, pids, TARGETS_MAX_PIDS);
+	for (i = 0; i < n; i++)
+		if (add_pid(tg, pids[i]) > 0)
 			added++;
-	}
-	fclose(f);
-	return added;
+	return n < 0 ? n : added;
 }
 
 static int resolve_cgroup(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
 {
-	static const char *const roots[] = { "", "/sys/fs/cgroup/", "/sys/fs/cgroup/cpu/",
-					     "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/memory/" };
 	const char *p = o->cgroup;
-	struct stat st;
-	size_t i;
 	int e;
 
-	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		if (i == 0 && p[0] != '/')
-			continue;
-		if (i > 0 && strncmp(p, "/sys/fs/cgroup", 14) == 0)
-			break;
-		snprintf(tg->cgroup_procs, sizeof(tg->cgroup_procs), "%s%s/cgroup.procs", roots[i],
-			 p + (i > 0 && p[0] == '/'));
-		if (stat(tg->cgroup_procs, &st) == 0)
-			break;
-		tg->cgroup_procs[0] = 0;
+	e = procfs_cgroup_find(HOST_ROOT, p, tg->cgroup_procs, sizeof(tg->cgroup_procs));
+	if (e == -ENAMETOOLONG) {
+		snprintf(err, errlen, "cgroup path %s is too long: give a directory under /sys/fs/cgroup",
+			 p);
+		return -EINVAL;
 	}
-	if (!tg->cgroup_procs[0]) {
+	if (e) {
 		snprintf(err, errlen, "cgroup %s not found: give a directory under /sys/fs/cgroup that has a cgroup.procs file",
 			 p);
 		return -ENOENT;
@@ -301,28 +169,6 @@ static int resolve_cgroup(const struct lg_options *o, struct targets *tg, char *
 		return -ESRCH;
 	}
 	return 0;
-}
-
-/* 1 if the cgroup mount at dir is v2 with the cpu controller. */
-static int v2_has_cpu(const char *dir)
-{
-	char path[256], line[512];
-	int found = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f)) {
-		char *tok, *save = NULL;
-
-		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
-			if (strcmp(tok, "cpu") == 0)
-				found = 1;
-	}
-	fclose(f);
-	return found;
 }
 
 static int write_file(const char *path, const char *s)
@@ -343,9 +189,9 @@ static int resolve_command(const struct lg_options *o, struct targets *tg, char 
 	int go[2], status[2], e;
 	pid_t pid;
 
-	if (v2_has_cpu("/sys/fs/cgroup"))
+	if (procfs_cgroup_has_controller(HOST_ROOT, "/sys/fs/cgroup", "cpu") == 1)
 		base = "/sys/fs/cgroup";
-	else if (v2_has_cpu("/sys/fs/cgroup/unified"))
+	else if (procfs_cgroup_has_controller(HOST_ROOT, "/sys/fs/cgroup/unified", "cpu") == 1)
 		base = "/sys/fs/cgroup/unified";
 	snprintf(tg->created_cgroup, sizeof(tg->created_cgroup), "%s/latgov-%d", base, getpid());
 	if (mkdir(tg->created_cgroup, 0755) && errno != EEXIST) {
@@ -498,68 +344,34 @@ int targets_refresh(struct targets *tg)
 
 int targets_listen_shared(const struct targets *tg)
 {
-	static struct listen_sock ls[MAX_LISTEN];
-	struct listen_sock mine[64];
-	size_t nls, nmine = 0, i, j;
-	char path[64];
-	struct dirent *de;
-	int shared = 0;
-	DIR *d;
+	struct procfs_sock socks[MAX_LISTEN], mine[MAX_MINE];
+	uint32_t skip[TARGETS_MAX_PIDS + 1], holder;
+	size_t nmine = 0, i, k;
+	int nsocks, j, n;
 
 	/* The targets' listening sockets on their ports, from their own network namespaces. */
-	for (i = 0; i < tg->npids && nmine < 64; i++) {
-		nls = 0;
-		snprintf(path, sizeof(path), "/proc/%u/net/tcp", tg->pids[i]);
-		read_listen(path, ls, &nls, MAX_LISTEN);
-		snprintf(path, sizeof(path), "/proc/%u/net/tcp6", tg->pids[i]);
-		read_listen(path, ls, &nls, MAX_LISTEN);
-		for (j = 0; j < nls && nmine < 64; j++) {
-			size_t k;
-
-			if (!has_port(tg, ls[j].port))
+	for (i = 0; i < tg->npids && nmine < MAX_MINE; i++) {
+		nsocks = procfs_listen_socks(HOST_ROOT, tg->pids[i], socks, MAX_LISTEN);
+		for (j = 0; j < nsocks && nmine < MAX_MINE; j++) {
+			if (!has_port(tg, socks[j].port))
 				continue;
-			for (k = 0; k < nmine && mine[k].inode != ls[j].inode; k++)
+			for (k = 0; k < nmine && mine[k].inode != socks[j].inode; k++)
 				;
 			if (k == nmine)
-				mine[nmine++] = ls[j];
+				mine[nmine++] = socks[j];
 		}
 	}
 	if (!nmine)
 		return 0;
-	d = opendir("/proc");
-	if (!d)
-		return 1;	/* cannot tell: the safe answer */
-	while (!shared && (de = readdir(d))) {
-		uint16_t port;
-		uint32_t pid;
-
-		if (parse_pid(de->d_name, &pid) || pid == (uint32_t)getpid() || has_pid(tg, pid))
-			continue;
-		shared = pid_listen_ports(pid, mine, nmine, &port, 1) > 0;
-	}
-	closedir(d);
-	return shared;
+	memcpy(skip, tg->pids, tg->npids * sizeof(skip[0]));
+	skip[tg->npids] = (uint32_t)getpid();
+	n = procfs_sock_holders(HOST_ROOT, mine, nmine, skip, tg->npids + 1, &holder, 1);
+	return n != 0;	/* n < 0: cannot tell, and shared is the safe answer */
 }
 
 int targets_pid_alive(uint32_t pid)
 {
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
-	if (!p || p[1] != ' ')
-		return 1;
-	return p[2] != 'Z' && p[2] != 'X';
+	return procfs_pid_alive(HOST_ROOT, pid);
 }
 
 static void sleep_ms(int ms)
@@ -573,23 +385,13 @@ static void sleep_ms(int ms)
 /* SIGKILLs what is left in the cgroup; returns how many were signalled. */
 static int kill_cgroup(struct targets *tg)
 {
-	char line[64];
-	int n = 0;
-	FILE *f = fopen(tg->cgroup_procs, "re");
+	uint32_t pids[TARGETS_MAX_PIDS];
+	int n, i;
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		uint32_t pid;
-
-		line[strcspn(line, "\n")] = 0;
-		if (parse_pid(line, &pid) == 0) {
-			kill((pid_t)pid, SIGKILL);
-			n++;
-		}
-	}
-	fclose(f);
-	return n;
+	n = procfs_cgroup_pids(tg->cgroup_procs, pids, TARGETS_MAX_PIDS);
+	for (i = 0; i < n; i++)
+		kill((pid_t)pids[i], SIGKILL);
+	return n < 0 ? 0 : n;
 }
 
 int targets_cleanup(struct targets *tg, int grace_ms)

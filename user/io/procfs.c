@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Reading /proc and cgroup.procs (see procfs.h).
+ *
+ * A listening socket shows in /proc/PID/net/tcp{,6} (state LISTEN) with its
+ * inode; a process holds it if /proc/PID/fd has a link "socket:[INODE]".
+ * /proc/PID/net is the process's own network namespace, so containers work,
+ * and socket inodes are unique across namespaces.
+ */
+#include "io/procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/parse.h"
+
+/* Files of other users' processes: never through a link, never waiting. */
+#define PROC_FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+#define PROC_DIR_FLAGS  (PROC_FILE_FLAGS | O_DIRECTORY)
+
+/*
+ * A file read line by line through one fixed buffer. The longest line read
+ * is a net/tcp6 line; status lines such as Cpus_allowed on a large machine
+ * may not fit, and are skipped.
+ */
+struct lines {
+	int fd;
+	size_t head, tail;	/* the unread bytes are buf[head, tail) */
+	int eof;
+	char buf[1024];
+};
+
+static void lines_init(struct lines *l, int fd)
+{
+	l->fd = fd;
+	l->head = 0;
+	l->tail = 0;
+	l->eof = 0;
+}
+
+/*
+ * The next line, without its newline, NUL-terminated in place. Returns 1, 0
+ * at the end, or -errno. A line that does not fit the buffer is skipped
+ * whole: its tail would read as a line of its own.
+ */
+static int lines_next(struct lines *l, char **line)
+{
+	int skipping = 0;
+	ssize_t n;
+
+	for (;;) {
+		char *start = l->buf + l->head;
+		char *nl = memchr(start, '\n', l->tail - l->head);
+
+		if (nl) {
+			*nl = 0;
+			l->head = (size_t)(nl - l->buf) + 1;
+			if (skipping) {
+				skipping = 0;
+				continue;
+			}
+			*line = start;
+			return 1;
+		}
+		if (l->eof) {
+			if (skipping || l->head == l->tail)
+				return 0;
+			l->buf[l->tail] = 0;	/* a last line without a newline */
+			l->head = l->tail;
+			*line = start;
+			return 1;
+		}
+		memmove(l->buf, start, l->tail - l->head);
+		l->tail -= l->head;
+		l->head = 0;
+		if (l->tail == sizeof(l->buf) - 1) {
+			skipping = 1;
+			l->tail = 0;
+		}
+		n = read(l->fd, l->buf + l->tail, sizeof(l->buf) - 1 - l->tail);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			l->eof = 1;
+		l->tail += (size_t)n;
+	}
+}
+
+static int path_of(char *buf, size_t len, const char *root, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * root followed by the formatted path. root "/" adds nothing, so that host
+ * paths read as the user knows them. 0 or -ENAMETOOLONG.
+ */
+static int path_of(char *buf, size_t len, const char *root, const char *fmt, ...)
+{
+	size_t rl = strlen(root);
+	va_list ap;
+	int n;
+
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	if (rl >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, root, rl);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + rl, len - rl, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - rl)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* A pid as /proc and cgroup.procs print it; 0 or -EINVAL. */
+static int parse_pid(const char *s, uint32_t *out)
+{
+	long long v;
+
+	if (parse_int(s, 1, INT32_MAX, &v))
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * A field the kernel prints in hex ("%02X", "%04X"): 1 to maxdigits hex
+ * digits and nothing else, so that maxdigits bounds the value. 0 or -EINVAL.
+ */
+static int parse_hex(const char *s, size_t maxdigits, unsigned long *out)
+{
+	size_t n = strspn(s, "0123456789abcdefABCDEF"), i;
+	unsigned long v = 0;
+
+	if (n == 0 || n > maxdigits || s[n])
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		v = v * 16 + (unsigned long)(s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+	*out = v;
+	return 0;
+}
+
+int procfs_task_tgid(const char *root, uint32_t pid, uint32_t *tgid)
+{
+	char path[PATH_MAX], *line;
+	struct lines l;
+	int fd, e, r;
+
+	e = path_of(path, sizeof(path), root, "/proc/%u/status", pid);
+	if (e)
+		return e;
+	fd = open(path, PROC_FILE_FLAGS);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	lines_init(&l, fd);
+	e = -EINVAL;
+	while ((r = lines_next(&l, &line)) > 0) {
+		if (strncmp(line, "Tgid:", 5))
+			continue;
+		if (!parse_pid(line + 5 + strspn(line + 5, " \t"), tgid))
+			e = 0;
+		break;
+	}
+	if (r < 0)
+		e = r;
+	close(fd);
+	return e;
+}
+
+int procfs_pid_alive(const char *root, uint32_t pid)
+{
+	char path[PATH_MAX], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (path_of(path, sizeof(path), root, "/proc/%u/stat", pid))
+		return 0;
+	fd = open(path, PROC_FILE_FLAGS);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold spaces and ')', so the state follows the last one */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 1;
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
+/*
+ * One line of net/tcp or net/tcp6: "sl local rem st tx:rx tr:when retrnsmt
+ * uid timeout inode ...", an address as ADDR:PORT in hex. 0 for a LISTEN
+ * socket; -ENOENT for another state; -EINVAL for a malformed line, and for
+ * inode 0, a socket no file holds.
+ */
+static int parse_listen(char *line, struct procfs_sock *s)
+{
+	char *field[10], *save = NULL, *colon;
+	unsigned long st, port;
+	long long inode;
+	size_t alen;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		field[i] = strtok_r(i ? NULL : line, " \t", &save);
+		if (!field[i])
+			return -EINVAL;
+	}
+	if (parse_hex(field[3], 2, &st))
+		return -EINVAL;
+	if (st != TCP_LISTEN)
+		return -ENOENT;
+	colon = strchr(field[1], ':');
+	if (!colon)
+		return -EINVAL;
+	alen = (size_t)(colon - field[1]);
+	if ((alen != 8 && alen != 32) || strspn(field[1], "0123456789abcdefABCDEF") != alen)
+		return -EINVAL;
+	if (parse_hex(colon + 1, 4, &port) || port == 0)
+		return -EINVAL;
+	if (parse_int(field[9], 1, INT64_MAX, &inode))
+		return -EINVAL;
+	s->inode = (uint64_t)inode;
+	s->port = (uint16_t)port;
+	return 0;
+}
+
+/* Appends the LISTEN sockets of one net/tcp{,6} file to socks; 0 or -errno. */
+static int read_listen(const char *path, struct procfs_sock *socks, size_t *n, size_t cap)
+{
+	struct lines l;
+	int fd, r = 0, header = 1;
+	char *line;
+
+	fd = open(path, PROC_FILE_FLAGS);
+	if (fd < 0)
+		return -errno;
+	lines_init(&l, fd);
+	while (*n < cap && (r = lines_next(&l, &line)) > 0) {
+		if (header) {
+			header = 0;
+			continue;
+		}
+		if (!parse_listen(line, &socks[*n]))
+			(*n)++;
+	}
+	close(fd);
+	return r < 0 ? r : 0;
+}
+
+int procfs_listen_socks(const char *root, uint32_t pid, struct procfs_sock *socks, size_t cap)
+{
+	char net[PATH_MAX], path[PATH_MAX + 8];
+	size_t n = 0;
+	int e;
+
+	if (pid)
+		e = path_of(net, sizeof(net), root, "/proc/%u/net", pid);
+	else
+		e = path_of(net, sizeof(net), root, "/proc/net");
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "%s/tcp", net);
+	e = read_listen(path, socks, &n, cap);
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "%s/tcp6", net);
+	(void)read_listen(path, socks, &n, cap);
+	return (int)n;
+}
+
+/* The inode of an fd link "socket:[INODE]" (changed in place); -EINVAL for any other link. */
+static int socket_inode(char *target, uint64_t *inode)
+{
+	size_t n = strlen(target);
+	long long v;
+
+	if (n < 10 || strncmp(target, "socket:[", 8) || target[n - 1] != ']')
+		return -EINVAL;
+	target[n - 1] = 0;
+	if (parse_int(target + 8, 1, INT64_MAX, &v))
+		return -EINVAL;
+	*inode = (uint64_t)v;
+	return 0;
+}
+
+int procfs_pid_ports(const char *root, uint32_t pid, const struct procfs_sock *socks,
+		     size_t nsocks, uint16_t *ports, size_t cap)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0, i;
+	int fd, e;
+	DIR *d;
+
+	e = path_of(path, sizeof(path), root, "/proc/%u/fd", pid);
+	if (e)
+		return e;
+	fd = open(path, PROC_DIR_FLAGS);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	while (n < cap && (de = readdir(d))) {
+		char target[64];
+		uint64_t inode;
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (socket_inode(target, &inode))
+			continue;
+		for (i = 0; i < nsocks && n < cap; i++)
+			if (socks[i].inode == inode)
+				ports[n++] = socks[i].port;
+	}
+	closedir(d);
+	return (int)n;
+}
+
+int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_t nsocks,
+			const uint32_t *skip, size_t nskip, uint32_t *pids, size_t cap)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0, i;
+	int fd, e;
+	DIR *d;
+
+	if (!nsocks || !cap)
+		return 0;
+	e = path_of(path, sizeof(path), root, "/proc");
+	if (e)
+		return e;
+	fd = open(path, PROC_DIR_FLAGS);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	while (n < cap && (de = readdir(d))) {
+		uint16_t port;
+		uint32_t pid;
+
+		if (parse_pid(de->d_name, &pid))
+			continue;
+		for (i = 0; i < nskip && skip[i] != pid; i++)
+			;
+		if (i < nskip)
+			continue;
+		if (procfs_pid_ports(root, pid, socks, nsocks, &port, 1) > 0)
+			pids[n++] = pid;
+	}
+	closedir(d);
+	return (int)n;
+}
+
+int procfs_cgroup_find(const char *root, const char *name, char *out, size_t outlen)
+{
+	static const char *const hierarchies[] = {
+		"/sys/fs/cgroup",
+		"/sys/fs/cgroup/cpu",
+		"/sys/fs/cgroup/unified",
+		"/sys/fs/cgroup/memory",
+	};
+	const char *rel = name + (name[0] == '/');
+	struct stat st;
+	size_t i;
+	int e;
+
+	if (name[0] == '/') {
+		e = path_of(out, outlen, root, "%s/cgroup.procs", name);
+		if (e)
+			goto fail;
+		if (!stat(out, &st))
+			return 0;
+		/*
+		 * Any other absolute path may be one as /proc/PID/cgroup prints
+		 * it, relative to a hierarchy; one under the mount cannot be.
+		 */
+		if (!strncmp(name, "/sys/fs/cgroup", 14)) {
+			e = -ENOENT;
+			goto fail;
+		}
+	}
+	for (i = 0; i < sizeof(hierarchies) / sizeof(hierarchies[0]); i++) {
+		e = path_of(out, outlen, root, "%s/%s/cgroup.procs", hierarchies[i], rel);
+		if (e)
+			goto fail;
+		if (!stat(out, &st))
+			return 0;
+	}
+	e = -ENOENT;
+fail:
+	if (outlen)
+		out[0] = 0;
+	return e;
+}
+
+int procfs_cgroup_pids(const char *procs, uint32_t *pids, size_t cap)
+{
+	struct lines l;
+	size_t n = 0;
+	int fd, r = 0;
+	char *line;
+
+	fd = open(procs, PROC_FILE_FLAGS);
+	if (fd < 0)
+		return -errno;
+	lines_init(&l, fd);
+	while (n < cap && (r = lines_next(&l, &line)) > 0)
+		if (!parse_pid(line, &pids[n]))
+			n++;
+	close(fd);
+	return r < 0 ? r : (int)n;
+}
+
+int procfs_cgroup_has_controller(const char *root, const char *dir, const char *controller)
+{
+	char path[PATH_MAX], *line, *tok, *save = NULL;
+	struct lines l;
+	int fd, r, found = 0;
+
+	r = path_of(path, sizeof(path), root, "%s/cgroup.controllers", dir);
+	if (r)
+		return r;
+	fd = open(path, PROC_FILE_FLAGS);
+	if (fd < 0)
+		return -errno;
+	lines_init(&l, fd);
+	r = lines_next(&l, &line);
+	close(fd);
+	if (r < 0)
+		return r;
+	for (tok = r ? strtok_r(line, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save))
+		if (!strcmp(tok, controller))
+			found = 1;
+	return found;
+}
