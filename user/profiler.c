@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "core/svg.h"
 #include "io/symbolize.h"
 #include "profile.skel.h"
-#include "targets.h"
 
 #define MAX_FRAMES  (2 * LG_STACK_DEPTH + 2)
 #define FRAME_LEN   256
@@ -883,104 +881,4 @@ void profiler_close(struct profiler *p)
 	free(p->comms);
 	sb_free(&p->summary);
 	free(p);
-}
-
-/* ---- latgov flame, without the request tracer --------------------------------- */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-int profiler_run_standalone(const struct lg_options *opts)
-{
-	struct profiler_config cfg = {
-		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
-		.threads_map_fd = -1, .oncpu_map_fd = -1, .counts_map_fd = -1, .stacks_map_fd = -1,
-		.counters_map_fd = -1, .pending_iter_fd = -1,
-	};
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	struct targets *tg = calloc(1, sizeof(*tg));
-	struct profiler *p = NULL;
-	char err_msg[512];
-	uint64_t start, last_refresh;
-	int err, rc = 1;
-
-	if (!tg)
-		return 1;
-	if (opts->requests_only)
-		fprintf(stderr, "latgov: --requests-only needs the request tracer; this profile will stay empty\n");
-	err = targets_resolve(opts, tg, err_msg, sizeof(err_msg));
-	if (err) {
-		fprintf(stderr, "latgov flame: %s\n", err_msg);
-		free(tg);
-		return 2;
-	}
-	err = profiler_open(&cfg, &p);
-	if (err)
-		goto out;
-	for (size_t i = 0; i < tg->npids; i++)
-		profiler_add_target(p, (pid_t)tg->pids[i]);
-	err = profiler_attach(p);
-	if (err)
-		goto out;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	err = targets_start_command(tg, err_msg, sizeof(err_msg));
-	if (err) {
-		fprintf(stderr, "latgov flame: %s\n", err_msg);
-		rc = 2;
-		goto restore;
-	}
-	/* A command has just exec'd: its snapshot so far is of the fork, before exec. */
-	if (tg->child > 0)
-		profiler_refresh(p);
-	start = last_refresh = mono_ns();
-	fprintf(stderr, "latgov flame: profiling %zu process(es)%s; Ctrl-C ends\n", tg->npids,
-		cfg.off_cpu ? " on and off CPU" : " on CPU");
-	while (!stop_requested) {
-		uint64_t now;
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		now = mono_ns();
-		if (opts->duration_ns && now - start >= opts->duration_ns)
-			break;
-		if (tg->child > 0 && !targets_pid_alive((uint32_t)tg->child))
-			break;
-		/* Early on often (a command's libraries are still being mapped), then every second. */
-		if (now - last_refresh >= (now - start < 1000000000ull ? 200000000ull : 1000000000ull)) {
-			/* Follow new processes (cgroup, command) and libraries loaded since the snapshot. */
-			if (targets_refresh(tg) > 0)
-				for (size_t i = 0; i < tg->npids; i++)
-					profiler_add_target(p, (pid_t)tg->pids[i]);
-			profiler_refresh(p);
-			last_refresh = now;
-		}
-	}
-	profiler_refresh(p);
-	err = profiler_collect(p);
-	if (!err)
-		err = profiler_write(p, opts->flame_dir);
-	if (!err && (p->counters[LG_CNT_STACK_LOST] || p->counters[LG_CNT_STACK_MAP_FULL] ||
-		     p->counters[LG_CNT_THREAD_MAP_FULL]))
-		fprintf(stderr, "latgov flame: some stacks were lost (see the 'lost:' line); a shorter -d or a lower --hz keeps the maps from filling\n");
-	if (!err) {
-		fputs(profiler_summary(p) ? profiler_summary(p) : "", stdout);
-		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,latency.svg,profile.pb.gz,summary.txt}\n",
-		       opts->flame_dir);
-		rc = 0;
-	}
-restore:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-out:
-	targets_cleanup(tg, 2000);
-	profiler_close(p);
-	free(tg);
-	return rc;
 }
