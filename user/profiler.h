@@ -2,9 +2,9 @@
 /*
  * The stack profiler behind the flame outputs: loads bpf/profile.bpf.c (its
  * own maps, so it loads next to the request tracer), samples on-CPU stacks at
- * cfg->hz on every CPU, optionally records off-CPU spans, and turns the
- * kernel's counts into folded stacks, an SVG flame graph, a pprof profile and
- * a text summary through the symbolizer.
+ * cfg->hz on every CPU, optionally records off-CPU spans, symbolizes the
+ * kernel's counts and writes the profiles core/flame.h builds from them:
+ * folded stacks, SVG flame graphs, a pprof profile and a text summary.
  *
  * A session drives it: open, add targets as they appear, attach, collect,
  * write, close.
