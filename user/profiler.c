@@ -19,6 +19,7 @@
 #include "core/folded.h"
 #include "core/pprof.h"
 #include "core/svg.h"
+#include "core/units.h"
 #include "io/symbolize.h"
 #include "profile.skel.h"
 
@@ -611,7 +612,7 @@ int profiler_write(struct profiler *p, const char *dir)
 {
 	struct svg_options so = { 0 };
 	struct strbuf sb, raw;
-	char subtitle[256];
+	char subtitle[256], duration[UNITS_LEN];
 	int err;
 
 	if (!p->collected) {
@@ -632,12 +633,12 @@ int profiler_write(struct profiler *p, const char *dir)
 	if (err)
 		return err;
 
-	snprintf(subtitle, sizeof(subtitle), "%.1f s; on-CPU from %u Hz samples%s; widths in microseconds",
-		 (double)(p->t_collect_ns - p->t_attach_ns) / 1e9, p->cfg.hz,
+	snprintf(subtitle, sizeof(subtitle), "%s; on-CPU from %u Hz samples%s; width in proportion to time",
+		 units_ns(p->t_collect_ns - p->t_attach_ns, duration, sizeof(duration)), p->cfg.hz,
 		 p->cfg.off_cpu ? ", off-CPU from scheduler spans" : "");
 	so.title = p->cfg.off_cpu ? "Wall-time flame graph: on-CPU, run queue, blocked, throttled" : "On-CPU flame graph";
 	so.subtitle = subtitle;
-	so.unit = "us";
+	so.weight = SVG_WEIGHT_US;
 	err = write_svg(dir, "flame.svg", flame_folded(p->flame, FLAME_WALL), &so);
 	if (err)
 		return err;

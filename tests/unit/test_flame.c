@@ -236,16 +236,16 @@ static void test_summary_top_stacks(void **state)
 
 	/* The request's time: blocked 3 ms of its 13 ms, on CPU the other 10 ms. */
 	assert_string_equal(line_after(sb.buf, BY_ENDPOINT, 1),
-			    "  GET /users/:id             13.00 ms:  [on-cpu] 76.9%  [runqueue] 0.0%"
+			    "  GET /users/:id             13.0ms:  [on-cpu] 76.9%  [runqueue] 0.0%"
 			    "  [blocked] 23.1%  [throttled] 0.0%");
 	assert_string_equal(line_after(sb.buf, TOP_LATENCY, 1),
-			    "   76.9%    10.00 ms  GET /users/:id;[on-cpu];main;serve;hash");
+			    "   76.9%    10.0ms  GET /users/:id;[on-cpu];main;serve;hash");
 	assert_string_equal(line_after(sb.buf, TOP_LATENCY, 2),
-			    "   23.1%     3000 us  GET /users/:id;[blocked];main;serve;nanosleep");
+			    "   23.1%     3.0ms  GET /users/:id;[blocked];main;serve;nanosleep");
 	/* Wall time counts the sample without a request too. */
 	assert_string_equal(line_after(sb.buf, TOP_WALL, 1),
-			    "   87.0%    20.00 ms  web;[on-cpu];main;serve;hash");
-	assert_string_equal(line_after(sb.buf, BY_STATE, 1), "  [on-cpu]       20.00 ms  (2 samples)");
+			    "   87.0%    20.0ms  web;[on-cpu];main;serve;hash");
+	assert_string_equal(line_after(sb.buf, BY_STATE, 1), "  [on-cpu]       20.0ms  (2 samples)");
 	sb_free(&sb);
 	flame_free(f);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/units.h"
+
 static const char *const phase_frame[LG_PHASE__MAX] = {
 	[LG_PHASE_ONCPU] = "[on-cpu]",
 	[LG_PHASE_RUNQ] = "[runqueue]",
@@ -262,16 +264,6 @@ long flame_endpoint_times(const struct flame *f, struct flame_endpoint_time **ou
 	return (long)kept;
 }
 
-static void fmt_us(char *buf, size_t len, uint64_t us)
-{
-	if (us >= 10000000)
-		snprintf(buf, len, "%.2f s", (double)us / 1e6);
-	else if (us >= 10000)
-		snprintf(buf, len, "%.2f ms", (double)us / 1e3);
-	else
-		snprintf(buf, len, "%" PRIu64 " us", us);
-}
-
 static int top_stacks(struct strbuf *sb, const struct folded *p, const char *what)
 {
 	struct flame_share top[FLAME_TOP_STACKS];
@@ -285,10 +277,10 @@ static int top_stacks(struct strbuf *sb, const struct folded *p, const char *wha
 	}
 	sb_printf(sb, "\ntop %d stacks by share of %s:\n", FLAME_TOP_STACKS, what);
 	for (long i = 0; i < n; i++) {
-		char t[32];
+		char t[UNITS_LEN];
 
-		fmt_us(t, sizeof(t), top[i].weight);
-		sb_printf(sb, "  %5.1f%%  %10s  %s\n", top[i].percent, t, top[i].stack);
+		sb_printf(sb, "  %5.1f%%  %8s  %s\n", top[i].percent, units_us(top[i].weight, t, sizeof(t)),
+			  top[i].stack);
 	}
 	return 0;
 }
@@ -302,10 +294,9 @@ static int endpoint_times(struct strbuf *sb, const struct flame *f)
 		return (int)n;
 	sb_printf(sb, "\nrequests in flight, by endpoint: share of their wall time in each state\n");
 	for (long i = 0; i < n; i++) {
-		char t[32];
+		char t[UNITS_LEN];
 
-		fmt_us(t, sizeof(t), rows[i].total_us);
-		sb_printf(sb, "  %-24s %10s:", rows[i].name, t);
+		sb_printf(sb, "  %-24s %8s:", rows[i].name, units_us(rows[i].total_us, t, sizeof(t)));
 		for (int ph = 0; ph < LG_PHASE__MAX; ph++)
 			sb_printf(sb, "  %s %.1f%%", phase_frame[ph],
 				  100.0 * (double)rows[i].phase_us[ph] / (double)rows[i].total_us);
@@ -321,29 +312,26 @@ int flame_summary(const struct flame *f, const struct flame_run *run, struct str
 	uint64_t oncpu_us = cfg->hz ? f->oncpu_samples * 1000000ull / cfg->hz : 0;
 	static const uint64_t no_counters[LG_CNT__MAX];
 	const uint64_t *lost = run->counters ? run->counters : no_counters;
-	char t[32];
+	char t[UNITS_LEN];
 	int err;
 
 	sb_printf(sb, "latgov latency flame summary\n");
-	sb_printf(sb, "duration %.1f s, on-CPU sampling %s%u Hz, off-CPU spans %s",
-		  (double)run->duration_ns / 1e9, cfg->hz ? "" : "off, ", cfg->hz,
+	sb_printf(sb, "duration %s, on-CPU sampling %s%u Hz, off-CPU spans %s",
+		  units_ns(run->duration_ns, t, sizeof(t)), cfg->hz ? "" : "off, ", cfg->hz,
 		  cfg->off_cpu ? "" : "off");
 	if (cfg->off_cpu)
-		sb_printf(sb, ">= %" PRIu64 " us", cfg->min_span_ns / 1000);
+		sb_printf(sb, ">= %s", units_ns(cfg->min_span_ns, t, sizeof(t)));
 	sb_printf(sb, "\ntargets:");
 	for (size_t i = 0; i < run->ntargets && i < 16; i++)
 		sb_printf(sb, " %u (%s)", run->targets[i].pid, run->targets[i].name);
 	if (run->ntargets > 16)
 		sb_printf(sb, " ... %zu in all", run->ntargets);
 	sb_printf(sb, "\n\ntime of the target threads by state:\n");
-	fmt_us(t, sizeof(t), oncpu_us);
-	sb_printf(sb, "  %-12s %10s  (%" PRIu64 " samples)\n", phase_frame[LG_PHASE_ONCPU], t,
-		  f->oncpu_samples);
+	sb_printf(sb, "  %-12s %8s  (%" PRIu64 " samples)\n", phase_frame[LG_PHASE_ONCPU],
+		  units_us(oncpu_us, t, sizeof(t)), f->oncpu_samples);
 	if (cfg->off_cpu) {
-		for (int ph = LG_PHASE_RUNQ; ph < LG_PHASE__MAX; ph++) {
-			fmt_us(t, sizeof(t), f->phase_ns[ph] / 1000);
-			sb_printf(sb, "  %-12s %10s\n", phase_frame[ph], t);
-		}
+		for (int ph = LG_PHASE_RUNQ; ph < LG_PHASE__MAX; ph++)
+			sb_printf(sb, "  %-12s %8s\n", phase_frame[ph], units_ns(f->phase_ns[ph], t, sizeof(t)));
 	}
 	if (folded_total(f->folded[FLAME_LATENCY])) {
 		err = endpoint_times(sb, f);
