@@ -170,11 +170,6 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) -lpthread
 
-# flame_dev runs the profiler without the session (user/profiler.c), so it links the shells and libbpf.
-$(BUILD)/tests/helpers/flame_dev: $(BUILD)/tests/helpers/flame_dev.o $(filter-out $(BUILD)/user/main.o,$(SHELL_OBJS)) $(BUILD)/libio.a $(BUILD)/libcore.a
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(USER_LIBS) -lpthread
-
 test: $(DEPS_PREREQ)
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all unit-tests
 	$(Q)BUILD=$(BUILD) LATGOV=$(abspath $(LATGOV_BIN)) bash tests/run.sh

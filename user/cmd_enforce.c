@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "core/jsonw.h"
+#include "core/units.h"
 #include "governor.h"
 #include "io/cgroup.h"
 #include "io/statefile.h"
@@ -35,21 +36,13 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A memory figure, or the cgroup's "max" for none. */
 static void human_bytes(uint64_t b, char *buf, size_t len)
 {
-	static const char *const units[] = { "B", "Ki", "Mi", "Gi", "Ti" };
-	double v = (double)b;
-	int u = 0;
-
-	if (b == CG_UNLIMITED) {
+	if (b == CG_UNLIMITED)
 		snprintf(buf, len, "unlimited");
-		return;
-	}
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+	else
+		units_bytes(b, buf, len);
 }
 
 struct totals {

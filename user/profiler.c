@@ -6,9 +6,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/perf_event.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,40 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/flame.h"
 #include "core/folded.h"
 #include "core/pprof.h"
 #include "core/svg.h"
+#include "core/units.h"
 #include "io/symbolize.h"
 #include "profile.skel.h"
-#include "targets.h"
 
-#define MAX_FRAMES  (2 * LG_STACK_DEPTH + 2)
+#define MAX_FRAMES  (2 * LG_STACK_DEPTH)
 #define FRAME_LEN   256
-#define TOP_STACKS  10
-
-static const char *const phase_frame[LG_PHASE__MAX] = {
-	[LG_PHASE_ONCPU] = "[on-cpu]",
-	[LG_PHASE_RUNQ] = "[runqueue]",
-	[LG_PHASE_BLOCKED] = "[blocked]",
-	[LG_PHASE_THROTTLED] = "[throttled]",
-};
-
-static const char *const phase_label[LG_PHASE__MAX] = {
-	[LG_PHASE_ONCPU] = "oncpu",
-	[LG_PHASE_RUNQ] = "runq",
-	[LG_PHASE_BLOCKED] = "blocked",
-	[LG_PHASE_THROTTLED] = "throttled",
-};
 
 struct comm {
 	uint32_t pid;
 	char name[32];
-};
-
-struct endpoint {
-	uint32_t id;
-	char *name;			/* NULL until named: printed as endpoint-ID */
-	uint64_t phase_us[LG_PHASE__MAX];	/* time with a request in flight */
 };
 
 struct profiler {
@@ -65,12 +43,8 @@ struct profiler {
 	size_t ntargets;
 	struct comm *comms;
 	size_t ncomms;
-	struct endpoint *endpoints;
-	size_t nendpoints;
 
-	struct folded *oncpu, *offcpu, *latency, *wall;
-	struct pprof *pprof;
-	uint64_t oncpu_samples, phase_ns[LG_PHASE__MAX], latency_us;
+	struct flame *flame;
 	uint64_t counters[LG_CNT__MAX];
 	uint64_t t_attach_ns, t_collect_ns;
 	int collected;
@@ -96,6 +70,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 {
 	struct profiler *p = calloc(1, sizeof(*p));
+	struct flame_config fc;
 	int err;
 
 	if (!p)
@@ -103,14 +78,12 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 	p->cfg = *cfg;
 	if (!p->cfg.min_span_ns)
 		p->cfg.min_span_ns = PROFILER_MIN_SPAN_NS;
+	fc = (struct flame_config){ .hz = p->cfg.hz, .off_cpu = p->cfg.off_cpu,
+				    .min_span_ns = p->cfg.min_span_ns, .requests_only = p->cfg.requests_only };
 	sb_init(&p->summary);
 	p->sym = symbolizer_new();
-	p->oncpu = folded_new();
-	p->offcpu = folded_new();
-	p->latency = folded_new();
-	p->wall = folded_new();
-	p->pprof = pprof_new();
-	if (!p->sym || !p->oncpu || !p->offcpu || !p->latency || !p->wall || !p->pprof) {
+	p->flame = flame_new(&fc);
+	if (!p->sym || !p->flame) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -273,36 +246,9 @@ void profiler_refresh(struct profiler *p)
 		read_comm(p->comms[i].pid, p->comms[i].name, sizeof(p->comms[i].name));
 }
 
-/* The endpoint with this id, added if new; NULL when out of memory. */
-static struct endpoint *find_endpoint(struct profiler *p, uint32_t id)
-{
-	struct endpoint *e;
-
-	for (size_t i = 0; i < p->nendpoints; i++)
-		if (p->endpoints[i].id == id)
-			return &p->endpoints[i];
-	e = realloc(p->endpoints, (p->nendpoints + 1) * sizeof(*e));
-	if (!e)
-		return NULL;
-	p->endpoints = e;
-	e = &p->endpoints[p->nendpoints++];
-	memset(e, 0, sizeof(*e));
-	e->id = id;
-	return e;
-}
-
 int profiler_set_endpoint(struct profiler *p, uint32_t id, const char *name)
 {
-	struct endpoint *e = find_endpoint(p, id);
-	char *n = strdup(name);
-
-	if (!e || !n) {
-		free(n);
-		return -ENOMEM;
-	}
-	free(e->name);
-	e->name = n;
-	return 0;
+	return flame_set_endpoint(p->flame, id, name);
 }
 
 static int add_link(struct profiler *p, struct bpf_link *l)
@@ -422,14 +368,6 @@ static void detach(struct profiler *p)
 	p->nperf = 0;
 }
 
-static const char *endpoint_name(const struct endpoint *e, char *buf, size_t len)
-{
-	if (e->name)
-		return e->name;
-	snprintf(buf, len, "endpoint-%u", e->id);
-	return buf;
-}
-
 /*
  * Frames of one key into frames[] (root first): user frames, then kernel
  * frames. Return addresses are looked up at addr-1 so a call at the end of a
@@ -456,79 +394,25 @@ static size_t stack_frames(struct profiler *p, const struct lg_stack_key *k, cha
 		for (int i = depth - 1; i >= 0; i--)
 			symbolizer_kernel(p->sym, ips[i] - (i ? 1 : 0), frames[n++], FRAME_LEN);
 		/* The leaf of a switch-out stack is our own tracepoint program: not the target's time. */
-		while (n > first && (!strncmp(frames[n - 1], "bpf_prog_", 9) || !strncmp(frames[n - 1], "bpf_trace_run", 13) ||
-				     !strncmp(frames[n - 1], "__bpf_trace_", 12)))
+		while (n > first && flame_frame_is_probe(frames[n - 1]))
 			n--;
 	}
-	if (!n)
-		snprintf(frames[n++], FRAME_LEN, "[no stack]");
 	return n;
 }
 
+/* One key of the count map into the profiles. */
 static int add_key(struct profiler *p, const struct lg_stack_key *k, uint64_t value, char (*fr)[FRAME_LEN],
 		   const char **ptrs)
 {
-	uint64_t period_us = p->cfg.hz ? 1000000ull / p->cfg.hz : 0;
-	char epbuf[32];
-	size_t n, total;
-	uint64_t us;
-	int64_t values[2];
-	int err;
+	struct flame_stack st = {
+		.process = comm_of(p, k->tgid), .endpoint = k->endpoint, .phase = k->phase,
+		.frames = ptrs, .value = value,
+	};
 
-	if (k->phase >= LG_PHASE__MAX)
-		return 0;
-	/* frames: [0] root (process or endpoint), [1] phase, [2..] stack */
-	n = stack_frames(p, k, fr + 2);
-	total = n + 2;
-	snprintf(fr[0], FRAME_LEN, "%s", comm_of(p, k->tgid));
-	snprintf(fr[1], FRAME_LEN, "%s", phase_frame[k->phase]);
-	for (size_t i = 0; i < total; i++)
+	st.nframes = stack_frames(p, k, fr);
+	for (size_t i = 0; i < st.nframes; i++)
 		ptrs[i] = fr[i];
-
-	if (k->phase == LG_PHASE_ONCPU) {
-		us = value * period_us;
-		p->oncpu_samples += value;
-		/* on-CPU folded: process;stack, in samples */
-		ptrs[1] = ptrs[0];
-		err = folded_add_frames(p->oncpu, ptrs + 1, total - 1, value);
-		ptrs[1] = fr[1];
-		values[0] = (int64_t)value;
-	} else {
-		us = (value + 500) / 1000;
-		p->phase_ns[k->phase] += value;
-		err = us ? folded_add_frames(p->offcpu, ptrs, total, us) : 0;
-		values[0] = 0;
-	}
-	if (err)
-		return err;
-	if (!us)
-		return 0;
-	err = folded_add_frames(p->wall, ptrs, total, us);
-	if (err)
-		return err;
-	if (k->endpoint) {
-		struct endpoint *e = find_endpoint(p, k->endpoint);
-
-		if (!e)
-			return -ENOMEM;
-		e->phase_us[k->phase] += us;
-		ptrs[0] = endpoint_name(e, epbuf, sizeof(epbuf));
-		err = folded_add_frames(p->latency, ptrs, total, us);
-		ptrs[0] = fr[0];
-		if (err)
-			return err;
-		p->latency_us += us;
-	}
-	/* pprof wants the leaf first */
-	for (size_t i = 0; i < total / 2; i++) {
-		const char *t = ptrs[i];
-
-		ptrs[i] = ptrs[total - 1 - i];
-		ptrs[total - 1 - i] = t;
-	}
-	values[1] = (int64_t)us;
-	/* the phase is a label too, so pprof -tagroot=phase can regroup */
-	return pprof_add(p->pprof, ptrs, total, values, "phase", phase_label[k->phase]);
+	return flame_add(p->flame, &st);
 }
 
 static void read_counters(struct profiler *p)
@@ -550,8 +434,6 @@ static void read_counters(struct profiler *p)
 	}
 	free(v);
 }
-
-static void write_summary(struct profiler *p);
 
 /*
  * Off-CPU time the tracer's sched_switch still holds per thread (struct
@@ -581,12 +463,42 @@ static void flush_pending(struct profiler *p)
 	close(fd);
 }
 
+/* The summary of the run into p->summary, from the profiles and what only the shell knows. */
+static int write_summary(struct profiler *p)
+{
+	struct flame_target *targets = calloc(p->ntargets ? p->ntargets : 1, sizeof(*targets));
+	struct symbolizer_stats ss;
+	struct flame_run run = {
+		.duration_ns = p->t_collect_ns - p->t_attach_ns, .targets = targets,
+		.ntargets = p->ntargets, .counters = p->counters,
+	};
+	int err;
+
+	if (!targets)
+		return -ENOMEM;
+	/* Every target's name first: comm_of may move the names it already has. */
+	for (size_t i = 0; i < p->ntargets; i++)
+		comm_of(p, p->targets[i]);
+	for (size_t i = 0; i < p->ntargets; i++)
+		targets[i] = (struct flame_target){ p->targets[i], comm_of(p, p->targets[i]) };
+	symbolizer_stats(p->sym, &ss);
+	run.objects = ss.objects;
+	run.objects_unreadable = ss.objects_failed;
+	run.frames = ss.frames;
+	run.frames_unresolved = ss.unresolved;
+	sb_reset(&p->summary);
+	err = flame_summary(p->flame, &run, &p->summary);
+	free(targets);
+	return err;
+}
+
 int profiler_collect(struct profiler *p)
 {
 	int fd = bpf_map__fd(p->skel->maps.prof_counts);
 	struct lg_stack_key key, next, *prev = NULL;
 	char (*fr)[FRAME_LEN] = malloc(MAX_FRAMES * FRAME_LEN);
 	const char **ptrs = malloc(MAX_FRAMES * sizeof(*ptrs));
+	struct timespec rt;
 	int err = 0;
 
 	if (!fr || !ptrs) {
@@ -601,21 +513,10 @@ int profiler_collect(struct profiler *p)
 	if (p->shared_offcpu)
 		flush_pending(p);	/* before the counters: it may count a full map */
 	read_counters(p);
-	if (pprof_sample_type(p->pprof, "samples", "count") < 0 ||
-	    pprof_sample_type(p->pprof, "wall", "microseconds") < 0 ||
-	    pprof_default_type(p->pprof, "wall") ||
-	    (p->cfg.hz && pprof_period(p->pprof, "cpu", "nanoseconds", 1000000000ll / p->cfg.hz))) {
-		err = -ENOMEM;
-		goto out;
-	}
-	{
-		struct timespec rt;
-
-		clock_gettime(CLOCK_REALTIME, &rt);
-		pprof_time(p->pprof, (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec -
-			   (int64_t)(p->t_collect_ns - p->t_attach_ns),
-			   (int64_t)(p->t_collect_ns - p->t_attach_ns));
-	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	pprof_time(flame_pprof(p->flame), (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec -
+		   (int64_t)(p->t_collect_ns - p->t_attach_ns),
+		   (int64_t)(p->t_collect_ns - p->t_attach_ns));
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		__u64 value;
 
@@ -624,117 +525,17 @@ int profiler_collect(struct profiler *p)
 		if (bpf_map_lookup_elem(fd, &key, &value))
 			continue;
 		err = add_key(p, &key, value, fr, ptrs);
+		if (err == -EINVAL)
+			err = 0;	/* a phase this build does not know: nothing to show it as */
 		if (err)
 			goto out;
 	}
 	p->collected = 1;
-	write_summary(p);
+	err = write_summary(p);
 out:
 	free(fr);
 	free(ptrs);
 	return err;
-}
-
-static void fmt_us(char *buf, size_t len, uint64_t us)
-{
-	if (us >= 10000000)
-		snprintf(buf, len, "%.2f s", (double)us / 1e6);
-	else if (us >= 10000)
-		snprintf(buf, len, "%.2f ms", (double)us / 1e3);
-	else
-		snprintf(buf, len, "%" PRIu64 " us", us);
-}
-
-static void top_stacks(struct strbuf *sb, const struct folded *f, const char *what)
-{
-	struct folded_entry *e;
-	uint64_t total = folded_total(f);
-	long n = folded_entries(f, FOLDED_BY_WEIGHT, &e);
-
-	if (n <= 0) {
-		sb_printf(sb, "\ntop stacks by share of %s: none recorded\n", what);
-		return;
-	}
-	sb_printf(sb, "\ntop %d stacks by share of %s:\n", TOP_STACKS, what);
-	for (long i = 0; i < n && i < TOP_STACKS; i++) {
-		char t[32];
-
-		fmt_us(t, sizeof(t), e[i].weight);
-		sb_printf(sb, "  %5.1f%%  %10s  %s\n", 100.0 * (double)e[i].weight / (double)total, t, e[i].stack);
-	}
-	free(e);
-}
-
-static void write_summary(struct profiler *p)
-{
-	struct strbuf *sb = &p->summary;
-	struct symbolizer_stats ss;
-	uint64_t oncpu_us = p->cfg.hz ? p->oncpu_samples * 1000000ull / p->cfg.hz : 0;
-	char t[32];
-
-	symbolizer_stats(p->sym, &ss);
-	sb_reset(sb);
-	sb_printf(sb, "latgov latency flame summary\n");
-	sb_printf(sb, "duration %.1f s, on-CPU sampling %s%u Hz, off-CPU spans %s",
-		  (double)(p->t_collect_ns - p->t_attach_ns) / 1e9, p->cfg.hz ? "" : "off, ", p->cfg.hz,
-		  p->cfg.off_cpu ? "" : "off");
-	if (p->cfg.off_cpu)
-		sb_printf(sb, ">= %" PRIu64 " us", p->cfg.min_span_ns / 1000);
-	sb_printf(sb, "\ntargets:");
-	for (size_t i = 0; i < p->ntargets && i < 16; i++)
-		sb_printf(sb, " %u (%s)", p->targets[i], comm_of(p, p->targets[i]));
-	if (p->ntargets > 16)
-		sb_printf(sb, " ... %zu in all", p->ntargets);
-	sb_printf(sb, "\n\ntime of the target threads by state:\n");
-	fmt_us(t, sizeof(t), oncpu_us);
-	sb_printf(sb, "  %-12s %10s  (%" PRIu64 " samples)\n", "[on-cpu]", t, p->oncpu_samples);
-	if (p->cfg.off_cpu) {
-		for (int ph = LG_PHASE_RUNQ; ph < LG_PHASE__MAX; ph++) {
-			fmt_us(t, sizeof(t), p->phase_ns[ph] / 1000);
-			sb_printf(sb, "  %-12s %10s\n", phase_frame[ph], t);
-		}
-	}
-	if (p->latency_us) {
-		sb_printf(sb, "\nrequests in flight, by endpoint: share of their wall time in each state\n");
-		for (size_t i = 0; i < p->nendpoints; i++) {
-			uint64_t sum = 0, phase_us[LG_PHASE__MAX] = { 0 };
-			char buf[32], other[32];
-			const char *name = endpoint_name(&p->endpoints[i], buf, sizeof(buf));
-			int seen = 0;
-
-			/* Route keys of one endpoint (/users/1, /users/2 ...) print as one row. */
-			for (size_t j = 0; j < i && !seen; j++)
-				seen = !strcmp(endpoint_name(&p->endpoints[j], other, sizeof(other)), name);
-			if (seen)
-				continue;
-			for (size_t j = i; j < p->nendpoints; j++) {
-				if (strcmp(endpoint_name(&p->endpoints[j], other, sizeof(other)), name))
-					continue;
-				for (int ph = 0; ph < LG_PHASE__MAX; ph++) {
-					phase_us[ph] += p->endpoints[j].phase_us[ph];
-					sum += p->endpoints[j].phase_us[ph];
-				}
-			}
-			if (!sum)
-				continue;
-			fmt_us(t, sizeof(t), sum);
-			sb_printf(sb, "  %-24s %10s:", name, t);
-			for (int ph = 0; ph < LG_PHASE__MAX; ph++)
-				sb_printf(sb, "  %s %.1f%%", phase_frame[ph], 100.0 * (double)phase_us[ph] / (double)sum);
-			sb_printf(sb, "\n");
-		}
-		top_stacks(sb, p->latency, "request latency (requests in flight only)");
-	}
-	else if (p->nendpoints || p->cfg.requests_only)
-		sb_printf(sb, "\nno stacks were tagged with a request in flight\n");
-	top_stacks(sb, p->wall, p->cfg.off_cpu ? "wall time (on-CPU estimated from samples)" : "on-CPU time");
-	sb_printf(sb, "\nlost: %" PRIu64 " stack id errors, %" PRIu64 " stack counts dropped (map full), %" PRIu64
-		  " off-CPU spans dropped (thread map full)\n",
-		  p->counters[LG_CNT_STACK_LOST], p->counters[LG_CNT_STACK_MAP_FULL], p->counters[LG_CNT_THREAD_MAP_FULL]);
-	sb_printf(sb, "symbols: %" PRIu64 " objects loaded, %" PRIu64 " not readable; %" PRIu64 " of %" PRIu64
-		  " frames unresolved (shown as module+0xoff)\n",
-		  ss.objects, ss.objects_failed, ss.unresolved, ss.frames);
-	sb_printf(sb, "note: user stacks are walked by frame pointers; code built without them (Debian's libc, most packages) shows short user stacks\n");
 }
 
 int profiler_append_summary(struct profiler *p, const char *text)
@@ -811,7 +612,7 @@ int profiler_write(struct profiler *p, const char *dir)
 {
 	struct svg_options so = { 0 };
 	struct strbuf sb, raw;
-	char subtitle[256];
+	char subtitle[256], duration[UNITS_LEN];
 	int err;
 
 	if (!p->collected) {
@@ -824,34 +625,34 @@ int profiler_write(struct profiler *p, const char *dir)
 		fprintf(stderr, "latgov: cannot create the output folder %s: %s\n", dir, strerror(-err));
 		return err;
 	}
-	err = write_folded(dir, "oncpu.folded", p->oncpu);
+	err = write_folded(dir, "oncpu.folded", flame_folded(p->flame, FLAME_ONCPU));
 	if (!err)
-		err = write_folded(dir, "offcpu.folded", p->offcpu);
+		err = write_folded(dir, "offcpu.folded", flame_folded(p->flame, FLAME_OFFCPU));
 	if (!err)
-		err = write_folded(dir, "latency.folded", p->latency);
+		err = write_folded(dir, "latency.folded", flame_folded(p->flame, FLAME_LATENCY));
 	if (err)
 		return err;
 
-	snprintf(subtitle, sizeof(subtitle), "%.1f s; on-CPU from %u Hz samples%s; widths in microseconds",
-		 (double)(p->t_collect_ns - p->t_attach_ns) / 1e9, p->cfg.hz,
+	snprintf(subtitle, sizeof(subtitle), "%s; on-CPU from %u Hz samples%s; width in proportion to time",
+		 units_ns(p->t_collect_ns - p->t_attach_ns, duration, sizeof(duration)), p->cfg.hz,
 		 p->cfg.off_cpu ? ", off-CPU from scheduler spans" : "");
 	so.title = p->cfg.off_cpu ? "Wall-time flame graph: on-CPU, run queue, blocked, throttled" : "On-CPU flame graph";
 	so.subtitle = subtitle;
-	so.unit = "us";
-	err = write_svg(dir, "flame.svg", p->wall, &so);
+	so.weight = SVG_WEIGHT_US;
+	err = write_svg(dir, "flame.svg", flame_folded(p->flame, FLAME_WALL), &so);
 	if (err)
 		return err;
 	/* The latency flame, when requests were in flight: width is a share of request wall time. */
-	if (p->latency_us) {
+	if (folded_total(flame_folded(p->flame, FLAME_LATENCY))) {
 		so.title = "Latency flame graph: requests in flight, by endpoint and state";
-		err = write_svg(dir, "latency.svg", p->latency, &so);
+		err = write_svg(dir, "latency.svg", flame_folded(p->flame, FLAME_LATENCY), &so);
 		if (err)
 			return err;
 	}
 
 	sb_init(&raw);
 	sb_init(&sb);
-	err = pprof_encode(p->pprof, &raw);
+	err = pprof_encode(flame_pprof(p->flame), &raw);
 	if (!err)
 		err = pprof_gzip(raw.buf, raw.len, &sb);
 	if (!err)
@@ -872,115 +673,8 @@ void profiler_close(struct profiler *p)
 	free(p->perf_fds);
 	profile_bpf__destroy(p->skel);
 	symbolizer_free(p->sym);
-	folded_free(p->oncpu);
-	folded_free(p->offcpu);
-	folded_free(p->latency);
-	folded_free(p->wall);
-	pprof_free(p->pprof);
-	for (size_t i = 0; i < p->nendpoints; i++)
-		free(p->endpoints[i].name);
-	free(p->endpoints);
+	flame_free(p->flame);
 	free(p->comms);
 	sb_free(&p->summary);
 	free(p);
-}
-
-/* ---- latgov flame, without the request tracer --------------------------------- */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-int profiler_run_standalone(const struct lg_options *opts)
-{
-	struct profiler_config cfg = {
-		.hz = opts->hz, .off_cpu = opts->off_cpu, .requests_only = opts->requests_only,
-		.threads_map_fd = -1, .oncpu_map_fd = -1, .counts_map_fd = -1, .stacks_map_fd = -1,
-		.counters_map_fd = -1, .pending_iter_fd = -1,
-	};
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	struct targets *tg = calloc(1, sizeof(*tg));
-	struct profiler *p = NULL;
-	char err_msg[512];
-	uint64_t start, last_refresh;
-	int err, rc = 1;
-
-	if (!tg)
-		return 1;
-	if (opts->requests_only)
-		fprintf(stderr, "latgov: --requests-only needs the request tracer; this profile will stay empty\n");
-	err = targets_resolve(opts, tg, err_msg, sizeof(err_msg));
-	if (err) {
-		fprintf(stderr, "latgov flame: %s\n", err_msg);
-		free(tg);
-		return 2;
-	}
-	err = profiler_open(&cfg, &p);
-	if (err)
-		goto out;
-	for (size_t i = 0; i < tg->npids; i++)
-		profiler_add_target(p, (pid_t)tg->pids[i]);
-	err = profiler_attach(p);
-	if (err)
-		goto out;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	err = targets_start_command(tg, err_msg, sizeof(err_msg));
-	if (err) {
-		fprintf(stderr, "latgov flame: %s\n", err_msg);
-		rc = 2;
-		goto restore;
-	}
-	/* A command has just exec'd: its snapshot so far is of the fork, before exec. */
-	if (tg->child > 0)
-		profiler_refresh(p);
-	start = last_refresh = mono_ns();
-	fprintf(stderr, "latgov flame: profiling %zu process(es)%s; Ctrl-C ends\n", tg->npids,
-		cfg.off_cpu ? " on and off CPU" : " on CPU");
-	while (!stop_requested) {
-		uint64_t now;
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		now = mono_ns();
-		if (opts->duration_ns && now - start >= opts->duration_ns)
-			break;
-		if (tg->child > 0 && !targets_pid_alive((uint32_t)tg->child))
-			break;
-		/* Early on often (a command's libraries are still being mapped), then every second. */
-		if (now - last_refresh >= (now - start < 1000000000ull ? 200000000ull : 1000000000ull)) {
-			/* Follow new processes (cgroup, command) and libraries loaded since the snapshot. */
-			if (targets_refresh(tg) > 0)
-				for (size_t i = 0; i < tg->npids; i++)
-					profiler_add_target(p, (pid_t)tg->pids[i]);
-			profiler_refresh(p);
-			last_refresh = now;
-		}
-	}
-	profiler_refresh(p);
-	err = profiler_collect(p);
-	if (!err)
-		err = profiler_write(p, opts->flame_dir);
-	if (!err && (p->counters[LG_CNT_STACK_LOST] || p->counters[LG_CNT_STACK_MAP_FULL] ||
-		     p->counters[LG_CNT_THREAD_MAP_FULL]))
-		fprintf(stderr, "latgov flame: some stacks were lost (see the 'lost:' line); a shorter -d or a lower --hz keeps the maps from filling\n");
-	if (!err) {
-		fputs(profiler_summary(p) ? profiler_summary(p) : "", stdout);
-		printf("\nwrote %s/{oncpu.folded,offcpu.folded,latency.folded,flame.svg,latency.svg,profile.pb.gz,summary.txt}\n",
-		       opts->flame_dir);
-		rc = 0;
-	}
-restore:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-out:
-	targets_cleanup(tg, 2000);
-	profiler_close(p);
-	free(tg);
-	return rc;
 }

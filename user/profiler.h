@@ -2,18 +2,19 @@
 /*
  * The stack profiler behind the flame outputs: loads bpf/profile.bpf.c (its
  * own maps, so it loads next to the request tracer), samples on-CPU stacks at
- * cfg->hz on every CPU, optionally records off-CPU spans, and turns the
- * kernel's counts into folded stacks, an SVG flame graph, a pprof profile and
- * a text summary through the symbolizer.
+ * cfg->hz on every CPU, optionally records off-CPU spans, symbolizes the
+ * kernel's counts and writes the profiles core/flame.h builds from them:
+ * folded stacks, SVG flame graphs, a pprof profile and a text summary.
  *
- * Usable from a session (open, add targets as they appear, attach, collect,
- * write, close) or on its own (profiler_run_standalone).
+ * A session drives it: open, add targets as they appear, attach, collect,
+ * write, close.
  *
  * Latency flame hook: while a thread serves a request, its entry in the
- * lg_threads map (struct lg_thread, keyed by tid: the tracer's own, handed
- * in as cfg->threads_map_fd, filled by the tracer's scheduler programs) holds
- * the request's route key; it tags the thread's samples and spans (see
- * include/latgov/sched.h for when a request stops being in flight).
+ * lg_threads map (struct lg_thread in task-local storage, one per thread,
+ * not a hash by tid: the tracer's own, handed in as cfg->threads_map_fd,
+ * filled by the tracer's scheduler programs) holds the request's route key;
+ * it tags the thread's samples and spans (see include/latgov/sched.h for
+ * when a request stops being in flight).
  * latency.folded keeps only those, rooted at the endpoint's name
  * (profiler_set_endpoint) and the phase.
  */
@@ -23,7 +24,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/options.h"
 #include "latgov/abi.h"
 
 #define PROFILER_MIN_SPAN_NS LG_OFFCPU_MIN_SPAN_NS	/* default: shorter off-CPU spans are not kept */
@@ -88,12 +88,5 @@ const char *profiler_summary(struct profiler *p);
 void profiler_counters(const struct profiler *p, uint64_t out[LG_CNT__MAX]);
 
 void profiler_close(struct profiler *p);
-
-/*
- * 'latgov flame' without the request tracer: resolves the target, profiles
- * it for -d (or until Ctrl-C, or until the command exits), writes -o DIR and
- * prints the summary. Returns the exit status (0, 1 failure, 2 usage).
- */
-int profiler_run_standalone(const struct lg_options *opts);
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/cgpath.h"
 #include "core/decide.h"
 #include "core/strbuf.h"
+#include "core/units.h"
 #include "governor.h"
 #include "session.h"
 
@@ -86,6 +87,7 @@ static int cgroup_of_pid(uint32_t pid, char *path, size_t len)
 static void governor_part_status(struct session *s, void *ctx, struct strbuf *sb)
 {
 	struct governor_status st;
+	char usage[UNITS_LEN], limit[UNITS_LEN];
 
 	(void)s;
 	governor_status(ctx, &st);
@@ -95,8 +97,8 @@ static void governor_part_status(struct session *s, void *ctx, struct strbuf *sb
 		  st.cpu_limit_cores > 0 ? "" : "none ", st.cpu_limit_cores, st.cpu_usage_cores,
 		  st.throttle_ratio * 100);
 	if (st.mem_limit_bytes)
-		sb_printf(sb, ", memory %.0f of %.0f MiB", st.mem_usage_bytes / 1048576.0,
-			  st.mem_limit_bytes / 1048576.0);
+		sb_printf(sb, ", memory %s of %s", units_bytes(st.mem_usage_bytes, usage, sizeof(usage)),
+			  units_bytes(st.mem_limit_bytes, limit, sizeof(limit)));
 	sb_printf(sb, "%s\ngovernor: last decision %s: %s\n", st.writes ? "" : " (not writing)",
 		  decide_action_name(st.last_action), st.last_reason);
 }

@@ -276,6 +276,26 @@ static void test_hist(void **state)
 	assert_int_equal(sched_hist_quantile(d.blocked, 0.5), 0);
 }
 
+/* The terminal line per state: only states with spans, durations in the one human form. */
+static void test_hist_text(void **state)
+{
+	struct lg_sched_hist h;
+	struct strbuf sb;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	sb_init(&sb);
+	sched_hist_text(&sb, &h);
+	assert_int_equal(sb.len, 0);
+	h.runq[sched_hist_bucket(3 * US)] = 90;
+	h.runq[sched_hist_bucket(1500 * US)] = 10;
+	h.runq_ns = 90 * 3 * US + 10 * 1500 * US;
+	sched_hist_text(&sb, &h);
+	assert_int_equal(sb_finish(&sb), 0);
+	assert_string_equal(sb.buf, "  run queue        100 spans,    15.3ms in all, p50 <= 4us, p99 <= 2.0ms\n");
+	sb_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_route_key),
 		cmocka_unit_test(test_route_key_cached),
 		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_hist_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,7 +109,7 @@ static double frame_width(const char *svg, const char *name)
 static void test_widths_proportional(void **state)
 {
 	struct folded *f = folded_new();
-	struct svg_options opt = { .title = "t", .unit = "samples", .width = 1200 };
+	struct svg_options opt = { .title = "t", .weight = SVG_WEIGHT_SAMPLES, .width = 1200 };
 	struct strbuf sb;
 
 	(void)state;
@@ -139,7 +139,7 @@ static void test_widths_proportional(void **state)
 static void test_escaping_and_tiny_frames(void **state)
 {
 	struct folded *f = folded_new();
-	struct svg_options opt = { .title = "a <b> & \"c\"", .unit = "us" };
+	struct svg_options opt = { .title = "a <b> & \"c\"", .weight = SVG_WEIGHT_US };
 	struct strbuf sb;
 
 	(void)state;
@@ -152,6 +152,9 @@ static void test_escaping_and_tiny_frames(void **state)
 	assert_non_null(strstr(sb.buf, "std::vector&lt;int&gt;::push_back&amp;"));
 	assert_non_null(strstr(sb.buf, "x&quot;y&apos;z"));
 	assert_null(strstr(sb.buf, "tiny_frame"));
+	/* µs weights read as durations, in the tooltips and the total */
+	assert_non_null(strstr(sb.buf, "x&quot;y&apos;z (1.00s, 100.00%)</title>"));
+	assert_non_null(strstr(sb.buf, ">total 1.00s</text>"));
 	sb_free(&sb);
 	folded_free(f);
 }

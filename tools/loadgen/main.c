@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "core/units.h"
 #include "pacer.h"
 #include "resp.h"
 #include "schedule.h"
@@ -436,41 +437,27 @@ static void emit_window(struct loadgen *lg, uint64_t t_end, double window_s)
 	lg_window_reset(&lg->win);
 }
 
-static void human_ns(double ns, char *out, size_t n)
-{
-	if (ns < 1e3)
-		snprintf(out, n, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(out, n, "%.0fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(out, n, "%.2fms", ns / 1e6);
-	else
-		snprintf(out, n, "%.2fs", ns / 1e9);
-}
-
 static void print_quantiles(const char *what, const struct hist *h)
 {
 	const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
 	const char *names[] = { "p50", "p90", "p99", "p99.9" };
-	char v[32];
+	char v[UNITS_LEN];
 
 	fprintf(stderr, "  %-8s", what);
-	for (size_t i = 0; i < 4; i++) {
-		human_ns((double)hist_quantile(h, qs[i]), v, sizeof(v));
-		fprintf(stderr, " %s %-9s", names[i], v);
-	}
-	human_ns((double)h->max, v, sizeof(v));
-	fprintf(stderr, " max %-9s", v);
-	human_ns(hist_mean(h), v, sizeof(v));
-	fprintf(stderr, " mean %s\n", v);
+	for (size_t i = 0; i < 4; i++)
+		fprintf(stderr, " %s %-9s", names[i], units_ns(hist_quantile(h, qs[i]), v, sizeof(v)));
+	fprintf(stderr, " max %-9s", units_ns(h->max, v, sizeof(v)));
+	fprintf(stderr, " mean %s\n", units_ns((uint64_t)hist_mean(h), v, sizeof(v)));
 }
 
 static void print_table(const struct loadgen *lg, const struct lg_run *run)
 {
 	const struct lg_totals *t = &lg->tot;
+	char d[UNITS_LEN];
 
-	fprintf(stderr, "loadgen: %s loop, %.2f s, %u connections, %s%s\n", run->mode, run->duration_s,
-		run->connections, run->endpoint, run->interrupted ? " (interrupted)" : "");
+	fprintf(stderr, "loadgen: %s loop, %s, %u connections, %s%s\n", run->mode,
+		units_ns((uint64_t)(run->duration_s * 1e9), d, sizeof(d)), run->connections, run->endpoint,
+		run->interrupted ? " (interrupted)" : "");
 	if (!lg->cfg.closed)
 		fprintf(stderr, "  intended %llu (%.1f/s)", (unsigned long long)t->n.intended, run->intended_rps);
 	else

@@ -9,6 +9,7 @@
 
 #include "core/counters.h"
 #include "core/sched_hist.h"
+#include "core/units.h"
 
 static double ns_to_us(uint64_t ns)
 {
@@ -157,24 +158,6 @@ int report_summary_json(struct jsonw *jw, const struct agg *a, uint64_t duration
 	return jw_finish(jw);
 }
 
-void report_human_ns(uint64_t ns, char *out, size_t size)
-{
-	double v = (double)ns;
-
-	if (ns < 1000)
-		snprintf(out, size, "%" PRIu64 "ns", ns);
-	else if (ns < 1000000)
-		snprintf(out, size, "%.0fus", v / 1e3);
-	else if (ns < 100000000)
-		snprintf(out, size, "%.1fms", v / 1e6);
-	else if (ns < 1000000000)
-		snprintf(out, size, "%.0fms", v / 1e6);
-	else if (ns < 100000000000ull)
-		snprintf(out, size, "%.2fs", v / 1e9);
-	else
-		snprintf(out, size, "%.0fs", v / 1e9);
-}
-
 struct row {
 	const struct agg_endpoint *ep;
 	const struct agg_figures *f;
@@ -240,7 +223,7 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 {
 	uint64_t index, start;
 	double window_s = (double)agg_last_window_ns(a) / 1e9;
-	char name[ENDPOINT_NAME_MAX + 2], p50[16], p99[16], max[16], t[32] = "";
+	char name[ENDPOINT_NAME_MAX + 2], p50[UNITS_LEN], p99[UNITS_LEN], max[UNITS_LEN], t[32] = "";
 	struct row *rows;
 	size_t n;
 	int err, w;
@@ -260,9 +243,9 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 		const struct hist *lat = agg_hist(rows[i].f, AGG_H_LATENCY);
 
 		row_name(rows[i].ep, name, sizeof(name));
-		report_human_ns(hist_quantile(lat, 0.50), p50, sizeof(p50));
-		report_human_ns(hist_quantile(lat, 0.99), p99, sizeof(p99));
-		report_human_ns(lat->count ? lat->max : 0, max, sizeof(max));
+		units_ns(hist_quantile(lat, 0.50), p50, sizeof(p50));
+		units_ns(hist_quantile(lat, 0.99), p99, sizeof(p99));
+		units_ns(lat->count ? lat->max : 0, max, sizeof(max));
 		if (plain)
 			sb_printf(sb, "%s%s rps=%.1f p50=%s p99=%s max=%s errors=%" PRIu64 "\n", t,
 				  name, (double)rows[i].f->requests / window_s, p50, p99, max,
@@ -286,7 +269,7 @@ static void sched_table(struct strbuf *sb, const struct row *rows, size_t n,
 			const struct lg_sched_hist *proc)
 {
 	static const char *const heads[] = { "ON-CPU", "RUN-QUEUE", "BLOCKED", "THROTTLED" };
-	char name[ENDPOINT_NAME_MAX + 2], p50[16], p99[16], cell[40];
+	char name[ENDPOINT_NAME_MAX + 2], p50[UNITS_LEN], p99[UNITS_LEN], cell[40];
 	int any = 0, w = name_width(rows, n);
 
 	for (size_t i = 0; i < n; i++) {
@@ -306,8 +289,8 @@ static void sched_table(struct strbuf *sb, const struct row *rows, size_t n,
 		for (int k = AGG_H_ONCPU; k <= AGG_H_THROTTLED; k++) {
 			const struct hist *h = agg_hist(f, (enum agg_hist_kind)k);
 
-			report_human_ns(hist_quantile(h, 0.50), p50, sizeof(p50));
-			report_human_ns(hist_quantile(h, 0.99), p99, sizeof(p99));
+			units_ns(hist_quantile(h, 0.50), p50, sizeof(p50));
+			units_ns(hist_quantile(h, 0.99), p99, sizeof(p99));
 			snprintf(cell, sizeof(cell), "%s / %s", p50, p99);
 			sb_printf(sb, " %19s", cell);
 		}
@@ -352,7 +335,7 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
 			 const uint64_t counters[LG_CNT__MAX], const struct lg_sched_hist *proc)
 {
 	double seconds = (double)duration_ns / 1e9;
-	char name[ENDPOINT_NAME_MAX + 2], q[8][16];
+	char name[ENDPOINT_NAME_MAX + 2], q[8][UNITS_LEN], total[UNITS_LEN];
 	uint64_t requests = 0, errors = 0;
 	struct row *rows;
 	size_t n;
@@ -371,23 +354,23 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
 		const struct hist *ttfb = agg_hist(f, AGG_H_TTFB);
 
 		row_name(rows[i].ep, name, sizeof(name));
-		report_human_ns(hist_quantile(lat, 0.50), q[0], sizeof(q[0]));
-		report_human_ns(hist_quantile(lat, 0.90), q[1], sizeof(q[1]));
-		report_human_ns(hist_quantile(lat, 0.99), q[2], sizeof(q[2]));
-		report_human_ns(hist_quantile(lat, 0.999), q[3], sizeof(q[3]));
-		report_human_ns(lat->count ? lat->max : 0, q[4], sizeof(q[4]));
-		report_human_ns((uint64_t)hist_mean(lat), q[5], sizeof(q[5]));
-		report_human_ns(hist_quantile(ttfb, 0.50), q[6], sizeof(q[6]));
-		report_human_ns(hist_quantile(ttfb, 0.99), q[7], sizeof(q[7]));
+		units_ns(hist_quantile(lat, 0.50), q[0], sizeof(q[0]));
+		units_ns(hist_quantile(lat, 0.90), q[1], sizeof(q[1]));
+		units_ns(hist_quantile(lat, 0.99), q[2], sizeof(q[2]));
+		units_ns(hist_quantile(lat, 0.999), q[3], sizeof(q[3]));
+		units_ns(lat->count ? lat->max : 0, q[4], sizeof(q[4]));
+		units_ns((uint64_t)hist_mean(lat), q[5], sizeof(q[5]));
+		units_ns(hist_quantile(ttfb, 0.50), q[6], sizeof(q[6]));
+		units_ns(hist_quantile(ttfb, 0.99), q[7], sizeof(q[7]));
 		sb_printf(sb, "%-*.*s %9" PRIu64 " %9.1f %7" PRIu64 " %8s %8s %8s %8s %8s %8s %9s %9s\n",
 			  w, w, name, f->requests, seconds > 0 ? (double)f->requests / seconds : 0.0,
 			  f->errors, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
 		requests += f->requests;
 		errors += f->errors;
 	}
-	sb_printf(sb, "total: %" PRIu64 " requests in %.1fs (%.1f rps), %" PRIu64 " errors, %" PRIu64
-		  " dropped\n", requests, seconds, seconds > 0 ? (double)requests / seconds : 0.0,
-		  errors, counters_dropped(counters));
+	sb_printf(sb, "total: %" PRIu64 " requests in %s (%.1f rps), %" PRIu64 " errors, %" PRIu64
+		  " dropped\n", requests, units_ns(duration_ns, total, sizeof(total)),
+		  seconds > 0 ? (double)requests / seconds : 0.0, errors, counters_dropped(counters));
 	sched_table(sb, rows, n, proc);
 	free(rows);
 	if (counters) {

@@ -79,7 +79,4 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
  */
 int report_sched_split(struct strbuf *sb, const struct agg *a, const struct lg_sched_hist *proc);
 
-/* Formats a duration in ns with human units into out ("850us", "1.2ms", "3.40s"). */
-void report_human_ns(uint64_t ns, char *out, size_t size);
-
 #endif

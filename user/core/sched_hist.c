@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 
-#include "core/report.h"
+#include "core/units.h"
 
 void sched_hist_delta(const struct lg_sched_hist *now, const struct lg_sched_hist *before,
 		      struct lg_sched_hist *out)
@@ -69,16 +69,15 @@ void sched_hist_json(struct jsonw *jw, const char *key, const struct lg_sched_hi
 
 static void one_text(struct strbuf *sb, const char *what, const __u64 *buckets, uint64_t sum_ns)
 {
-	char total[16], p50[16], p99[16];
+	char total[UNITS_LEN], p50[UNITS_LEN], p99[UNITS_LEN];
 	uint64_t n = spans(buckets);
 
 	if (!n)
 		return;
-	report_human_ns(sum_ns, total, sizeof(total));
-	report_human_ns(sched_hist_quantile(buckets, 0.50), p50, sizeof(p50));
-	report_human_ns(sched_hist_quantile(buckets, 0.99), p99, sizeof(p99));
-	sb_printf(sb, "  %-10s %9" PRIu64 " spans, %9s in all, p50 <= %s, p99 <= %s\n", what, n, total,
-		  p50, p99);
+	sb_printf(sb, "  %-10s %9" PRIu64 " spans, %9s in all, p50 <= %s, p99 <= %s\n", what, n,
+		  units_ns(sum_ns, total, sizeof(total)),
+		  units_ns(sched_hist_quantile(buckets, 0.50), p50, sizeof(p50)),
+		  units_ns(sched_hist_quantile(buckets, 0.99), p99, sizeof(p99)));
 }
 
 void sched_hist_text(struct strbuf *sb, const struct lg_sched_hist *h)

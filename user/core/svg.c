@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/units.h"
+
 #define FRAME_H   16.0
 #define MARGIN    10.0
 #define TOP       56.0	/* title, subtitle, buttons */
@@ -178,7 +180,7 @@ struct layout {
 	uint64_t total;
 	double scale;		/* px per unit of weight */
 	double height;
-	const char *unit;
+	enum svg_weight weight;
 };
 
 static void label(struct strbuf *out, const char *name, double w)
@@ -201,6 +203,17 @@ static void label(struct strbuf *out, const char *name, double w)
 	}
 }
 
+/* prefix, then the weight as its kind reads: "300 samples", "1.2ms". */
+static void weight_text(struct strbuf *out, const char *prefix, enum svg_weight kind, uint64_t weight)
+{
+	char t[UNITS_LEN];
+
+	if (kind == SVG_WEIGHT_US)
+		sb_printf(out, "%s%s", prefix, units_us(weight, t, sizeof(t)));
+	else
+		sb_printf(out, "%s%" PRIu64 " samples", prefix, weight);
+}
+
 static void emit(const struct layout *L, const struct node *n, int depth, double x)
 {
 	double w = (double)n->value * L->scale;
@@ -212,8 +225,8 @@ static void emit(const struct layout *L, const struct node *n, int depth, double
 	fill_of(n->name, fill, sizeof(fill));
 	sb_printf(L->out, "<g class=\"f\" data-d=\"%d\"><title>", depth);
 	xml_text(L->out, n->name);
-	sb_printf(L->out, " (%" PRIu64 " %s, %.2f%%)</title>", n->value, L->unit,
-		  L->total ? 100.0 * (double)n->value / (double)L->total : 0.0);
+	weight_text(L->out, " (", L->weight, n->value);
+	sb_printf(L->out, ", %.2f%%)</title>", L->total ? 100.0 * (double)n->value / (double)L->total : 0.0);
 	sb_printf(L->out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" rx=\"2\" fill=\"%s\"/>",
 		  x, y, w, FRAME_H - 1, fill);
 	sb_printf(L->out, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + FRAME_H - 5);
@@ -321,7 +334,6 @@ int svg_write(const struct folded *f, const struct svg_options *opt, struct strb
 {
 	struct node *root = node_new("all", 3);
 	double width = opt && opt->width > 0 ? opt->width : 1200;
-	const char *unit = opt && opt->unit ? opt->unit : "samples";
 	const char *title = opt && opt->title ? opt->title : "Flame graph";
 	struct layout L;
 	int max_depth = 0, err;
@@ -335,7 +347,7 @@ int svg_write(const struct folded *f, const struct svg_options *opt, struct strb
 	L.total = root->value;
 	L.scale = root->value ? (width - 2 * MARGIN) / (double)root->value : 0;
 	L.height = TOP + (max_depth + 1) * FRAME_H + BOTTOM;
-	L.unit = unit;
+	L.weight = opt ? opt->weight : SVG_WEIGHT_SAMPLES;
 
 	sb_puts(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
 	sb_printf(out, "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -353,7 +365,7 @@ int svg_write(const struct folded *f, const struct svg_options *opt, struct strb
 	else if (!root->value)
 		sb_puts(out, "no samples");
 	else
-		sb_printf(out, "total %" PRIu64 " %s", root->value, unit);
+		weight_text(out, "total ", L.weight, root->value);
 	sb_puts(out, "</text>\n");
 	sb_printf(out, "<text id=\"unzoom\" class=\"btn hide\" x=\"%.0f\" y=\"22\">Reset Zoom</text>\n", MARGIN);
 	sb_printf(out, "<text id=\"search\" class=\"btn\" x=\"%.0f\" y=\"22\" text-anchor=\"end\">Search</text>\n",

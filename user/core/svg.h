@@ -18,10 +18,16 @@
 
 #define SVG_MIN_PX 0.1
 
+/* What a frame's weight is, for its tooltip and the total. */
+enum svg_weight {
+	SVG_WEIGHT_SAMPLES,	/* a count: "300 samples" */
+	SVG_WEIGHT_US,		/* µs of time, shown as a duration: "1.2ms" (core/units.h) */
+};
+
 struct svg_options {
 	const char *title;	/* "On-CPU flame graph" */
 	const char *subtitle;	/* NULL or a line under the title (target, duration) */
-	const char *unit;	/* weight unit for tooltips: "samples", "us" */
+	enum svg_weight weight;
 	double width;		/* image width in px; 0 = 1200 */
 };
 
