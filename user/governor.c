@@ -257,9 +257,12 @@ static int memory_busy(struct governor *g)
 }
 
 static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k, int have,
-		     enum decide_action action, const char *reason, const char *value,
+		     enum decide_action action, const struct decide_why *why, const char *value,
 		     const char *outcome)
 {
+	char reason[DECIDE_REASON_MAX];
+
+	decide_reason_text(action, why, reason, sizeof(reason));
 	jw_key(jw, key);
 	jw_obj_begin(jw);
 	jw_kv_str(jw, "action", decide_action_name(action));
@@ -347,8 +350,12 @@ static void governor_apply(struct governor *g, const struct tick_inputs *ti, con
 		g->status.ticks++;
 	g->status.decisions[overall]++;
 	g->status.last_action = overall;
-	snprintf(g->status.last_reason, sizeof(g->status.last_reason), "%s",
-		 d->action != DECIDE_HOLD || d->mem_action == DECIDE_HOLD ? d->reason : d->mem_reason);
+	if (d->action != DECIDE_HOLD || d->mem_action == DECIDE_HOLD)
+		decide_reason_text(d->action, &d->why, g->status.last_reason,
+				   sizeof(g->status.last_reason));
+	else
+		decide_reason_text(d->mem_action, &d->mem_why, g->status.last_reason,
+				   sizeof(g->status.last_reason));
 	g->status.cpu_limit_cores = g->have_cpu ? d->cpu_mc / 1000.0 : 0;
 	g->status.cpu_usage_cores = in->cpu_usage_cores > 0 ? in->cpu_usage_cores : 0;
 	g->status.throttle_ratio = r->throttle_ratio;
@@ -392,10 +399,10 @@ static void governor_apply(struct governor *g, const struct tick_inputs *ti, con
 		jw_kv_str(&g->jw, "action", decide_action_name(overall));
 		if (g->have_cpu)
 			jw_kv_double(&g->jw, "cpu_limit_cores", d->cpu_mc / 1000.0);
-		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d->action, d->reason, cpu_val, cpu_outcome);
+		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d->action, &d->why, cpu_val, cpu_outcome);
 		/* (between ticks memory is not looked at: the entry has no file or value) */
 		log_knob(&g->jw, "memory", &g->mem, g->have_mem && with_memory, d->mem_action,
-			 d->mem_reason, mem_val, mem_outcome);
+			 &d->mem_why, mem_val, mem_outcome);
 		jw_obj_end(&g->jw);
 		jw_raw(&g->jw, "\n");
 		if (!jw_finish(&g->jw))
