@@ -256,6 +256,7 @@ static int memory_busy(struct governor *g)
 	return busy;
 }
 
+/* reason_code comes last, so that readers keyed on the fields before it keep working. */
 static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k, int have,
 		     enum decide_action action, const struct decide_why *why, const char *value,
 		     const char *outcome)
@@ -272,6 +273,7 @@ static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k
 		jw_kv_str(jw, "value", value);
 		jw_kv_str(jw, "outcome", outcome);
 	}
+	jw_kv_str(jw, "reason_code", decide_reason_name(why->code));
 	jw_obj_end(jw);
 }
 
