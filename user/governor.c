@@ -16,7 +16,6 @@
 #include "core/agg.h"
 #include "core/hist.h"
 #include "core/jsonw.h"
-#include "core/strbuf.h"
 #include "latgov/abi.h"
 #include "session.h"
 
@@ -547,34 +546,6 @@ void governor_part_on_end(struct session *s, void *ctx)
 {
 	(void)s;
 	governor_close(ctx);
-}
-
-static void prom_gauge(struct strbuf *sb, const char *name, const char *help, double v)
-{
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s gauge\n%s %.10g\n", name, help, name, name, v);
-}
-
-void governor_prom_write(struct strbuf *sb, const struct governor_status *st)
-{
-	prom_gauge(sb, "latgov_cpu_limit_cores", "CPU limit the governor holds, in cores (0: unlimited or not governed).",
-		   st->cpu_limit_cores);
-	prom_gauge(sb, "latgov_cpu_usage_cores", "CPU usage of the governed cgroup over the last tick, in cores.",
-		   st->cpu_usage_cores);
-	prom_gauge(sb, "latgov_throttle_ratio", "Share of CFS periods throttled over the last tick.",
-		   st->throttle_ratio);
-	prom_gauge(sb, "latgov_memory_limit_bytes", "memory.high (v2) or soft limit (v1) the governor holds (0: unlimited or not governed).",
-		   (double)st->mem_limit_bytes);
-	prom_gauge(sb, "latgov_memory_usage_bytes", "Memory usage of the governed cgroup.",
-		   (double)st->mem_usage_bytes);
-	sb_puts(sb, "# HELP latgov_decisions_total Governor decisions by action.\n"
-		    "# TYPE latgov_decisions_total counter\n");
-	for (int a = 0; a < DECIDE_ACTION_COUNT; a++)
-		sb_printf(sb, "latgov_decisions_total{action=\"%s\"} %llu\n", decide_action_name(a),
-			  (unsigned long long)st->decisions[a]);
-	sb_puts(sb, "# HELP latgov_foreign_writes 1 once someone else wrote a limit and the governor stepped aside.\n"
-		    "# TYPE latgov_foreign_writes gauge\n");
-	sb_printf(sb, "latgov_foreign_writes{resource=\"cpu\"} %d\n", st->cpu_foreign);
-	sb_printf(sb, "latgov_foreign_writes{resource=\"memory\"} %d\n", st->mem_foreign);
 }
 
 void governor_status(const struct governor *g, struct governor_status *st)

@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "core/decide.h"
+#include "core/governor_prom.h"
 #include "core/policy.h"
 #include "io/cgroup.h"
 #include "io/statefile.h"
@@ -49,22 +50,6 @@ struct governor_window {
 	double rate;		/* requests per second */
 	uint64_t errors;
 	double runq_share;	/* share of request time in the run queue; < 0 unknown */
-};
-
-/* What the live view and /metrics show. */
-struct governor_status {
-	uint64_t ticks;
-	double cpu_limit_cores;		/* 0: unlimited or not governed */
-	double cpu_usage_cores;
-	double throttle_ratio;
-	uint64_t mem_limit_bytes;	/* memory.high / soft limit; 0: unlimited or not governed */
-	uint64_t mem_usage_bytes;
-	enum decide_action last_action;
-	char last_reason[DECIDE_REASON_MAX];
-	uint64_t decisions[DECIDE_ACTION_COUNT];	/* latgov_decisions_total{action} */
-	int cpu_foreign;		/* someone else wrote the CPU limit: hands off */
-	int mem_foreign;
-	int writes;			/* 0 in dry-run and observe */
 };
 
 struct governor;
@@ -129,20 +114,5 @@ int governor_part_on_window(struct session *s, void *ctx);
 /* Every session poll: governor_check_saturation(). */
 void governor_part_on_poll(struct session *s, void *ctx);
 void governor_part_on_end(struct session *s, void *ctx);
-
-struct strbuf;
-
-/*
- * Appends the governor's Prometheus metrics (text format 0.0.4, HELP and TYPE
- * lines) for --metrics:
- *   latgov_cpu_limit_cores        gauge (0: unlimited or CPU not governed)
- *   latgov_cpu_usage_cores        gauge
- *   latgov_throttle_ratio         gauge
- *   latgov_memory_limit_bytes     gauge (0: unlimited or memory not governed)
- *   latgov_memory_usage_bytes     gauge
- *   latgov_decisions_total{action="hold|raise|lower|rollback"}  counter
- *   latgov_foreign_writes{resource="cpu|memory"}  gauge, 1 once latgov stepped aside
- */
-void governor_prom_write(struct strbuf *sb, const struct governor_status *st);
 
 #endif
