@@ -9,15 +9,18 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/agg.h"
+#include "core/decide.h"
 #include "core/hist.h"
 #include "core/jsonw.h"
+#include "io/cgroup.h"
+#include "io/statefile.h"
 #include "latgov/abi.h"
-#include "session.h"
 
 static uint64_t mono_ns(void)
 {
@@ -75,8 +78,8 @@ struct governor {
 
 	struct decide_state st;
 	int started;
-	uint64_t last_tick_ns;		/* governor_part_on_window's pacing */
-	struct objective_window objective;	/* the session windows the policy's window spans */
+	uint64_t last_tick_ns;		/* governor_agg_window's pacing */
+	struct objective_window objective;	/* the aggregator's windows the policy's window spans */
 	struct hist scratch;
 	uint64_t period_us;
 	struct cg_stats prev;
@@ -493,7 +496,8 @@ int governor_check_saturation(struct governor *g, uint64_t now_ns)
 	return d.action != DECIDE_HOLD;
 }
 
-int governor_add_agg_window(struct governor *g, const struct agg *a)
+/* Keeps the aggregator's last closed window. Returns 0, or -ENODATA before the first. */
+static int add_agg_window(struct governor *g, const struct agg *a)
 {
 	uint64_t index, start;
 
@@ -503,7 +507,8 @@ int governor_add_agg_window(struct governor *g, const struct agg *a)
 	return 0;
 }
 
-int governor_window(struct governor *g, struct governor_window *w)
+/* The policy's window from the windows kept. Returns 0, or -ENODATA with none. */
+static int judge_window(struct governor *g, struct governor_window *w)
 {
 	struct objective_result r;
 	int ret;
@@ -519,33 +524,22 @@ int governor_window(struct governor *g, struct governor_window *w)
 	return 0;
 }
 
-int governor_part_on_window(struct session *s, void *ctx)
+int governor_agg_window(struct governor *g, const struct agg *a, uint64_t now_ns)
 {
-	struct governor *g = ctx;
+	const uint64_t interval = g->policy.interval_ns;
 	struct governor_window w;
-	uint64_t now = mono_ns();
 
-	if (governor_add_agg_window(g, session_agg(s)))
+	if (add_agg_window(g, a))
 		return 0;
-	/* the session's windows may be shorter than the policy's interval */
-	if (g->last_tick_ns && now - g->last_tick_ns + g->policy.interval_ns / 10 < g->policy.interval_ns)
+	/* the aggregator's windows may be shorter than the policy's interval (a
+	 * tenth of one early still counts: windows close with jitter) */
+	if (g->last_tick_ns && now_ns - g->last_tick_ns + interval / 10 < interval)
 		return 0;
-	if (governor_window(g, &w))
+	if (judge_window(g, &w))
 		return 0;
-	g->last_tick_ns = now;
-	return governor_tick(g, &w, now);
-}
-
-void governor_part_on_poll(struct session *s, void *ctx)
-{
-	(void)s;
-	governor_check_saturation(ctx, mono_ns());
-}
-
-void governor_part_on_end(struct session *s, void *ctx)
-{
-	(void)s;
-	governor_close(ctx);
+	g->last_tick_ns = now_ns;
+	governor_tick(g, &w, now_ns);
+	return 1;
 }
 
 void governor_status(const struct governor *g, struct governor_status *st)
