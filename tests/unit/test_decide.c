@@ -630,7 +630,8 @@ static void test_reason_text(void **state)
 	decide_init(&s, &p, 0, 0, 0);
 	in = window(47000, 500, 0.5);
 	decide(&p, &s, &in, 1 * S, &d);
-	assert_string_equal(text(d.action, &d.why), "lower: start cpu at the policy's 1000m (found unlimited)");
+	assert_string_equal(text(d.action, &d.why),
+			    "lower: start cpu at the policy's 1000m (found unlimited)");
 	decide(&p, &s, &in, 2 * S, &d);
 	assert_string_equal(text(d.action, &d.why),
 			    "hold: latency p99 47.0ms vs target 50.0ms, inside the 10% band");
@@ -657,7 +658,8 @@ static void test_reason_text(void **state)
 	w.code = DECIDE_R_START;
 	w.found = 1024;
 	w.to = 512;
-	assert_string_equal(text(DECIDE_LOWER, &w), "lower: start memory at the policy's 512 (found 1024)");
+	assert_string_equal(text(DECIDE_LOWER, &w),
+			    "lower: start memory at the policy's 512 (found 1024)");
 	w.code = DECIDE_R_AT_BOUND;
 	w.cause = DECIDE_R_PRESSURE;
 	w.bound_hi = 4096;

@@ -121,6 +121,7 @@ struct cpu_judgement {
 	int lat_breach, err_breach, throttled, near, shortage;
 };
 
+/* Judges the tick; records its usage in *s first, whether the tick can be judged or not. */
 static void cpu_judge(const struct policy *p, struct decide_state *s,
 		      const struct decide_inputs *in, uint64_t now_ns, struct cpu_judgement *j)
 {
@@ -361,6 +362,7 @@ static void cpu_probe_down(const struct policy *p, struct decide_state *s,
 	s->last_change_ns = now_ns;
 }
 
+/* First come breaches and shortages, then the bounds, and only then a step down. */
 static void decide_cpu(const struct policy *p, struct decide_state *s,
 		       const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
 {

@@ -77,8 +77,8 @@ struct decide_state {
 /*
  * Why a decision is what it is. The audit log writes decide_reason_name()
  * as "reason_code" (policies/README.md lists them): keep the names stable.
- * Most hold on their own; a raise names its cause (BREACH .. SHORTAGE_AFTER_RAISE),
- * and ROLLBACK_AFTER_CUT and AT_BOUND keep that cause in decide_why.cause.
+ * A raise's code is its cause (BREACH .. SHORTAGE_AFTER_RAISE); a rollback,
+ * or a hold at the bound or for NOT_THE_LIMIT, keeps it in decide_why.cause.
  */
 enum decide_reason {
 	DECIDE_R_NONE = 0,		/* between ticks: nothing to do, nothing to say */
@@ -116,8 +116,11 @@ enum decide_resource {
 };
 
 /*
- * A reason and the numbers its text quotes; fields a reason does not use are
- * 0. Limits are millicores for CPU and bytes for memory.
+ * A reason and the numbers behind it: what the tick measured, the policy's
+ * parameters it was weighed against, and the limit before and after. Each
+ * code's text quotes some of them; the since_* fields, cause and found are
+ * set only by the codes that use them (0 otherwise). Limits are millicores
+ * for CPU and bytes for memory.
  */
 struct decide_why {
 	enum decide_reason code;
