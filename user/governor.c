@@ -9,16 +9,18 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/agg.h"
+#include "core/decide.h"
 #include "core/hist.h"
 #include "core/jsonw.h"
-#include "core/strbuf.h"
+#include "io/cgroup.h"
+#include "io/statefile.h"
 #include "latgov/abi.h"
-#include "session.h"
 
 static uint64_t mono_ns(void)
 {
@@ -76,8 +78,8 @@ struct governor {
 
 	struct decide_state st;
 	int started;
-	uint64_t last_tick_ns;		/* governor_part_on_window's pacing */
-	struct objective_window objective;	/* the session windows the policy's window spans */
+	uint64_t last_tick_ns;		/* governor_agg_window's pacing */
+	struct objective_window objective;	/* the aggregator's windows the policy's window spans */
 	struct hist scratch;
 	uint64_t period_us;
 	struct cg_stats prev;
@@ -256,10 +258,14 @@ static int memory_busy(struct governor *g)
 	return busy;
 }
 
+/* reason_code comes last, so that readers keyed on the fields before it keep working. */
 static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k, int have,
-		     enum decide_action action, const char *reason, const char *value,
+		     enum decide_action action, const struct decide_why *why, const char *value,
 		     const char *outcome)
 {
+	char reason[DECIDE_REASON_MAX];
+
+	decide_reason_text(action, why, reason, sizeof(reason));
 	jw_key(jw, key);
 	jw_obj_begin(jw);
 	jw_kv_str(jw, "action", decide_action_name(action));
@@ -269,6 +275,7 @@ static void log_knob(struct jsonw *jw, const char *key, const struct knob_ctl *k
 		jw_kv_str(jw, "value", value);
 		jw_kv_str(jw, "outcome", outcome);
 	}
+	jw_kv_str(jw, "reason_code", decide_reason_name(why->code));
 	jw_obj_end(jw);
 }
 
@@ -347,8 +354,12 @@ static void governor_apply(struct governor *g, const struct tick_inputs *ti, con
 		g->status.ticks++;
 	g->status.decisions[overall]++;
 	g->status.last_action = overall;
-	snprintf(g->status.last_reason, sizeof(g->status.last_reason), "%s",
-		 d->action != DECIDE_HOLD || d->mem_action == DECIDE_HOLD ? d->reason : d->mem_reason);
+	if (d->action != DECIDE_HOLD || d->mem_action == DECIDE_HOLD)
+		decide_reason_text(d->action, &d->why, g->status.last_reason,
+				   sizeof(g->status.last_reason));
+	else
+		decide_reason_text(d->mem_action, &d->mem_why, g->status.last_reason,
+				   sizeof(g->status.last_reason));
 	g->status.cpu_limit_cores = g->have_cpu ? d->cpu_mc / 1000.0 : 0;
 	g->status.cpu_usage_cores = in->cpu_usage_cores > 0 ? in->cpu_usage_cores : 0;
 	g->status.throttle_ratio = r->throttle_ratio;
@@ -392,10 +403,10 @@ static void governor_apply(struct governor *g, const struct tick_inputs *ti, con
 		jw_kv_str(&g->jw, "action", decide_action_name(overall));
 		if (g->have_cpu)
 			jw_kv_double(&g->jw, "cpu_limit_cores", d->cpu_mc / 1000.0);
-		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d->action, d->reason, cpu_val, cpu_outcome);
+		log_knob(&g->jw, "cpu", &g->cpu, g->have_cpu, d->action, &d->why, cpu_val, cpu_outcome);
 		/* (between ticks memory is not looked at: the entry has no file or value) */
 		log_knob(&g->jw, "memory", &g->mem, g->have_mem && with_memory, d->mem_action,
-			 d->mem_reason, mem_val, mem_outcome);
+			 &d->mem_why, mem_val, mem_outcome);
 		jw_obj_end(&g->jw);
 		jw_raw(&g->jw, "\n");
 		if (!jw_finish(&g->jw))
@@ -485,7 +496,8 @@ int governor_check_saturation(struct governor *g, uint64_t now_ns)
 	return d.action != DECIDE_HOLD;
 }
 
-int governor_add_agg_window(struct governor *g, const struct agg *a)
+/* Keeps the aggregator's last closed window. Returns 0, or -ENODATA before the first. */
+static int add_agg_window(struct governor *g, const struct agg *a)
 {
 	uint64_t index, start;
 
@@ -495,7 +507,8 @@ int governor_add_agg_window(struct governor *g, const struct agg *a)
 	return 0;
 }
 
-int governor_window(struct governor *g, struct governor_window *w)
+/* The policy's window from the windows kept. Returns 0, or -ENODATA with none. */
+static int judge_window(struct governor *g, struct governor_window *w)
 {
 	struct objective_result r;
 	int ret;
@@ -511,61 +524,22 @@ int governor_window(struct governor *g, struct governor_window *w)
 	return 0;
 }
 
-int governor_part_on_window(struct session *s, void *ctx)
+int governor_agg_window(struct governor *g, const struct agg *a, uint64_t now_ns)
 {
-	struct governor *g = ctx;
+	const uint64_t interval = g->policy.interval_ns;
 	struct governor_window w;
-	uint64_t now = mono_ns();
 
-	if (governor_add_agg_window(g, session_agg(s)))
+	if (add_agg_window(g, a))
 		return 0;
-	/* the session's windows may be shorter than the policy's interval */
-	if (g->last_tick_ns && now - g->last_tick_ns + g->policy.interval_ns / 10 < g->policy.interval_ns)
+	/* the aggregator's windows may be shorter than the policy's interval (a
+	 * tenth of one early still counts: windows close with jitter) */
+	if (g->last_tick_ns && now_ns - g->last_tick_ns + interval / 10 < interval)
 		return 0;
-	if (governor_window(g, &w))
+	if (judge_window(g, &w))
 		return 0;
-	g->last_tick_ns = now;
-	return governor_tick(g, &w, now);
-}
-
-void governor_part_on_poll(struct session *s, void *ctx)
-{
-	(void)s;
-	governor_check_saturation(ctx, mono_ns());
-}
-
-void governor_part_on_end(struct session *s, void *ctx)
-{
-	(void)s;
-	governor_close(ctx);
-}
-
-static void prom_gauge(struct strbuf *sb, const char *name, const char *help, double v)
-{
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s gauge\n%s %.10g\n", name, help, name, name, v);
-}
-
-void governor_prom_write(struct strbuf *sb, const struct governor_status *st)
-{
-	prom_gauge(sb, "latgov_cpu_limit_cores", "CPU limit the governor holds, in cores (0: unlimited or not governed).",
-		   st->cpu_limit_cores);
-	prom_gauge(sb, "latgov_cpu_usage_cores", "CPU usage of the governed cgroup over the last tick, in cores.",
-		   st->cpu_usage_cores);
-	prom_gauge(sb, "latgov_throttle_ratio", "Share of CFS periods throttled over the last tick.",
-		   st->throttle_ratio);
-	prom_gauge(sb, "latgov_memory_limit_bytes", "memory.high (v2) or soft limit (v1) the governor holds (0: unlimited or not governed).",
-		   (double)st->mem_limit_bytes);
-	prom_gauge(sb, "latgov_memory_usage_bytes", "Memory usage of the governed cgroup.",
-		   (double)st->mem_usage_bytes);
-	sb_puts(sb, "# HELP latgov_decisions_total Governor decisions by action.\n"
-		    "# TYPE latgov_decisions_total counter\n");
-	for (int a = 0; a < DECIDE_ACTION_COUNT; a++)
-		sb_printf(sb, "latgov_decisions_total{action=\"%s\"} %llu\n", decide_action_name(a),
-			  (unsigned long long)st->decisions[a]);
-	sb_puts(sb, "# HELP latgov_foreign_writes 1 once someone else wrote a limit and the governor stepped aside.\n"
-		    "# TYPE latgov_foreign_writes gauge\n");
-	sb_printf(sb, "latgov_foreign_writes{resource=\"cpu\"} %d\n", st->cpu_foreign);
-	sb_printf(sb, "latgov_foreign_writes{resource=\"memory\"} %d\n", st->mem_foreign);
+	g->last_tick_ns = now_ns;
+	governor_tick(g, &w, now_ns);
+	return 1;
 }
 
 void governor_status(const struct governor *g, struct governor_status *st)

@@ -5,42 +5,36 @@
  * never stalls the loop), reads every write back, notices foreign writes and
  * appends the tick to the JSONL audit log.
  *
- * Used by `govern` (the session feeds it one request window per tick) and,
- * through the knob_ctl helpers of io/statefile.h, by `enforce`.
+ * It knows request windows (an aggregator's, or a struct governor_window
+ * made by hand), its cgroup and the time it is given; not what feeds them
+ * to it, nor when. (`enforce` holds fixed limits with the same knob_ctl
+ * helpers of io/statefile.h, without a governor.)
  *
  * Crash safety comes from io/statefile.h: the originals are saved under
  * /run/latgov before the first write; governor_close() restores them, and
  * `latgov restore` does after a crash.
  *
- * Use from a session:
- *
  *	struct policy p;
  *	struct governor *g;
  *
- *	governor_load_policy(opts->policy_path, &p, err, sizeof(err));
- *	governor_open(&g, &p, cgroup_path, opts->dry_run, opts->log_path, err, sizeof(err));
- *	every p.interval_ns, with the window's hist_quantile(h, p.percentile / 100)
- *	of request latency (or of TTFB when p.metric == POLICY_METRIC_TTFB):
- *		governor_tick(g, &window, now_monotonic_ns);
+ *	governor_load_policy(path, &p, err, sizeof(err));
+ *	governor_open(&g, &p, cgroup_path, dry_run, log_path, err, sizeof(err));
+ *	after each closed window of the aggregator:
+ *		governor_agg_window(g, agg, now_monotonic_ns);
+ *	(or, with windows of one's own, every p.interval_ns:
+ *		governor_tick(g, &window, now_monotonic_ns);)
+ *	every ~100 ms: governor_check_saturation(g, now_monotonic_ns);
  *	governor_status(g, &st) for the live view and /metrics;
  *	governor_close(g) at the end, on -d, SIGINT and SIGTERM.
- *
- * Or, in a session, add the part { "governor", governor_part_on_window,
- * governor_part_on_end, g } after governor_open(): it builds the window
- * from the aggregator (governor_add_agg_window, governor_window), ticks once
- * per policy interval, and closes g at the end.
  */
 #ifndef LATGOV_GOVERNOR_H
 #define LATGOV_GOVERNOR_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "core/decide.h"
+#include "core/governor_prom.h"
 #include "core/policy.h"
-#include "io/cgroup.h"
-#include "io/statefile.h"
 
 /* One request window from the aggregator, for the policy's metric. */
 struct governor_window {
@@ -49,22 +43,6 @@ struct governor_window {
 	double rate;		/* requests per second */
 	uint64_t errors;
 	double runq_share;	/* share of request time in the run queue; < 0 unknown */
-};
-
-/* What the live view and /metrics show. */
-struct governor_status {
-	uint64_t ticks;
-	double cpu_limit_cores;		/* 0: unlimited or not governed */
-	double cpu_usage_cores;
-	double throttle_ratio;
-	uint64_t mem_limit_bytes;	/* memory.high / soft limit; 0: unlimited or not governed */
-	uint64_t mem_usage_bytes;
-	enum decide_action last_action;
-	char last_reason[DECIDE_REASON_MAX];
-	uint64_t decisions[DECIDE_ACTION_COUNT];	/* latgov_decisions_total{action} */
-	int cpu_foreign;		/* someone else wrote the CPU limit: hands off */
-	int mem_foreign;
-	int writes;			/* 0 in dry-run and observe */
 };
 
 struct governor;
@@ -82,9 +60,9 @@ int governor_open(struct governor **out, const struct policy *policy, const char
 		  int dry_run, const char *log_path, char *err, size_t errlen);
 
 /*
- * One tick, for the window that just ended. now_ns is CLOCK_MONOTONIC.
- * Returns 0; errors writing a limit are reported (stderr and audit log) and
- * the loop goes on.
+ * One tick, for the window that just ended (NULL: none). now_ns is
+ * CLOCK_MONOTONIC. Returns 0; errors writing a limit are reported (stderr
+ * and audit log) and the loop goes on.
  */
 int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns);
 
@@ -92,10 +70,13 @@ int governor_tick(struct governor *g, const struct governor_window *w, uint64_t 
  * The check between ticks (call it every ~100 ms): CPU usage and throttling
  * since the last tick or check, at least one CFS period of it; on saturation
  * decide_saturation() raises at once, and the write is logged (kind
- * "saturation"). Holds are not logged. Returns 1 if it changed the limit.
+ * "saturation"). Holds are not logged. Returns 1 if it changed the limit,
+ * else 0 (also before the first tick, without CPU in the policy, and once
+ * someone else wrote the limit).
  */
 int governor_check_saturation(struct governor *g, uint64_t now_ns);
 
+/* Copies what the latest tick or change between ticks left for the live view and /metrics. */
 void governor_status(const struct governor *g, struct governor_status *st);
 
 /*
@@ -106,43 +87,16 @@ void governor_status(const struct governor *g, struct governor_status *st);
 int governor_close(struct governor *g);
 
 struct agg;
-struct session;
 
 /*
- * Feeding the governor from the session's aggregator: after each closed
- * session window, governor_add_agg_window() keeps it (summed over the
- * endpoints the target serves; client-side calls to its dependencies are not
- * its latency); governor_window() then merges the newest ones that cover the
- * policy's window and reads the policy's percentile of latency or TTFB, the
- * request and error counts and the run-queue share. Both return 0, or
- * -ENODATA when there is no window yet.
+ * After each closed window of the aggregator a (agg_last_window()): keeps
+ * it (summed over the endpoints the target serves; client-side calls to its
+ * dependencies are not its latency) and, at most once per policy interval
+ * (the windows may be shorter), ticks on the newest windows that cover the
+ * policy's window: their percentile of latency or TTFB, requests, errors and
+ * run-queue share. Returns 1 if it ticked, 0 if not (no closed window yet,
+ * or too soon after the last tick).
  */
-int governor_add_agg_window(struct governor *g, const struct agg *a);
-int governor_window(struct governor *g, struct governor_window *w);
-
-/*
- * A session part (see session.h) around an open governor: on each closed
- * window it ticks (at most once per policy interval), and at the end it
- * closes the governor, which restores the limits. ctx is the struct governor.
- */
-int governor_part_on_window(struct session *s, void *ctx);
-/* Every session poll: governor_check_saturation(). */
-void governor_part_on_poll(struct session *s, void *ctx);
-void governor_part_on_end(struct session *s, void *ctx);
-
-struct strbuf;
-
-/*
- * Appends the governor's Prometheus metrics (text format 0.0.4, HELP and TYPE
- * lines) for --metrics:
- *   latgov_cpu_limit_cores        gauge (0: unlimited or CPU not governed)
- *   latgov_cpu_usage_cores        gauge
- *   latgov_throttle_ratio         gauge
- *   latgov_memory_limit_bytes     gauge (0: unlimited or memory not governed)
- *   latgov_memory_usage_bytes     gauge
- *   latgov_decisions_total{action="hold|raise|lower|rollback"}  counter
- *   latgov_foreign_writes{resource="cpu|memory"}  gauge, 1 once latgov stepped aside
- */
-void governor_prom_write(struct strbuf *sb, const struct governor_status *st);
+int governor_agg_window(struct governor *g, const struct agg *a, uint64_t now_ns);
 
 #endif

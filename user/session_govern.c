@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/cgpath.h"
 #include "core/decide.h"
@@ -16,6 +17,14 @@
 #include "core/units.h"
 #include "governor.h"
 #include "session.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* The mount point of the hierarchy that holds CPU: v1 "cpu", or cgroup2. */
 static int cpu_mount(int v2, char *mnt, size_t len)
@@ -83,6 +92,20 @@ static int cgroup_of_pid(uint32_t pid, char *path, size_t len)
 	return 0;
 }
 
+/* Each closed window: the governor keeps it, and ticks once per policy interval. */
+static int governor_part_on_window(struct session *s, void *ctx)
+{
+	governor_agg_window(ctx, session_agg(s), mono_ns());
+	return 0;
+}
+
+/* Every loop turn: saturation shows within a CFS period, long before a window closes. */
+static void governor_part_on_poll(struct session *s, void *ctx)
+{
+	(void)s;
+	governor_check_saturation(ctx, mono_ns());
+}
+
 /* The live view's governor line: the limit it holds, what the cgroup uses, its last decision. */
 static void governor_part_status(struct session *s, void *ctx, struct strbuf *sb)
 {
@@ -123,9 +146,9 @@ uint64_t session_governor_window_ns(const char *policy_path)
 }
 
 /* The governor's end: it restores the limits it changed; then a second Ctrl-C may end latgov at once. */
-static void governor_end(struct session *s, void *ctx)
+static void governor_part_on_end(struct session *s, void *ctx)
 {
-	governor_part_on_end(s, ctx);
+	governor_close(ctx);
 	session_hold_restore(s, 0);
 }
 
@@ -137,7 +160,7 @@ int session_governor_parts(struct session *s)
 				     .on_poll = governor_part_on_poll,
 				     .status = governor_part_status,
 				     .metrics = governor_part_metrics,
-				     .on_end = governor_end };
+				     .on_end = governor_part_on_end };
 	char err[512], path[PATH_MAX];
 	const char *cgroup = session_cgroup_dir(s);
 	const uint32_t *pids;
@@ -175,7 +198,7 @@ int session_governor_parts(struct session *s)
 		governor_close(g);
 		return e;
 	}
-	/* Released by governor_end (a dry run has nothing to restore, but its end is as short). */
+	/* Released by governor_part_on_end (a dry run has nothing to restore, but its end is as short). */
 	session_hold_restore(s, 1);
 	fprintf(stderr, "latgov: governing %s with %s%s\n", cgroup, o->policy_path,
 		o->dry_run ? " (dry run: nothing is written)" : "");

@@ -22,14 +22,6 @@
 
 #include <signal.h>
 
-/* governor.c's session part asks the session for its aggregator; this
- * helper has no session (it never calls the part), so nothing to give. */
-const struct agg *session_agg(const struct session *s)
-{
-	(void)s;
-	return NULL;
-}
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)

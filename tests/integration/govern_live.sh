@@ -65,13 +65,14 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 audit = [a for a in lines if a.get("kind") == "tick"]
 fast = [a for a in lines if a.get("kind") == "saturation"]
 for a in fast:
-    print("between ticks: usage=%.2f throttled=%.0f%% limit=%.3f %s" % (
-        a["inputs"]["cpu_usage_cores"], a["inputs"]["throttle_ratio"] * 100, a["cpu_limit_cores"], a["cpu"]["reason"]))
+    print("between ticks: usage=%.2f throttled=%.0f%% limit=%.3f %s: %s" % (
+        a["inputs"]["cpu_usage_cores"], a["inputs"]["throttle_ratio"] * 100, a["cpu_limit_cores"],
+        a["cpu"]["reason_code"], a["cpu"]["reason"]))
 for a in audit:
     i = a["inputs"]
-    print("tick=%-3d rps=%-5.0f p99=%8.1fms usage=%.2f runq=%s limit=%.3f %-8s %s" % (
+    print("tick=%-3d rps=%-5.0f p99=%8.1fms usage=%.2f runq=%s limit=%.3f %-8s %-20s %s" % (
         a["tick"], i["rate"], i["latency_us"] / 1000, i["cpu_usage_cores"], i.get("runq_share"),
-        a["cpu_limit_cores"], a["cpu"]["action"], a["cpu"]["reason"]))
+        a["cpu_limit_cores"], a["cpu"]["action"], a["cpu"]["reason_code"], a["cpu"]["reason"]))
 busy = [a for a in audit if a["inputs"]["rate"] >= 150]
 raised = [a for a in busy if a["cpu"]["action"] in ("raise", "rollback")] + \
          [a for a in fast if a["cpu"]["action"] in ("raise", "rollback")]
@@ -79,6 +80,11 @@ start = audit[0]["cpu_limit_cores"] if audit else 0
 print("ticks=%d busy=%d raises=%d (%d between ticks) start=%.3f max=%.3f" % (len(audit), len(busy), len(raised),
       len(fast), start, max((a["cpu_limit_cores"] for a in lines), default=0)))
 ok = len(audit) >= 10 and busy and raised and max(a["cpu_limit_cores"] for a in lines) > start
+# a raise in the high step answers a breach or a shortage the tracer measured (or rolls back a cut)
+ok = ok and all(a["cpu"]["reason_code"] in ("breach", "error_rate", "saturated", "shortage",
+                                            "shortage_after_raise", "rollback_after_cut")
+                for a in busy if a["cpu"]["action"] in ("raise", "rollback"))
+ok = ok and all(a["cpu"]["reason_code"] == "saturated_between_ticks" for a in fast)
 # The tracer's scheduler split reaches the governor (on by default with a policy).
 ok = ok and any(a["inputs"].get("runq_share") is not None and a["inputs"]["runq_share"] >= 0 for a in busy)
 sys.exit(0 if ok else 1)

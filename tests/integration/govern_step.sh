@@ -60,9 +60,9 @@ audit = [json.loads(l) for l in open(sys.argv[1])]
 wins = [json.loads(l) for l in open(sys.argv[2])]
 lim = [a["cpu_limit_cores"] for a in audit]
 for a, w in zip(audit, wins):
-    print("t=%-3d rps=%-4.0f p99=%8.1fms usage=%.2f limit=%.3f %-8s %s" % (
+    print("t=%-3d rps=%-4.0f p99=%8.1fms usage=%.2f limit=%.3f %-8s %-20s %s" % (
         w["t"], w["achieved_rps"], w["latency_us"]["p99"] / 1000, a["inputs"]["cpu_usage_cores"], a["cpu_limit_cores"],
-        a["cpu"]["action"], a["cpu"]["reason"]))
+        a["cpu"]["action"], a["cpu"]["reason_code"], a["cpu"]["reason"]))
 before = lim[5]
 high = max(lim[6:16])
 after = lim[-1]
@@ -70,8 +70,9 @@ after = lim[-1]
 # the latency window shows it), or the rollback of a cut that a breach followed
 # (one window of slack either side: loadgen's windows and the ticks are not in lock step)
 raises = [a for a in audit[5:17] if (a["cpu"]["action"] == "raise" and
-                                     ("breach" in a["cpu"]["reason"] or "saturated" in a["cpu"]["reason"])) or
-          (a["cpu"]["action"] == "rollback" and "after a cut" in a["cpu"]["reason"])]
+                                     a["cpu"]["reason_code"] in ("breach", "error_rate", "saturated",
+                                                                 "saturated_between_ticks")) or
+          (a["cpu"]["action"] == "rollback" and a["cpu"]["reason_code"] == "rollback_after_cut")]
 lowers = [a for a in audit[16:] if a["cpu"]["action"] == "lower"]
 print("before=%.3f high=%.3f after=%.3f raises=%d lowers=%d" % (before, high, after, len(raises), len(lowers)))
 ok = len(audit) >= 26 and high > before and after < high and raises and lowers
@@ -86,8 +87,15 @@ else
 	not_ok "quota rises during the high step and falls after it" "$(tail -1 "$TMP/verdict")"
 	sed 's/^/# /' "$TMP/verdict"
 fi
+# the reason codes that can explain each change (policies/README.md, "The audit log")
 check "every change in the audit log has a reason" python3 -c '
 import json, sys
+changes = {
+    "raise": {"breach", "error_rate", "saturated", "shortage", "shortage_after_raise",
+              "saturated_between_ticks", "out_of_bounds", "start"},
+    "lower": {"calm_lower", "out_of_bounds", "start"},
+    "rollback": {"rollback_after_cut", "saturated_between_ticks"},
+}
 for l in open(sys.argv[1]):
     c = json.loads(l)["cpu"]
-    if c["action"] != "hold" and not c["reason"].startswith(c["action"] + ":"): sys.exit(1)' "$TMP/audit.jsonl"
+    if c["action"] != "hold" and (c["reason_code"] not in changes[c["action"]] or not c["reason"]): sys.exit(1)' "$TMP/audit.jsonl"

@@ -72,6 +72,12 @@ for line in open(sys.argv[1]):
     print(r["tick"], c["action"], c["value"], c["outcome"], "|", c["reason"], "|", r["memory"]["outcome"])
 PY
 tick() { sed -n "${1}p" "$TMP/ticks"; }
+# tick, cpu reason_code, memory reason_code
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(r["tick"], r["cpu"]["reason_code"], r["memory"]["reason_code"])' "$TMP/audit.jsonl" >"$TMP/codes"
 check "one audit line per window" test "$(wc -l <"$TMP/ticks")" = 16
 check "tick 1: breach x2 raises 500m -> 1000m, written" bash -c "[[ '$(tick 1)' == '1 raise 100000 written | raise: breach: latency p99 100.0ms vs target 50.0ms (x2.00): 500m -> 1000m'* ]]"
 check "tick 2: the window from before the raise holds" bash -c "[[ '$(tick 2)' == '2 hold 100000 unchanged | hold: latency p99 100.0ms vs target 50.0ms, but the window began before the raise 0.2s ago and the group is not throttled'* ]]"
@@ -83,6 +89,10 @@ check "tick 10: first step down, 20% at most" bash -c "[[ '$(tick 10)' == '10 lo
 check "tick 14: next step down after the cooldown" bash -c "[[ '$(tick 14)' == '14 lower 96000 written'* ]]"
 check "tick 15: a breach right after the cut rolls it back" bash -c "[[ '$(tick 15)' == '15 rollback 150000 written | rollback:'* ]]"
 check "tick 16: too few requests holds and says why" bash -c "[[ '$(tick 16)' == '16 hold 150000 unchanged | hold: 2 requests in the window, the policy needs 5 to judge the objective'* ]]"
+want="1 breach start|2 stale_window|3 breach|4 stale_window|5 at_bound|6 calm_wait|7 calm_wait|8 calm_wait|9 calm_wait|10 calm_lower|14 calm_lower|15 rollback_after_cut|16 few_requests"
+got=$({ sed -n 1p "$TMP/codes"; sed -n '2,10p; 14,16p' "$TMP/codes" | cut -d' ' -f1,2; } | paste -sd'|')
+if [[ $got == "$want" ]]; then ok "reason codes of ticks 1-10 and 14-16 (and memory's start)"
+else not_ok "reason codes of ticks 1-10 and 14-16 (and memory's start)" "want '$want', got '$got'"; fi
 check "memory.soft_limit_in_bytes went through the writer thread" grep -q "^1 .*| queued to the memory writer$" "$TMP/ticks"
 want="decisions hold=10 raise=2 lower=3 rollback=1"
 got=$(grep '^decisions ' "$TMP/out")

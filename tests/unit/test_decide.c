@@ -67,7 +67,10 @@ static void test_breach_raises_in_proportion(void **state)
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 1600);	/* 1000m x 80/50 */
-	assert_non_null(strstr(d.reason, "raise: breach"));
+	assert_int_equal(d.why.code, DECIDE_R_BREACH);
+	assert_true(fabs(d.why.slo_ratio - 1.6) < 1e-9);
+	assert_int_equal(d.why.from, 1000);
+	assert_int_equal(d.why.to, 1600);
 
 	/* a huge breach is capped at x(1 + max_step_up); windows a tick apart,
 	 * two seconds, so that each begins after the raise before it */
@@ -83,7 +86,9 @@ static void test_breach_raises_in_proportion(void **state)
 	decide(&p, &s, &in, 7 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 4000);
-	assert_non_null(strstr(d.reason, "at cpu.max 4000m"));
+	assert_int_equal(d.why.code, DECIDE_R_AT_BOUND);
+	assert_int_equal(d.why.cause, DECIDE_R_BREACH);
+	assert_int_equal(d.why.bound_hi, 4000);
 }
 
 /*
@@ -109,21 +114,24 @@ static void test_window_from_before_a_raise(void **state)
 	decide(&p, &s, &in, 10 * S + S / 2, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 2000);
-	assert_non_null(strstr(d.reason, "the window began before the raise 0.5s ago"));
+	assert_int_equal(d.why.code, DECIDE_R_STALE_WINDOW);
+	assert_int_equal(d.why.since_raise_ns, S / 2);
 
 	/* throttled in 60% of periods: raised by the throttling (x1.5), not the latency (x1.8) */
 	in.throttle_ratio = 0.60;
 	decide(&p, &s, &in, 10 * S + 7 * S / 10, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 3000);
-	assert_non_null(strstr(d.reason, "raise: shortage: throttled in 60% of periods"));
+	assert_int_equal(d.why.code, DECIDE_R_SHORTAGE_AFTER_RAISE);
+	assert_true(fabs(d.why.throttle_ratio - 0.60) < 1e-9);
+	assert_int_equal(d.why.since_raise_ns, 7 * S / 10);
 
 	/* a whole window (and half an interval) after that raise, latency judges again */
 	in = window(75000, 500, 2.5);
 	decide(&p, &s, &in, 12 * S + 3 * S / 10, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 4000);	/* x1.5, at cpu.max */
-	assert_non_null(strstr(d.reason, "raise: breach"));
+	assert_int_equal(d.why.code, DECIDE_R_BREACH);
 }
 
 /*
@@ -149,9 +157,11 @@ static void test_saturated_raises_before_latency(void **state)
 	decide(&p, &s, &in, 2 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 1500);	/* x(1 + 0.6 - 0.1) */
-	assert_string_equal(d.reason,
-			    "raise: saturated: usage 0.95 cores of a 1.00-core limit, throttled in 60% of periods "
-			    "(latency p99 10.0ms vs target 50.0ms): 1000m -> 1500m");
+	assert_int_equal(d.why.code, DECIDE_R_SATURATED);
+	assert_true(fabs(d.why.usage_cores - 0.95) < 1e-9);
+	assert_true(fabs(d.why.throttle_ratio - 0.6) < 1e-9);
+	assert_int_equal(d.why.from, 1000);
+	assert_int_equal(d.why.to, 1500);
 }
 
 /* The check between ticks: CPU alone, raise or roll back on saturation, else nothing. */
@@ -174,7 +184,7 @@ static void test_saturation_between_ticks(void **state)
 	before = s;
 	decide_saturation(&p, &s, 0.99, 0.0, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_string_equal(d.reason, "");
+	assert_int_equal(d.why.code, DECIDE_R_NONE);
 	decide_saturation(&p, &s, 0.6, 1.0, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_memory_equal(&s, &before, sizeof(s));
@@ -190,9 +200,13 @@ static void test_saturation_between_ticks(void **state)
 	assert_int_equal(s.cpu_mc, 2000);
 	assert_int_equal(s.last_breach_ns, 2 * S);
 	assert_int_equal(s.last_raise_ns, 2 * S);
-	assert_string_equal(d.reason, "raise: saturated between ticks: usage 1.00 cores of a 1.00-core limit, "
-				      "throttled in 100% of periods: 1000m -> 2000m");
+	assert_int_equal(d.why.code, DECIDE_R_SATURATED_BETWEEN_TICKS);
+	assert_true(fabs(d.why.usage_cores - 1.0) < 1e-9);
+	assert_true(fabs(d.why.throttle_ratio - 1.0) < 1e-9);
+	assert_int_equal(d.why.from, 1000);
+	assert_int_equal(d.why.to, 2000);
 	assert_int_equal(d.mem_action, DECIDE_HOLD);
+	assert_int_equal(d.mem_why.code, DECIDE_R_TICKS_ONLY);
 
 	/* a check that is not saturated starts the count over */
 	s.cpu_mc = 1000;
@@ -223,6 +237,7 @@ static void test_saturation_between_ticks(void **state)
 	decide_saturation(&p, &s, 1.19, 0.5, 10 * S + S / 5, &d);
 	assert_int_equal(d.action, DECIDE_ROLLBACK);
 	assert_int_equal(d.cpu_mc, 3000);
+	assert_int_equal(d.why.code, DECIDE_R_SATURATED_BETWEEN_TICKS);
 	assert_int_equal(s.last_cut_ns, 0);
 
 	/* at cpu.max it writes nothing and leaves saying so to the tick (no audit
@@ -232,7 +247,7 @@ static void test_saturation_between_ticks(void **state)
 	decide_saturation(&p, &s, 3.9, 1.0, 20 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 4000);
-	assert_string_equal(d.reason, "");
+	assert_int_equal(d.why.code, DECIDE_R_NONE);
 	assert_int_equal(s.last_breach_ns, 20 * S);
 
 	/* and the tick after a raise between ticks does not raise again on the
@@ -244,7 +259,8 @@ static void test_saturation_between_ticks(void **state)
 	in = window(200000, 500, 1.2);
 	decide(&p, &s, &in, 30 * S + 3 * S / 10, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_non_null(strstr(d.reason, "the window began before the raise"));
+	assert_int_equal(d.why.code, DECIDE_R_STALE_WINDOW);
+	assert_int_equal(d.why.since_raise_ns, 3 * S / 10);
 }
 
 static void test_calm_lowers_slowly(void **state)
@@ -263,10 +279,13 @@ static void test_calm_lowers_slowly(void **state)
 		if (t < 10) {
 			/* no step down before the calm time */
 			assert_int_equal(d.action, DECIDE_HOLD);
-			assert_non_null(strstr(d.reason, "calm for"));
+			assert_int_equal(d.why.code, DECIDE_R_CALM_WAIT);
+			assert_int_equal(d.why.since_breach_ns, t * S);
+			assert_int_equal(d.why.calm_ns, 10 * S);
 		}
 		if (d.action == DECIDE_LOWER) {
 			lowers++;
+			assert_int_equal(d.why.code, DECIDE_R_CALM_LOWER);
 			assert_true(d.cpu_mc >= prev * 9 / 10);	/* bounded step */
 			assert_true(d.cpu_mc < prev);
 		}
@@ -291,7 +310,9 @@ static void test_lowering_stops_at_usage_plus_margin(void **state)
 	assert_int_equal(d.cpu_mc, 960);	/* 0.8 x 1.2, not 900 */
 	decide(&p, &s, &in, 40 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_non_null(strstr(d.reason, "leaves no room"));
+	assert_int_equal(d.why.code, DECIDE_R_NO_ROOM);
+	assert_true(fabs(d.why.peak_cores - 0.8) < 1e-9);
+	assert_int_equal(d.why.from, 960);
 }
 
 /* A cut leaves room for the busiest tick of the calm time, not only the last one. */
@@ -316,7 +337,9 @@ static void test_lowering_keeps_room_for_the_peak(void **state)
 	decide(&p, &s, &quiet, 21 * S, &d);
 	assert_int_equal(d.action, DECIDE_LOWER);
 	assert_int_equal(d.cpu_mc, 600);	/* 0.5 x 1.2, not 0.2 x 1.2 */
-	assert_non_null(strstr(d.reason, "(peak 0.50)"));
+	assert_int_equal(d.why.code, DECIDE_R_CALM_LOWER);
+	assert_true(fabs(d.why.peak_cores - 0.5) < 1e-9);
+	assert_true(fabs(d.why.usage_cores - 0.2) < 1e-9);
 	/* once it is older than the calm time, the quiet ticks set the floor */
 	decide(&p, &s, &quiet, 27 * S, &d);
 	assert_int_equal(d.action, DECIDE_LOWER);
@@ -334,7 +357,7 @@ static void test_unknown_usage_makes_no_cut(void **state)
 	decide_init(&s, &p, 2000, 0, 0);
 	decide(&p, &s, &in, 30 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_non_null(strstr(d.reason, "CPU usage is unknown, so no cut"));
+	assert_int_equal(d.why.code, DECIDE_R_USAGE_UNKNOWN);
 	/* raising needs no usage */
 	in.latency_us = 80000;
 	decide(&p, &s, &in, 31 * S, &d);
@@ -357,7 +380,10 @@ static void test_cut_then_breach_rolls_back(void **state)
 	decide(&p, &s, &breach, 21 * S, &d);
 	assert_int_equal(d.action, DECIDE_ROLLBACK);
 	assert_int_equal(d.cpu_mc, 2000);	/* back to before the cut, not just x1.04 */
-	assert_non_null(strstr(d.reason, "rollback"));
+	assert_int_equal(d.why.code, DECIDE_R_ROLLBACK_AFTER_CUT);
+	assert_int_equal(d.why.cause, DECIDE_R_BREACH);
+	assert_int_equal(d.why.since_change_ns, 1 * S);
+	assert_int_equal(d.why.from, 1800);
 
 	/* a breach long after a confirmed cut is an ordinary raise */
 	decide_init(&s, &p, 2000, 0, 0);
@@ -365,6 +391,7 @@ static void test_cut_then_breach_rolls_back(void **state)
 	assert_int_equal(d.action, DECIDE_LOWER);
 	decide(&p, &s, &breach, 26 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.why.code, DECIDE_R_BREACH);
 }
 
 static void test_too_few_requests_hold(void **state)
@@ -379,8 +406,9 @@ static void test_too_few_requests_hold(void **state)
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 1000);
-	assert_string_equal(d.reason,
-			    "hold: 5 requests in the window, the policy needs 20 to judge the objective");
+	assert_int_equal(d.why.code, DECIDE_R_FEW_REQUESTS);
+	assert_int_equal(d.why.requests, 5);
+	assert_int_equal(d.why.min_requests, 20);
 }
 
 static void test_first_tick_moves_to_the_start(void **state)
@@ -396,9 +424,12 @@ static void test_first_tick_moves_to_the_start(void **state)
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_LOWER);
 	assert_int_equal(d.cpu_mc, 1000);
-	assert_string_equal(d.reason, "lower: start cpu at the policy's 1000m (found unlimited)");
+	assert_int_equal(d.why.code, DECIDE_R_START);
+	assert_int_equal(d.why.found, 0);
+	assert_int_equal(d.why.to, 1000);
 	decide(&p, &s, &in, 2 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
+	assert_int_equal(d.why.code, DECIDE_R_IN_BAND);
 
 	/* found inside the bounds and no initial: nothing to explain */
 	p.cpu_initial_mc = 0;
@@ -406,6 +437,7 @@ static void test_first_tick_moves_to_the_start(void **state)
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
 	assert_int_equal(d.cpu_mc, 1500);
+	assert_int_equal(d.why.code, DECIDE_R_IN_BAND);
 }
 
 static void test_breach_not_from_cpu_holds(void **state)
@@ -420,22 +452,27 @@ static void test_breach_not_from_cpu_holds(void **state)
 	decide_init(&s, &p, 1000, 0, 0);
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_non_null(strstr(d.reason, "more CPU would not help"));
+	assert_int_equal(d.why.code, DECIDE_R_NOT_CPU);
+	assert_true(fabs(d.why.runq_share - 0.01) < 1e-9);
 	/* queueing for a CPU, but the group uses under half its limit unthrottled: not the limit */
 	in.runq_share = 0.40;
 	decide(&p, &s, &in, 2 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_non_null(strstr(d.reason, "the limit is not what holds it back"));
+	assert_int_equal(d.why.code, DECIDE_R_NOT_THE_LIMIT);
+	assert_true(fabs(d.why.usage_cores - 0.3) < 1e-9);
+	assert_int_equal(d.why.from, 1000);
 	/* the same breach with requests queueing and the limit nearly used raises */
 	in.cpu_usage_cores = 0.9;
 	decide(&p, &s, &in, 3 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.why.code, DECIDE_R_BREACH);
 	/* and throttling always counts as CPU's doing */
 	in.runq_share = 0.01;
 	in.cpu_usage_cores = 0.3;
 	in.throttle_ratio = 0.5;
 	decide(&p, &s, &in, 4 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.why.code, DECIDE_R_SHORTAGE_AFTER_RAISE);
 }
 
 static void test_band_holds(void **state)
@@ -449,7 +486,9 @@ static void test_band_holds(void **state)
 	decide_init(&s, &p, 1000, 0, 0);
 	decide(&p, &s, &in, 30 * S, &d);
 	assert_int_equal(d.action, DECIDE_HOLD);
-	assert_non_null(strstr(d.reason, "inside the 10% band"));
+	assert_int_equal(d.why.code, DECIDE_R_IN_BAND);
+	assert_true(fabs(d.why.hysteresis - 0.10) < 1e-9);
+	assert_true(fabs(d.why.slo_ratio - 0.94) < 1e-9);
 }
 
 static void test_error_ceiling_is_a_breach(void **state)
@@ -465,7 +504,9 @@ static void test_error_ceiling_is_a_breach(void **state)
 	decide_init(&s, &p, 1000, 0, 0);
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
-	assert_non_null(strstr(d.reason, "error rate 3.00% over ceiling 1.00%"));
+	assert_int_equal(d.why.code, DECIDE_R_ERROR_RATE);
+	assert_true(fabs(d.why.error_rate - 0.03) < 1e-9);
+	assert_true(fabs(d.why.max_error_rate - 0.01) < 1e-9);
 }
 
 static void test_throttle_without_objective(void **state)
@@ -485,6 +526,7 @@ static void test_throttle_without_objective(void **state)
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.action, DECIDE_RAISE);
 	assert_int_equal(d.cpu_mc, 1800);	/* x(1 + 0.9 - 0.1) */
+	assert_int_equal(d.why.code, DECIDE_R_SHORTAGE);
 
 	/* a pinned policy (min == max) never moves */
 	p.cpu_min_mc = p.cpu_max_mc = 1000;
@@ -518,16 +560,23 @@ static void test_memory(void **state)
 	in.mem_events = 4;
 	decide(&p, &s, &in, 1 * S, &d);
 	assert_int_equal(d.mem_action, DECIDE_RAISE);
+	assert_int_equal(d.mem_why.code, DECIDE_R_PRESSURE);
+	assert_int_equal(d.mem_why.mem_events, 4);
+	assert_int_equal(d.mem_why.from, 512ull << 20);
+	assert_int_equal(d.mem_why.to, d.mem_bytes);
 	assert_true(d.mem_bytes > 512ull << 20);
 	assert_int_equal(d.action, DECIDE_HOLD);	/* no CPU section */
+	assert_int_equal(d.why.code, DECIDE_R_NOT_GOVERNED);
 
 	/* quiet: gentle steps down, never below usage + margin */
 	in.mem_events = 0;
 	prev = d.mem_bytes;
 	for (uint64_t t = 2; t < 2000; t++) {
 		decide(&p, &s, &in, t * S, &d);
-		if (d.mem_action == DECIDE_LOWER)
+		if (d.mem_action == DECIDE_LOWER) {
+			assert_int_equal(d.mem_why.code, DECIDE_R_CALM_LOWER);
 			assert_true(d.mem_bytes >= prev - prev / 100 - 1);
+		}
 		assert_true(d.mem_bytes >= (uint64_t)((300ull << 20) * 1.1));
 		prev = d.mem_bytes;
 	}
@@ -537,6 +586,122 @@ static void test_memory(void **state)
 	in.mem_usage = prev;
 	decide(&p, &s, &in, 3000 * S, &d);
 	assert_int_equal(d.mem_action, DECIDE_RAISE);
+	assert_int_equal(d.mem_why.code, DECIDE_R_USAGE_NEAR_LIMIT);
+	assert_int_equal(d.mem_why.mem_usage, prev);
+}
+
+/* The text of a decision's CPU (or memory) reason. */
+static const char *text(enum decide_action action, const struct decide_why *w)
+{
+	static char buf[DECIDE_REASON_MAX];
+
+	decide_reason_text(action, w, buf, sizeof(buf));
+	return buf;
+}
+
+/*
+ * The one place reasons become words: what the audit log and the live view
+ * show for decisions made by decide(), and a name and a text for every code.
+ */
+static void test_reason_text(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(10000, 500, 0.95);
+	struct decide_why w = { .resource = DECIDE_MEMORY };
+	char small[8];
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	in.throttle_ratio = 0.6;
+	decide(&p, &s, &in, 2 * S, &d);
+	assert_string_equal(text(d.action, &d.why),
+			    "raise: saturated: usage 0.95 cores of a 1.00-core limit, throttled in 60% of periods "
+			    "(latency p99 10.0ms vs target 50.0ms): 1000m -> 1500m");
+	assert_string_equal(text(d.mem_action, &d.mem_why), "hold: the policy leaves memory alone");
+
+	in = window(900000, 5, 0.9);
+	decide(&p, &s, &in, 3 * S, &d);
+	assert_string_equal(text(d.action, &d.why),
+			    "hold: 5 requests in the window, the policy needs 20 to judge the objective");
+
+	p.cpu_initial_mc = 1000;
+	decide_init(&s, &p, 0, 0, 0);
+	in = window(47000, 500, 0.5);
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_string_equal(text(d.action, &d.why),
+			    "lower: start cpu at the policy's 1000m (found unlimited)");
+	decide(&p, &s, &in, 2 * S, &d);
+	assert_string_equal(text(d.action, &d.why),
+			    "hold: latency p99 47.0ms vs target 50.0ms, inside the 10% band");
+
+	/* a cut rolled back: the breach that undid it, and how soon */
+	p.cpu_initial_mc = 0;
+	in = window(10000, 500, 0.3);
+	decide_init(&s, &p, 2000, 0, 0);
+	decide(&p, &s, &in, 20 * S, &d);
+	in = window(52000, 500, 0.9);
+	decide(&p, &s, &in, 21 * S, &d);
+	assert_string_equal(text(d.action, &d.why),
+			    "rollback: latency p99 52.0ms vs target 50.0ms (x1.04) 1.0s after a cut: 1800m -> 2000m");
+
+	decide_saturation(&p, &s, 2.5, 1.0, 22 * S, &d);
+	assert_string_equal(text(d.action, &d.why),
+			    "raise: saturated between ticks: usage 2.50 cores of a 2.00-core limit, "
+			    "throttled in 100% of periods: 2000m -> 4000m");
+	assert_string_equal(text(d.mem_action, &d.mem_why), "hold: memory is judged at ticks only");
+	decide_saturation(&p, &s, 0.1, 0.0, 23 * S, &d);
+	assert_string_equal(text(d.action, &d.why), "");
+
+	/* memory's own wording: no "m" on its limits */
+	w.code = DECIDE_R_START;
+	w.found = 1024;
+	w.to = 512;
+	assert_string_equal(text(DECIDE_LOWER, &w),
+			    "lower: start memory at the policy's 512 (found 1024)");
+	w.code = DECIDE_R_AT_BOUND;
+	w.cause = DECIDE_R_PRESSURE;
+	w.bound_hi = 4096;
+	assert_string_equal(text(DECIDE_HOLD, &w), "hold: pressure, but memory is at its max 4096");
+
+	/* every code has a stable name and, but for none, some words */
+	for (int c = 0; c < DECIDE_REASON_COUNT; c++) {
+		for (int r = DECIDE_CPU; r <= DECIDE_MEMORY; r++) {
+			struct decide_why any = { .code = c, .resource = r };
+
+			assert_true(decide_reason_text(DECIDE_HOLD, &any, small, sizeof(small)) < sizeof(small));
+			assert_int_equal(strlen(text(DECIDE_HOLD, &any)) == 0, c == DECIDE_R_NONE);
+		}
+		assert_string_not_equal(decide_reason_name(c), "?");
+		for (int o = 0; o < c; o++)
+			assert_string_not_equal(decide_reason_name(c), decide_reason_name(o));
+	}
+	assert_string_equal(decide_reason_name(DECIDE_R_BREACH), "breach");
+	assert_string_equal(decide_reason_name(DECIDE_R_ROLLBACK_AFTER_CUT), "rollback_after_cut");
+	assert_string_equal(decide_reason_name(DECIDE_REASON_COUNT), "?");
+}
+
+/* The policy's bounds moved under the limit held: it follows them, and says so. */
+static void test_outside_bounds_moves_in(void **state)
+{
+	struct policy p = slo_policy();
+	struct decide_state s;
+	struct decision d;
+	struct decide_inputs in = window(47000, 500, 0.5);
+
+	(void)state;
+	decide_init(&s, &p, 1000, 0, 0);
+	p.cpu_min_mc = 1500;
+	decide(&p, &s, &in, 1 * S, &d);
+	assert_int_equal(d.action, DECIDE_RAISE);
+	assert_int_equal(d.cpu_mc, 1500);
+	assert_int_equal(d.why.code, DECIDE_R_OUT_OF_BOUNDS);
+	assert_int_equal(d.why.from, 1000);
+	assert_int_equal(d.why.bound_lo, 1500);
+	assert_int_equal(d.why.bound_hi, 4000);
+	assert_string_equal(text(d.action, &d.why),
+			    "raise: 1000m is outside the policy bounds 1500m..4000m");
 }
 
 /* A tiny deterministic generator, so the random walk is the same every run. */
@@ -623,9 +788,13 @@ static void test_simulated_step_load(void **state)
 		lambda = (t > low1_end && t <= high_end) ? 200 : 40;
 		sim_tick(&sim, lambda, limit_mc / 1000.0, &in);
 		decide(&p, &s, &in, (uint64_t)t * S, &d);
-		if (trace)
+		if (trace) {
+			char reason[DECIDE_REASON_MAX];
+
+			decide_reason_text(d.action, &d.why, reason, sizeof(reason));
 			fprintf(stderr, "t=%d lambda=%.0f limit=%llum p99=%.1fms -> %s\n", t, lambda,
-				(unsigned long long)limit_mc, in.latency_us / 1000.0, d.reason);
+				(unsigned long long)limit_mc, in.latency_us / 1000.0, reason);
+		}
 		assert_true(d.cpu_mc >= p.cpu_min_mc && d.cpu_mc <= p.cpu_max_mc);
 
 		if (t > low1_end && t <= high_end) {
@@ -814,6 +983,8 @@ int main(void)
 		cmocka_unit_test(test_error_ceiling_is_a_breach),
 		cmocka_unit_test(test_throttle_without_objective),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_reason_text),
+		cmocka_unit_test(test_outside_bounds_moves_in),
 		cmocka_unit_test(test_bounds_never_crossed),
 		cmocka_unit_test(test_simulated_step_load),
 		cmocka_unit_test(test_objective_window),

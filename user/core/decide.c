@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 const char *decide_action_name(enum decide_action a)
@@ -41,11 +40,6 @@ static uint64_t mul_u64(uint64_t v, double f)
 	double r = (double)v * f;
 
 	return r >= 1.8e19 ? UINT64_MAX : (uint64_t)llround(r);
-}
-
-static double secs(uint64_t ns)
-{
-	return (double)ns / 1e9;
 }
 
 void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cpu_mc,
@@ -77,14 +71,6 @@ void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cp
 	s->last_change_ns = now_ns;
 	s->last_mem_breach_ns = now_ns;
 	s->last_mem_change_ns = now_ns;
-}
-
-static void describe_latency(const struct policy *p, const struct decide_inputs *in, char *buf,
-			     size_t len)
-{
-	snprintf(buf, len, "%s p%g %.1fms vs target %.1fms",
-		 p->metric == POLICY_METRIC_TTFB ? "ttfb" : "latency", p->percentile,
-		 in->latency_us / 1000.0, p->target_us / 1000.0);
 }
 
 /*
@@ -124,233 +110,302 @@ static int cpu_saturated(const struct policy *p, uint64_t limit_mc, double usage
 	       usage_cores * 1000.0 >= (1.0 - p->hysteresis) * (double)limit_mc;
 }
 
-static void decide_cpu(const struct policy *p, struct decide_state *s,
-		       const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
+/* What one tick says about CPU, against the policy. */
+struct cpu_judgement {
+	int objective;
+	double r;		/* percentile / target; 0 without an objective */
+	double err_rate;
+	double peak;		/* usage peak over the calm time; < 0 unknown */
+	uint64_t floor_mc;	/* usage + margin: a raise never leaves less */
+	uint64_t cut_floor_mc;	/* peak + margin: a cut never goes under it */
+	int lat_breach, err_breach, throttled, near, shortage;
+};
+
+/* Judges the tick; records its usage in *s first, whether the tick can be judged or not. */
+static void cpu_judge(const struct policy *p, struct decide_state *s,
+		      const struct decide_inputs *in, uint64_t now_ns, struct cpu_judgement *j)
 {
-	const int objective = p->metric != POLICY_METRIC_NONE;
-	const uint64_t limit = s->cpu_mc;
-	uint64_t floor_mc, cut_floor_mc, want;
-	char what[96] = "";
-	double r = 0, err_rate = 0, f, peak = usage_peak(p, s, in->cpu_usage_cores, now_ns);
-	int lat_breach, err_breach, throttled, near, saturated, shortage;
-
-	d->action = DECIDE_HOLD;
-	d->cpu_mc = limit;
-	floor_mc = in->cpu_usage_cores > 0 ?
-		   (uint64_t)llround(in->cpu_usage_cores * (1.0 + p->cpu_margin) * 1000.0) : 0;
-	cut_floor_mc = peak > 0 ? (uint64_t)llround(peak * (1.0 + p->cpu_margin) * 1000.0) : 0;
-
-	if (objective && in->requests < p->min_requests) {
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: %llu requests in the window, the policy needs %llu to judge the objective",
-			 (unsigned long long)in->requests, (unsigned long long)p->min_requests);
-		return;
-	}
-	if (objective) {
-		r = (double)in->latency_us / (double)p->target_us;
-		d->slo_ratio = r;
-		describe_latency(p, in, what, sizeof(what));
+	memset(j, 0, sizeof(*j));
+	j->objective = p->metric != POLICY_METRIC_NONE;
+	j->peak = usage_peak(p, s, in->cpu_usage_cores, now_ns);
+	j->floor_mc = in->cpu_usage_cores > 0 ?
+		      (uint64_t)llround(in->cpu_usage_cores * (1.0 + p->cpu_margin) * 1000.0) : 0;
+	j->cut_floor_mc = j->peak > 0 ? (uint64_t)llround(j->peak * (1.0 + p->cpu_margin) * 1000.0) : 0;
+	if (j->objective) {
+		j->r = (double)in->latency_us / (double)p->target_us;
 		if (in->requests)
-			err_rate = (double)in->errors / (double)in->requests;
+			j->err_rate = (double)in->errors / (double)in->requests;
 	}
-	lat_breach = objective && r > 1.0;
-	err_breach = objective && p->max_error_rate >= 0 && err_rate > p->max_error_rate;
-	throttled = in->throttle_ratio > p->throttle_target;
+	j->lat_breach = j->objective && j->r > 1.0;
+	j->err_breach = j->objective && p->max_error_rate >= 0 && j->err_rate > p->max_error_rate;
+	j->throttled = in->throttle_ratio > p->throttle_target;
 	/* throttling alone only counts when latency is close to the target: a
 	 * throttled service that meets its SLO comfortably has the quota it needs */
-	near = !objective || r > 1.0 - p->hysteresis;
-	saturated = cpu_saturated(p, limit, in->cpu_usage_cores, in->throttle_ratio);
-	shortage = throttled && (near || saturated);
+	j->near = !j->objective || j->r > 1.0 - p->hysteresis;
+	j->shortage = j->throttled &&
+		      (j->near || cpu_saturated(p, s->cpu_mc, in->cpu_usage_cores, in->throttle_ratio));
+}
 
-	/* a cut that has survived its cooldown is confirmed: no rollback to it */
-	if (s->last_cut_ns && now_ns - s->last_cut_ns > p->cooldown_ns)
+/* The numbers any CPU reason may quote: the tick's, the policy's and the limit held. */
+static void why_cpu(const struct policy *p, const struct decide_state *s,
+		    const struct decide_inputs *in, const struct cpu_judgement *j,
+		    struct decide_why *w)
+{
+	w->resource = DECIDE_CPU;
+	w->metric = p->metric;
+	w->percentile = p->percentile;
+	w->latency_us = in->latency_us;
+	w->target_us = p->target_us;
+	w->slo_ratio = j->r;
+	w->requests = in->requests;
+	w->min_requests = p->min_requests;
+	w->error_rate = j->err_rate;
+	w->max_error_rate = p->max_error_rate;
+	w->runq_share = in->runq_share;
+	w->throttle_ratio = in->throttle_ratio;
+	w->throttle_target = p->throttle_target;
+	w->usage_cores = in->cpu_usage_cores;
+	w->peak_cores = j->peak;
+	w->margin = p->cpu_margin;
+	w->hysteresis = p->hysteresis;
+	w->calm_ns = p->calm_ns;
+	w->cooldown_ns = p->cooldown_ns;
+	w->bound_lo = p->cpu_min_mc;
+	w->bound_hi = p->cpu_max_mc;
+	w->from = w->to = s->cpu_mc;
+}
+
+/*
+ * The raise a breach or a shortage asks for, as a factor on the limit (at
+ * most 1 + max_step_up), and its cause in w->cause. stale: the window began
+ * before the latest raise, so its latency cannot judge that raise; only
+ * throttling measured since may raise again.
+ */
+static double raise_factor(const struct policy *p, const struct decide_state *s,
+			   const struct decide_inputs *in, const struct cpu_judgement *j, int stale,
+			   uint64_t now_ns, struct decide_why *w)
+{
+	double f = 1.0;
+
+	if (j->lat_breach && !stale) {
+		f = j->r;
+		w->cause = DECIDE_R_BREACH;
+	} else if (j->lat_breach) {
+		w->cause = DECIDE_R_SHORTAGE_AFTER_RAISE;
+		w->since_raise_ns = now_ns - s->last_raise_ns;
+	} else if (j->err_breach) {
+		f = p->max_error_rate > 0 ? j->err_rate / p->max_error_rate : 1.0 + p->max_step_up;
+		w->cause = DECIDE_R_ERROR_RATE;
+	} else if (!j->near) {
+		w->cause = DECIDE_R_SATURATED;
+	} else {
+		w->cause = DECIDE_R_SHORTAGE;
+	}
+	if (j->throttled)
+		f = fmax(f, 1.0 + (in->throttle_ratio - p->throttle_target));
+	return clamp_d(f, 1.0, 1.0 + p->max_step_up);
+}
+
+/*
+ * Raises the limit for a breach or a shortage, or rolls back the cut that it
+ * follows within the cooldown; or holds, when the limit is at the policy's
+ * max or is not what holds the service back.
+ */
+static void cpu_raise(const struct policy *p, struct decide_state *s,
+		      const struct decide_inputs *in, const struct cpu_judgement *j, int stale,
+		      uint64_t now_ns, struct decision *d)
+{
+	const uint64_t limit = s->cpu_mc;
+	struct decide_why *w = &d->why;
+	uint64_t want = mul_u64(limit, raise_factor(p, s, in, j, stale, now_ns, w));
+	/* the cut did not hold: go back to where we were before it */
+	int rollback = (j->lat_breach || j->err_breach) && s->last_cut_ns &&
+		       now_ns - s->last_cut_ns <= p->cooldown_ns;
+
+	if (want < j->floor_mc)
+		want = j->floor_mc;
+	if (rollback && want < s->pre_cut_mc)
+		want = s->pre_cut_mc;
+	want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
+	if (!rollback && want <= limit) {
+		w->code = DECIDE_R_AT_BOUND;
+		return;
+	}
+	/*
+	 * A breach while the group is not throttled and uses less than half its
+	 * limit is not the limit's doing: after a shortage, requests queued
+	 * meanwhile drain with their latency; or other work holds the CPUs. A
+	 * raise now would only overshoot.
+	 */
+	if (!rollback && !j->err_breach && !j->throttled && j->floor_mc && j->floor_mc * 2 <= limit) {
+		w->code = DECIDE_R_NOT_THE_LIMIT;
+		return;
+	}
+	if (rollback) {
+		d->action = DECIDE_ROLLBACK;
+		w->code = DECIDE_R_ROLLBACK_AFTER_CUT;
+		w->since_change_ns = now_ns - s->last_change_ns;
 		s->last_cut_ns = 0;
+	} else {
+		d->action = DECIDE_RAISE;
+		w->code = w->cause;
+	}
+	d->cpu_mc = s->cpu_mc = want;
+	s->last_change_ns = now_ns;
+	s->last_raise_ns = now_ns;
+}
+
+/*
+ * A breach (latency or errors) or a CPU shortage: raise, roll back, or hold
+ * and say why not. Returns 1 when it decided, 0 when there is neither.
+ */
+static int cpu_breach(const struct policy *p, struct decide_state *s,
+		      const struct decide_inputs *in, const struct cpu_judgement *j,
+		      uint64_t now_ns, struct decision *d)
+{
+	int stale;
 
 	/* A breach while requests hardly wait to run, and the group is not
 	 * throttled, is not for lack of CPU (I/O, locks, a slow dependency):
 	 * a bigger quota would only be wasted. */
-	if (lat_breach && !err_breach && !throttled && in->runq_share >= 0 &&
+	if (j->lat_breach && !j->err_breach && !j->throttled && in->runq_share >= 0 &&
 	    in->runq_share < DECIDE_RUNQ_IRRELEVANT) {
 		s->last_breach_ns = now_ns;
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: %s, but requests spent only %.1f%% of their time waiting for a CPU and the group is not throttled: more CPU would not help",
-			 what, in->runq_share * 100);
-		return;
+		d->why.code = DECIDE_R_NOT_CPU;
+		return 1;
 	}
+	if (!j->lat_breach && !j->err_breach && !j->shortage)
+		return 0;
+	/*
+	 * A window that began before the latest raise, or just at it, still
+	 * holds the latency of the time before it (requests queued then drain
+	 * with it), so it cannot judge that raise: raising again on it would
+	 * overshoot. Meanwhile only what the last tick measured, throttling,
+	 * may raise again. Half an interval of slack covers the jitter of the
+	 * ticks.
+	 */
+	stale = j->lat_breach && !j->err_breach && s->last_raise_ns &&
+		now_ns - s->last_raise_ns < p->window_ns + p->interval_ns / 2;
+	s->last_breach_ns = now_ns;
+	if (stale && !j->throttled) {
+		d->why.code = DECIDE_R_STALE_WINDOW;
+		d->why.since_raise_ns = now_ns - s->last_raise_ns;
+		return 1;
+	}
+	cpu_raise(p, s, in, j, stale, now_ns, d);
+	return 1;
+}
 
-	if (lat_breach || err_breach || shortage) {
-		const char *why;
-		char cause[128];
-		/*
-		 * A window that began before the latest raise, or just at it,
-		 * still holds the latency of the time before it (requests
-		 * queued then drain with it), so it cannot judge that raise:
-		 * raising again on it would overshoot. Meanwhile only what the
-		 * last tick measured, throttling, may raise again. Half an
-		 * interval of slack covers the jitter of the ticks.
-		 */
-		int stale = lat_breach && !err_breach && s->last_raise_ns &&
-			    now_ns - s->last_raise_ns < p->window_ns + p->interval_ns / 2;
+/* A limit outside the policy's bounds moves inside. Returns 1 if it moved, else 0. */
+static int cpu_bounds(const struct policy *p, struct decide_state *s, uint64_t now_ns,
+		      struct decision *d)
+{
+	const uint64_t limit = s->cpu_mc;
 
-		s->last_breach_ns = now_ns;
-		if (stale && !throttled) {
-			snprintf(d->reason, sizeof(d->reason),
-				 "hold: %s, but the window began before the raise %.1fs ago and the group is not throttled",
-				 what, secs(now_ns - s->last_raise_ns));
-			return;
-		}
-		f = 1.0;
-		if (lat_breach && !stale) {
-			f = r;
-			snprintf(cause, sizeof(cause), "%s (x%.2f)", what, r);
-			why = "breach";
-		} else if (lat_breach) {
-			snprintf(cause, sizeof(cause),
-				 "throttled in %.0f%% of periods (%s, in a window from before the raise %.1fs ago)",
-				 in->throttle_ratio * 100, what, secs(now_ns - s->last_raise_ns));
-			why = "shortage";
-		} else if (err_breach) {
-			f = p->max_error_rate > 0 ? err_rate / p->max_error_rate : 1.0 + p->max_step_up;
-			snprintf(cause, sizeof(cause), "error rate %.2f%% over ceiling %.2f%%",
-				 err_rate * 100, p->max_error_rate * 100);
-			why = "breach";
-		} else if (!near) {
-			snprintf(cause, sizeof(cause),
-				 "usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods (%s)",
-				 in->cpu_usage_cores, limit / 1000.0, in->throttle_ratio * 100, what);
-			why = "saturated";
-		} else {
-			snprintf(cause, sizeof(cause), "throttled in %.0f%% of periods (target %.0f%%)",
-				 in->throttle_ratio * 100, p->throttle_target * 100);
-			why = "shortage";
-		}
-		if (throttled)
-			f = fmax(f, 1.0 + (in->throttle_ratio - p->throttle_target));
-		f = clamp_d(f, 1.0, 1.0 + p->max_step_up);
-		want = mul_u64(limit, f);
-		if (want < floor_mc)
-			want = floor_mc;
-		/* the cut did not hold: go back to where we were before it */
-		if ((lat_breach || err_breach) && s->last_cut_ns &&
-		    now_ns - s->last_cut_ns <= p->cooldown_ns) {
-			if (want < s->pre_cut_mc)
-				want = s->pre_cut_mc;
-			want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
-			d->action = DECIDE_ROLLBACK;
-			d->cpu_mc = want;
-			s->last_cut_ns = 0;
-			snprintf(d->reason, sizeof(d->reason),
-				 "rollback: %s %.1fs after a cut: %llum -> %llum", cause,
-				 secs(now_ns - s->last_change_ns), (unsigned long long)limit,
-				 (unsigned long long)want);
-		} else {
-			want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
-			if (want <= limit) {
-				snprintf(d->reason, sizeof(d->reason),
-					 "hold: %s: %s, but the limit is at cpu.max %llum", why, cause,
-					 (unsigned long long)p->cpu_max_mc);
-				return;
-			}
-			/*
-			 * A breach while the group is not throttled and uses less
-			 * than half its limit is not the limit's doing: after a
-			 * shortage, requests queued meanwhile drain with their
-			 * latency; or other work holds the CPUs. A raise now would
-			 * only overshoot.
-			 */
-			if (!err_breach && !throttled && floor_mc && floor_mc * 2 <= limit) {
-				snprintf(d->reason, sizeof(d->reason),
-					 "hold: %s, but the limit is not what holds it back: usage %.2f cores + %.0f%% margin is under half of %llum and the group is not throttled",
-					 what, in->cpu_usage_cores, p->cpu_margin * 100, (unsigned long long)limit);
-				return;
-			}
-			d->action = DECIDE_RAISE;
-			d->cpu_mc = want;
-			snprintf(d->reason, sizeof(d->reason), "raise: %s: %s: %llum -> %llum", why,
-				 cause, (unsigned long long)limit, (unsigned long long)want);
-		}
-		s->cpu_mc = d->cpu_mc;
-		s->last_change_ns = now_ns;
-		s->last_raise_ns = now_ns;
-		return;
-	}
+	if (limit >= p->cpu_min_mc && limit <= p->cpu_max_mc)
+		return 0;
+	d->cpu_mc = s->cpu_mc = clamp_u64(limit, p->cpu_min_mc, p->cpu_max_mc);
+	d->action = d->cpu_mc > limit ? DECIDE_RAISE : DECIDE_LOWER;
+	d->why.code = DECIDE_R_OUT_OF_BOUNDS;
+	s->last_change_ns = now_ns;
+	return 1;
+}
 
-	if (limit < p->cpu_min_mc || limit > p->cpu_max_mc) {
-		want = clamp_u64(limit, p->cpu_min_mc, p->cpu_max_mc);
-		d->action = want > limit ? DECIDE_RAISE : DECIDE_LOWER;
-		d->cpu_mc = s->cpu_mc = want;
-		s->last_change_ns = now_ns;
-		snprintf(d->reason, sizeof(d->reason), "%s: %llum is outside the policy bounds %llum..%llum",
-			 decide_action_name(d->action), (unsigned long long)limit,
-			 (unsigned long long)p->cpu_min_mc, (unsigned long long)p->cpu_max_mc);
-		return;
-	}
-	if (objective && r >= 1.0 - p->hysteresis) {
-		snprintf(d->reason, sizeof(d->reason), "hold: %s, inside the %.0f%% band", what,
-			 p->hysteresis * 100);
-		return;
-	}
-	if (!objective && in->throttle_ratio > p->throttle_target / 2) {
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: throttled in %.0f%% of periods, near the %.0f%% target",
-			 in->throttle_ratio * 100, p->throttle_target * 100);
-		return;
-	}
-	if (now_ns - s->last_breach_ns < p->calm_ns) {
-		snprintf(d->reason, sizeof(d->reason), "hold: %s%scalm for %.1fs of the %.1fs required",
-			 what, objective ? ", " : "", secs(now_ns - s->last_breach_ns), secs(p->calm_ns));
-		return;
-	}
-	if (now_ns - s->last_change_ns < p->cooldown_ns) {
-		snprintf(d->reason, sizeof(d->reason), "hold: cooldown, %.1fs since the last change of %.1fs",
-			 secs(now_ns - s->last_change_ns), secs(p->cooldown_ns));
-		return;
-	}
+/*
+ * Probes down after a calm stretch and the cooldown, in bounded steps that
+ * never go under the peak usage plus the margin; otherwise holds and says
+ * what is missing.
+ */
+static void cpu_probe_down(const struct policy *p, struct decide_state *s,
+			   const struct decide_inputs *in, const struct cpu_judgement *j,
+			   uint64_t now_ns, struct decision *d)
+{
+	const uint64_t limit = s->cpu_mc;
+	struct decide_why *w = &d->why;
+	uint64_t want;
+	double f;
 
-	if (in->cpu_usage_cores < 0) {
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: %s%sCPU usage is unknown, so no cut (it could go below usage)", what,
-			 objective ? ", " : "");
+	w->since_breach_ns = now_ns - s->last_breach_ns;
+	w->since_change_ns = now_ns - s->last_change_ns;
+	if (j->objective && j->r >= 1.0 - p->hysteresis)
+		w->code = DECIDE_R_IN_BAND;
+	else if (!j->objective && in->throttle_ratio > p->throttle_target / 2)
+		w->code = DECIDE_R_NEAR_THROTTLE_TARGET;
+	else if (w->since_breach_ns < p->calm_ns)
+		w->code = DECIDE_R_CALM_WAIT;
+	else if (w->since_change_ns < p->cooldown_ns)
+		w->code = DECIDE_R_COOLDOWN;
+	else if (in->cpu_usage_cores < 0)
+		w->code = DECIDE_R_USAGE_UNKNOWN;
+	if (w->code != DECIDE_R_NONE)
 		return;
-	}
-	/* Probe down; smaller steps as latency nears the band, so the loop
-	 * settles instead of sawing across the target. */
+
+	/* Smaller steps as latency nears the band, so the loop settles instead
+	 * of sawing across the target. */
 	f = p->max_step_down;
-	if (objective)
-		f *= clamp_d(2.0 * (1.0 - p->hysteresis - r) / (1.0 - p->hysteresis), 0.25, 1.0);
+	if (j->objective)
+		f *= clamp_d(2.0 * (1.0 - p->hysteresis - j->r) / (1.0 - p->hysteresis), 0.25, 1.0);
 	want = mul_u64(limit, 1.0 - f);
-	if (want < cut_floor_mc)
-		want = cut_floor_mc;
+	if (want < j->cut_floor_mc)
+		want = j->cut_floor_mc;
 	want = clamp_u64(want, p->cpu_min_mc, p->cpu_max_mc);
 	if (want >= limit) {
-		snprintf(d->reason, sizeof(d->reason),
-			 "hold: %s%susage %.2f cores (peak of the last %.1fs) + %.0f%% margin leaves no room below %llum",
-			 what, objective ? ", " : "", peak, secs(p->calm_ns), p->cpu_margin * 100,
-			 (unsigned long long)limit);
+		w->code = DECIDE_R_NO_ROOM;
 		return;
 	}
 	d->action = DECIDE_LOWER;
+	w->code = DECIDE_R_CALM_LOWER;
 	d->cpu_mc = want;
 	s->pre_cut_mc = limit;
 	s->cpu_mc = want;
 	s->last_cut_ns = now_ns;
 	s->last_change_ns = now_ns;
-	snprintf(d->reason, sizeof(d->reason),
-		 "lower: %s%scalm for %.1fs, usage %.2f cores (peak %.2f): %llum -> %llum",
-		 what, objective ? ", " : "", secs(now_ns - s->last_breach_ns), in->cpu_usage_cores,
-		 peak, (unsigned long long)limit, (unsigned long long)want);
+}
+
+/* First come breaches and shortages, then the bounds, and only then a step down. */
+static void decide_cpu(const struct policy *p, struct decide_state *s,
+		       const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
+{
+	struct cpu_judgement j;
+
+	d->action = DECIDE_HOLD;
+	d->cpu_mc = s->cpu_mc;
+	cpu_judge(p, s, in, now_ns, &j);
+	why_cpu(p, s, in, &j, &d->why);
+	if (j.objective && in->requests < p->min_requests) {
+		d->why.code = DECIDE_R_FEW_REQUESTS;
+		d->why.slo_ratio = 0;
+		return;
+	}
+	d->slo_ratio = j.r;
+	/* a cut that has survived its cooldown is confirmed: no rollback to it */
+	if (s->last_cut_ns && now_ns - s->last_cut_ns > p->cooldown_ns)
+		s->last_cut_ns = 0;
+	if (!cpu_breach(p, s, in, &j, now_ns, d) && !cpu_bounds(p, s, now_ns, d))
+		cpu_probe_down(p, s, in, &j, now_ns, d);
 }
 
 static void decide_memory(const struct policy *p, struct decide_state *s,
 			  const struct decide_inputs *in, uint64_t now_ns, struct decision *d)
 {
 	const uint64_t limit = s->mem_bytes;
+	struct decide_why *w = &d->mem_why;
 	uint64_t floor_b, want;
 	double sev = 0, f;
 	int pressure;
 
 	d->mem_action = DECIDE_HOLD;
 	d->mem_bytes = limit;
+	w->resource = DECIDE_MEMORY;
+	w->mem_usage = in->mem_usage;
+	w->mem_events = in->mem_events;
+	w->mem_pressure = in->mem_pressure;
+	w->margin = p->mem_margin;
+	w->calm_ns = p->calm_ns;
+	w->cooldown_ns = p->cooldown_ns;
+	w->bound_lo = p->mem_min;
+	w->bound_hi = p->mem_max;
+	w->from = limit;
 	floor_b = mul_u64(in->mem_usage, 1.0 + p->mem_margin);
 
 	if (in->mem_events)
@@ -369,30 +424,29 @@ static void decide_memory(const struct policy *p, struct decide_state *s,
 		want = clamp_u64(want, p->mem_min, p->mem_max);
 		if (pressure)
 			s->last_mem_breach_ns = now_ns;
+		w->cause = pressure ? DECIDE_R_PRESSURE : DECIDE_R_USAGE_NEAR_LIMIT;
 		if (want <= limit) {
-			snprintf(d->mem_reason, sizeof(d->mem_reason),
-				 "hold: %s, but memory is at its max %llu", pressure ? "pressure" : "usage near the limit",
-				 (unsigned long long)p->mem_max);
+			w->code = DECIDE_R_AT_BOUND;
 			return;
 		}
 		d->mem_action = DECIDE_RAISE;
-		snprintf(d->mem_reason, sizeof(d->mem_reason),
-			 "raise: %llu events, pressure %.2f%%, usage %llu: %llu -> %llu",
-			 (unsigned long long)in->mem_events,
-			 in->mem_pressure >= 0 ? in->mem_pressure * 100 : 0.0,
-			 (unsigned long long)in->mem_usage, (unsigned long long)limit,
-			 (unsigned long long)want);
+		w->code = w->cause;
 		goto change;
 	}
 	if (limit < p->mem_min || limit > p->mem_max) {
 		want = clamp_u64(limit, p->mem_min, p->mem_max);
 		d->mem_action = want > limit ? DECIDE_RAISE : DECIDE_LOWER;
-		snprintf(d->mem_reason, sizeof(d->mem_reason), "%s: %llu is outside the policy bounds",
-			 decide_action_name(d->mem_action), (unsigned long long)limit);
+		w->code = DECIDE_R_OUT_OF_BOUNDS;
 		goto change;
 	}
-	if (now_ns - s->last_mem_breach_ns < p->calm_ns || now_ns - s->last_mem_change_ns < p->cooldown_ns) {
-		snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: waiting for calm and cooldown");
+	w->since_breach_ns = now_ns - s->last_mem_breach_ns;
+	w->since_change_ns = now_ns - s->last_mem_change_ns;
+	if (w->since_breach_ns < p->calm_ns) {
+		w->code = DECIDE_R_CALM_WAIT;
+		return;
+	}
+	if (w->since_change_ns < p->cooldown_ns) {
+		w->code = DECIDE_R_COOLDOWN;
 		return;
 	}
 	want = mul_u64(limit, 1.0 - p->mem_step_down);
@@ -400,21 +454,18 @@ static void decide_memory(const struct policy *p, struct decide_state *s,
 		want = floor_b;
 	want = clamp_u64(want, p->mem_min, p->mem_max);
 	if (want >= limit) {
-		snprintf(d->mem_reason, sizeof(d->mem_reason),
-			 "hold: usage %llu + %.0f%% margin leaves no room below %llu",
-			 (unsigned long long)in->mem_usage, p->mem_margin * 100, (unsigned long long)limit);
+		w->code = DECIDE_R_NO_ROOM;
 		return;
 	}
 	d->mem_action = DECIDE_LOWER;
-	snprintf(d->mem_reason, sizeof(d->mem_reason), "lower: quiet, usage %llu: %llu -> %llu",
-		 (unsigned long long)in->mem_usage, (unsigned long long)limit, (unsigned long long)want);
+	w->code = DECIDE_R_CALM_LOWER;
 change:
 	d->mem_bytes = s->mem_bytes = want;
 	s->last_mem_change_ns = now_ns;
 }
 
 void decide_saturation(const struct policy *p, struct decide_state *s, double usage_cores,
-			double throttle_ratio, uint64_t now_ns, struct decision *d)
+		       double throttle_ratio, uint64_t now_ns, struct decision *d)
 {
 	const uint64_t limit = s->cpu_mc;
 	uint64_t want;
@@ -425,7 +476,15 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	d->action = d->mem_action = DECIDE_HOLD;
 	d->cpu_mc = limit;
 	d->mem_bytes = s->mem_bytes;
-	snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: memory is judged at ticks only");
+	d->why.resource = DECIDE_CPU;
+	d->why.code = DECIDE_R_NONE;
+	d->why.usage_cores = usage_cores;
+	d->why.throttle_ratio = throttle_ratio;
+	d->why.throttle_target = p->throttle_target;
+	d->why.from = d->why.to = limit;
+	d->mem_why.resource = DECIDE_MEMORY;
+	d->mem_why.code = DECIDE_R_TICKS_ONLY;
+	d->mem_why.from = d->mem_why.to = s->mem_bytes;
 	if (!p->cpu_set || s->cpu_start_pending ||
 	    !cpu_saturated(p, limit, usage_cores, throttle_ratio)) {
 		s->sat_checks = 0;
@@ -467,56 +526,50 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	d->action = rollback ? DECIDE_ROLLBACK : DECIDE_RAISE;
 	if (rollback)
 		s->last_cut_ns = 0;
-	snprintf(d->reason, sizeof(d->reason),
-		 "%s: saturated between ticks: usage %.2f cores of a %.2f-core limit, throttled in %.0f%% of periods: %llum -> %llum",
-		 decide_action_name(d->action), usage_cores, limit / 1000.0, throttle_ratio * 100,
-		 (unsigned long long)limit, (unsigned long long)want);
-	d->cpu_mc = s->cpu_mc = want;
+	d->why.code = DECIDE_R_SATURATED_BETWEEN_TICKS;
+	d->cpu_mc = s->cpu_mc = d->why.to = want;
 	s->last_change_ns = now_ns;
 	s->last_raise_ns = now_ns;
 }
 
 /* A hold on the first tick still moves the limit from what was found to the
  * policy's starting value: say so, as the change it is. */
-static void explain_start(enum decide_action *action, char *reason, size_t len, const char *what,
-			  uint64_t found, uint64_t start, const char *unit)
+static void explain_start(enum decide_action *action, struct decide_why *w, uint64_t found,
+			  uint64_t start)
 {
-	char was[48];
-
 	if (*action != DECIDE_HOLD)
 		return;
-	if (found)
-		snprintf(was, sizeof(was), "%llu%s", (unsigned long long)found, unit);
-	else
-		snprintf(was, sizeof(was), "unlimited");
 	*action = (found == 0 || found > start) ? DECIDE_LOWER : DECIDE_RAISE;
-	snprintf(reason, len, "%s: start %s at the policy's %llu%s (found %s)",
-		 decide_action_name(*action), what, (unsigned long long)start, unit, was);
+	w->code = DECIDE_R_START;
+	w->found = found;
+	w->to = start;
 }
 
 void decide(const struct policy *p, struct decide_state *s, const struct decide_inputs *in,
 	    uint64_t now_ns, struct decision *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->why.resource = DECIDE_CPU;
+	d->mem_why.resource = DECIDE_MEMORY;
 	if (p->cpu_set) {
 		decide_cpu(p, s, in, now_ns, d);
+		d->why.to = d->cpu_mc;
 		if (s->cpu_start_pending)
-			explain_start(&d->action, d->reason, sizeof(d->reason), "cpu", s->cpu_found_mc,
-				      d->cpu_mc, "m");
+			explain_start(&d->action, &d->why, s->cpu_found_mc, d->cpu_mc);
 		s->cpu_start_pending = 0;
 	} else {
 		d->action = DECIDE_HOLD;
-		snprintf(d->reason, sizeof(d->reason), "hold: the policy leaves CPU alone");
+		d->why.code = DECIDE_R_NOT_GOVERNED;
 	}
 	if (p->memory_set) {
 		decide_memory(p, s, in, now_ns, d);
+		d->mem_why.to = d->mem_bytes;
 		if (s->mem_start_pending)
-			explain_start(&d->mem_action, d->mem_reason, sizeof(d->mem_reason), "memory",
-				      s->mem_found_bytes, d->mem_bytes, "");
+			explain_start(&d->mem_action, &d->mem_why, s->mem_found_bytes, d->mem_bytes);
 		s->mem_start_pending = 0;
 	} else {
 		d->mem_action = DECIDE_HOLD;
-		snprintf(d->mem_reason, sizeof(d->mem_reason), "hold: the policy leaves memory alone");
+		d->mem_why.code = DECIDE_R_NOT_GOVERNED;
 	}
 }
 

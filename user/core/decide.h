@@ -4,11 +4,11 @@
  * one tick's inputs and now_ns. It returns what the limits should be and why;
  * the shell (user/governor.c) writes them, or in dry-run only says so.
  *
- * The shape follows what works in the field (FACTS.md, "Governors"): back off
- * fast and in proportion to the error (HPA: current x metric / target; Senpai:
- * up to +100% at once), probe down slowly after a quiet stretch, in bounded
- * steps and never below live usage plus a margin (Autothrottle, Senpai), roll a
- * cut back when a breach follows it, and hold inside a tolerance band.
+ * The shape follows what works in the field: back off fast and in proportion
+ * to the error (HPA: current x metric / target; Senpai: up to +100% at once),
+ * probe down slowly after a quiet stretch, in bounded steps and never below
+ * live usage plus a margin (Autothrottle, Senpai), roll a cut back when a
+ * breach follows it, and hold inside a tolerance band.
  */
 #ifndef LATGOV_DECIDE_H
 #define LATGOV_DECIDE_H
@@ -68,10 +68,93 @@ struct decide_state {
 	uint64_t mem_found_bytes;
 };
 
+/* Room for decide_reason_text(): the longest reason and its numbers. */
 #define DECIDE_REASON_MAX 256
 
 /* Below this run-queue share of request time, a breach is not CPU's doing. */
 #define DECIDE_RUNQ_IRRELEVANT 0.05
+
+/*
+ * Why a decision is what it is. The audit log writes decide_reason_name()
+ * as "reason_code" (policies/README.md lists them): keep the names stable.
+ * A raise's code is its cause (BREACH .. SHORTAGE_AFTER_RAISE); a rollback,
+ * or a hold at the bound or for NOT_THE_LIMIT, keeps it in decide_why.cause.
+ */
+enum decide_reason {
+	DECIDE_R_NONE = 0,		/* between ticks: nothing to do, nothing to say */
+	DECIDE_R_NOT_GOVERNED,		/* the policy leaves the resource alone */
+	DECIDE_R_START,			/* the first tick moves the limit to the policy's start */
+	DECIDE_R_FEW_REQUESTS,		/* too few requests to judge the objective */
+	DECIDE_R_NOT_CPU,		/* a breach while requests hardly wait for a CPU */
+	DECIDE_R_STALE_WINDOW,		/* a breach in a window from before the last raise */
+	DECIDE_R_BREACH,		/* the percentile over the target */
+	DECIDE_R_ERROR_RATE,		/* errors over the policy's ceiling */
+	DECIDE_R_SATURATED,		/* throttled while using nearly all of the limit */
+	DECIDE_R_SHORTAGE,		/* throttled with latency near the target */
+	DECIDE_R_SHORTAGE_AFTER_RAISE,	/* throttled since a raise the window predates */
+	DECIDE_R_SATURATED_BETWEEN_TICKS,	/* decide_saturation() */
+	DECIDE_R_ROLLBACK_AFTER_CUT,	/* a breach within the cooldown of a cut */
+	DECIDE_R_AT_BOUND,		/* a raise is wanted, but the limit is at the policy's max */
+	DECIDE_R_NOT_THE_LIMIT,		/* a breach with usage under half the limit, not throttled */
+	DECIDE_R_OUT_OF_BOUNDS,		/* the limit held is outside the policy's bounds */
+	DECIDE_R_IN_BAND,		/* latency inside the hysteresis band */
+	DECIDE_R_NEAR_THROTTLE_TARGET,	/* no objective, throttling near its target */
+	DECIDE_R_CALM_WAIT,		/* not calm for long enough to cut */
+	DECIDE_R_COOLDOWN,		/* too soon after the last change to cut */
+	DECIDE_R_USAGE_UNKNOWN,		/* no usage, so no cut */
+	DECIDE_R_NO_ROOM,		/* usage + margin leaves no room below the limit */
+	DECIDE_R_CALM_LOWER,		/* calm: a step down */
+	DECIDE_R_PRESSURE,		/* memory events or pressure */
+	DECIDE_R_USAGE_NEAR_LIMIT,	/* memory usage + margin over the limit */
+	DECIDE_R_TICKS_ONLY,		/* memory between ticks: judged at ticks only */
+	DECIDE_REASON_COUNT,
+};
+
+enum decide_resource {
+	DECIDE_CPU = 0,
+	DECIDE_MEMORY,
+};
+
+/*
+ * A reason and the numbers behind it: what the tick measured, the policy's
+ * parameters it was weighed against, and the limit before and after. Each
+ * code's text quotes some of them; the since_* fields, cause and found are
+ * set only by the codes that use them (0 otherwise). Limits are millicores
+ * for CPU and bytes for memory.
+ */
+struct decide_why {
+	enum decide_reason code;
+	enum decide_reason cause;	/* ROLLBACK_AFTER_CUT, AT_BOUND, NOT_THE_LIMIT: the raise's */
+	enum decide_resource resource;
+	/* the objective; metric POLICY_METRIC_NONE: the policy has none */
+	enum policy_metric metric;
+	double percentile;
+	uint64_t latency_us;
+	uint64_t target_us;
+	double slo_ratio;		/* latency / target */
+	uint64_t requests;
+	uint64_t min_requests;
+	double error_rate;
+	double max_error_rate;
+	double runq_share;
+	double throttle_ratio;
+	double throttle_target;
+	double usage_cores;
+	double peak_cores;		/* the peak usage over the calm time */
+	uint64_t mem_usage;
+	uint64_t mem_events;
+	double mem_pressure;		/* < 0 unknown */
+	double margin;
+	double hysteresis;
+	uint64_t since_breach_ns;
+	uint64_t since_change_ns;
+	uint64_t since_raise_ns;
+	uint64_t calm_ns;
+	uint64_t cooldown_ns;
+	uint64_t from, to;		/* the limit before and after */
+	uint64_t bound_lo, bound_hi;	/* OUT_OF_BOUNDS, AT_BOUND: the policy's bounds */
+	uint64_t found;			/* START: the limit found on the cgroup; 0 unlimited */
+};
 
 struct decision {
 	enum decide_action action;	/* CPU */
@@ -79,9 +162,21 @@ struct decision {
 	enum decide_action mem_action;
 	uint64_t mem_bytes;		/* new memory.high / soft limit */
 	double slo_ratio;		/* percentile / target; 0 without an objective or data */
-	char reason[DECIDE_REASON_MAX];
-	char mem_reason[DECIDE_REASON_MAX];
+	struct decide_why why;		/* of action */
+	struct decide_why mem_why;	/* of mem_action */
 };
+
+/* The stable lowercase name of a reason ("breach"); "?" for no reason. */
+const char *decide_reason_name(enum decide_reason r);
+
+/*
+ * The reason as a person reads it, e.g. "raise: breach: latency p99 80.0ms vs
+ * target 50.0ms (x1.60): 1000m -> 1600m", into buf (always NUL-terminated
+ * when len > 0; DECIDE_REASON_MAX holds every reason). action is the one
+ * the reason is for. Returns the length of the text written.
+ */
+size_t decide_reason_text(enum decide_action action, const struct decide_why *w, char *buf,
+			  size_t len);
 
 /*
  * Starts the state from the limits found on the cgroup (0 = unlimited),
@@ -108,8 +203,8 @@ void decide(const struct policy *p, struct decide_state *s, const struct decide_
  * it within one CFS period (Autothrottle samples at 100 ms). Usage under
  * limit x (1 + hysteresis / 2) must be saturated in two checks in a row
  * (one is as likely a burst). Otherwise
- * d->action is DECIDE_HOLD with an empty reason (at cpu.max too: the next
- * tick says so), and *s is unchanged but for the calm, which saturation
+ * d->action is DECIDE_HOLD with reason DECIDE_R_NONE (at cpu.max too: the
+ * next tick says so), and *s is unchanged but for the calm, which saturation
  * restarts.
  * d->mem_action is always DECIDE_HOLD (memory is judged per tick only).
  */
