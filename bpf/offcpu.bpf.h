@@ -1,25 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The stacks of a thread leaving the CPU and the stack-count map, for the
- * flame profiles: off-CPU stacks are walked by
- * the profiler (bpf/profile.bpf.c) when it runs alone, or by the tracer's
- * sched_switch (bpf/requests.bpf.c, prof_shared) when scheduler attribution
- * runs too. Each object gets its own maps from this header; when shared, the
- * profiler reuses the tracer's.
- *
- * The including file defines count(LG_CNT_*) before including it.
+ * flame profiles: off-CPU stacks are walked by the profiler
+ * (bpf/profile.bpf.c) when it runs alone, or by the tracer's sched_switch
+ * (bpf/sched_attr.bpf.h, prof_shared) when scheduler attribution runs too.
+ * Each object gets its own maps from this header; when shared, the profiler
+ * reuses the tracer's.
  */
 #ifndef LATGOV_OFFCPU_BPF_H
 #define LATGOV_OFFCPU_BPF_H
 
-#define LG_EFAULT 14
+#include "compat.bpf.h"
+#include "counters.bpf.h"
+#include "latgov/abi.h"
+#include "latgov/sched.h"
 
 /*
  * Walking the kernel stack at every switch-out is the off-CPU profile's
- * largest cost. Measured with bpf_stats on the 2-vCPU test VM, 3000 sleeps of
- * a target cost ~21 us of BPF time each (switch-out, wakeup, switch-in) with
- * kernel stacks, ~11 us without, ~20 us without the user stack. A session
- * that must stay cheap turns it off; on-CPU samples keep their kernel stacks.
+ * largest cost (tools/bench/NOTES.md has what it was measured at). A
+ * session that must stay cheap turns it off; on-CPU samples keep their
+ * kernel stacks.
  */
 const volatile __u32 offcpu_kernel_stacks = 1;
 
@@ -62,26 +62,38 @@ struct {
 	__type(value, __u64);
 } prof_counts SEC(".maps");
 
+/*
+ * The value of key in a hash map, inserted as init if missing: NULL only if
+ * the map is full (counted as lost). A racing insert of the same key by
+ * another CPU is no failure: the lookup after it finds that one.
+ */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *init,
+					    __u32 lost_counter)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	int err;
+
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count(lost_counter);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+static const __u64 zero_count;
+
 static __always_inline void prof_add(struct lg_stack_key *key, __u64 v)
 {
 	__u64 *cur;
-	long err;
 
 	if (!v)
 		return;
-	cur = bpf_map_lookup_elem(&prof_counts, key);
-	if (cur) {
+	cur = lookup_or_init(&prof_counts, key, &zero_count, LG_CNT_STACK_MAP_FULL);
+	if (cur)
 		__sync_fetch_and_add(cur, v);
-		return;
-	}
-	err = bpf_map_update_elem(&prof_counts, key, &v, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU added it */) {
-		cur = bpf_map_lookup_elem(&prof_counts, key);
-		if (cur)
-			__sync_fetch_and_add(cur, v);
-	} else if (err) {
-		count(LG_CNT_STACK_MAP_FULL);
-	}
 }
 
 /* An off-CPU span's parts under key's stacks and endpoint, each phase its own count. */
@@ -98,12 +110,12 @@ static __always_inline void prof_add_span(struct lg_stack_key *key, const struct
 /* A stack id, or -1 for "no stack"; real failures are counted. */
 static __always_inline __s32 stack_id(void *ctx, __u64 flags)
 {
-	long id = bpf_get_stackid(ctx, &prof_stacks, flags);
+	int id = bpf_get_stackid(ctx, &prof_stacks, flags);
 
 	if (id >= 0)
-		return (__s32)id;
+		return id;
 	/* -EFAULT: nothing to walk (a user-mode sample has no kernel stack). */
-	if (id != -LG_EFAULT)
+	if (id != -EFAULT)
 		count(LG_CNT_STACK_LOST);
 	return -1;
 }
@@ -163,4 +175,4 @@ static __always_inline void walk_stacks(void *ctx, struct task_struct *prev, __u
 	walk_site(ctx, &site, kstack_id, ustack_id);
 }
 
-#endif
+#endif /* LATGOV_OFFCPU_BPF_H */

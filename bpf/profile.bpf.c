@@ -23,12 +23,11 @@
  * sched_switch does the off-CPU work (offcpu.bpf.h) and only the sampler
  * and the fork hook here are loaded.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
+#include "compat.bpf.h"
+#include "counters.bpf.h"
 #include "latgov/abi.h"
 #include "latgov/sched.h"
+#include "offcpu.bpf.h"
 #include "sched.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -79,24 +78,7 @@ struct {
 	__type(value, struct offcpu);
 } prof_threads SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LG_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} prof_counters SEC(".maps");
-
 static const struct offcpu zero_offcpu;
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&prof_counters, &which);
-
-	if (v)
-		*v += 1;
-}
-
-#include "offcpu.bpf.h"
 
 /* The endpoint of the request in flight on task; at a switch-out, by the rule of sched.h. */
 static __always_inline __u32 endpoint_of(struct task_struct *task, __u32 tid, int switch_out,
@@ -180,14 +162,9 @@ int BPF_PROG(profile_switch, bool preempt, struct task_struct *prev, struct task
 			return 0;
 		if (!now)
 			now = bpf_ktime_get_ns();
-		st = bpf_map_lookup_elem(&prof_threads, &prev_tid);
-		if (!st) {
-			if (bpf_map_update_elem(&prof_threads, &prev_tid, &zero_offcpu, BPF_NOEXIST) == -7 /* E2BIG */)
-				count(LG_CNT_THREAD_MAP_FULL);
-			st = bpf_map_lookup_elem(&prof_threads, &prev_tid);
-			if (!st)
-				return 0;
-		}
+		st = lookup_or_init(&prof_threads, &prev_tid, &zero_offcpu, LG_CNT_THREAD_MAP_FULL);
+		if (!st)
+			return 0;
 		st->t_out = now;
 		st->t_wake = 0;
 		st->wake_throttled = 0;

@@ -121,7 +121,7 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 		if (!err)
 			err = bpf_map__reuse_fd(p->skel->maps.prof_stacks, p->cfg.stacks_map_fd);
 		if (!err)
-			err = bpf_map__reuse_fd(p->skel->maps.prof_counters, p->cfg.counters_map_fd);
+			err = bpf_map__reuse_fd(p->skel->maps.lg_counters, p->cfg.counters_map_fd);
 		if (err) {
 			fprintf(stderr, "latgov: cannot share the tracer's off-CPU maps with the profiler: %s\n",
 				strerror(-err));
@@ -417,7 +417,7 @@ static int add_key(struct profiler *p, const struct lg_stack_key *k, uint64_t va
 
 static void read_counters(struct profiler *p)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(p->skel->maps.prof_counters);
+	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(p->skel->maps.lg_counters);
 	__u64 *v;
 
 	if (ncpus <= 0)

@@ -12,7 +12,7 @@
 #include "core/http.h"
 #include "core/report.h"
 #include "core/strbuf.h"
-#include "latgov/sched.h"
+#include "latgov/proto.h"
 #include "profiler.h"
 #include "session.h"
 #include "tracer.h"

@@ -29,9 +29,9 @@
 #define LG_CONNS_DEFAULT 16384
 #define LG_CONNS_MAX     (1u << 20)
 /*
- * log2 of the slots of the direct-mapped table tried before that hash: 1,024
- * of 416 bytes. User space maps it and its idle scan touches every page, so
- * its size is agent RSS: 4,096 slots took --flame past 32 MiB.
+ * log2 of the slots of the direct-mapped table tried before that hash (1,024
+ * slots). User space maps it and its idle scan touches every page, so its
+ * size is agent RSS: kept small (tools/bench/NOTES.md has the measurement).
  */
 #define LG_SLOTS_BITS    10
 #define LG_MAX_TARGETS 4096	/* traced processes (tgids) */
@@ -95,14 +95,24 @@ struct lg_request {
 	__u32 reads;			/* recv calls that made the request */
 	__u16 lport;			/* host byte order */
 	__u16 rport;
+	/*
+	 * Requests this record stands for, at least 1: more when the protocol
+	 * answers a pipelined batch with one write (RESP), all of them then
+	 * with this record's times and the first one's endpoint.
+	 */
+	__u16 batch;
+	__u16 pad16;
 	__u8  role;			/* enum lg_role */
 	__u8  end_reason;		/* enum lg_end_reason */
 	__u8  req_len;			/* valid bytes in req_prefix */
 	__u8  resp_len;			/* valid bytes in resp_prefix */
-	__u8  req_prefix[LG_REQ_PREFIX];
+	__u8  pad8[4];
+	__u8  req_prefix[LG_REQ_PREFIX];	/* 8-byte aligned: read a word at a time */
 	__u8  resp_prefix[LG_RESP_PREFIX];
 };
-_Static_assert(sizeof(struct lg_request) == 224, "struct lg_request layout changed");
+_Static_assert(sizeof(struct lg_request) == 232, "struct lg_request layout changed");
+_Static_assert(__builtin_offsetof(struct lg_request, req_prefix) % 8 == 0,
+	       "req_prefix is read in 8-byte words");
 
 /*
  * Loss and activity counters: one per-CPU array indexed by this enum, summed

@@ -32,11 +32,14 @@
  * arrive before the first of them is answered) cannot be told apart by byte
  * counts alone. What is exact and what is not:
  *   - every recv (arrival) that follows a response starts a request;
- *   - a server send that starts with an HTTP/1.x status line while a
- *     response is already in progress starts the answer to the next
- *     pipelined request (conn_on_response_start): the request count is exact
- *     for HTTP/1.x servers that begin each answer with its own send call;
- *     answers coalesced into one send are counted as one;
+ *   - a server send that the protocol says begins an answer (an HTTP/1.x
+ *     status line) while a response is already in progress starts the
+ *     answer to the next pipelined request (conn_answer_send): the request
+ *     count is exact for HTTP/1.x servers that begin each answer with its
+ *     own send call; answers coalesced into one send are counted as one;
+ *   - where a protocol's answers to a pipelined batch share one write
+ *     (RESP), the write's replies are counted, and the record stands for
+ *     that many requests (lg_request.batch);
  *   - such a request shares the arrival and read time, prefix (hence
  *     endpoint) and bytes of the first request of its batch: its latency runs
  *     from the batch's arrival to its own last byte, which is what the client
@@ -45,13 +48,14 @@
  *     ended is flagged LG_REQ_F_PIPELINED too (its latency includes the time
  *     it queued behind the previous one).
  * Interim answers (HTTP/1.x 1xx, e.g. 100 Continue) do not end a request:
- * the body that follows is more of the request, and the final status line
- * replaces the interim one.
+ * the body that follows is more of the request, and the final answer
+ * replaces the interim one (lg_proto_interim).
  */
 #ifndef LATGOV_CONN_H
 #define LATGOV_CONN_H
 
 #include "latgov/abi.h"
+#include "latgov/proto.h"
 #include "latgov/sched.h"
 
 /* Always inlined: BPF calls take at most five arguments and some of these take six. */
@@ -77,7 +81,7 @@ enum lg_dir {
  */
 #define LG_CONN_F_PREEXISTING (1u << 0)	/* first seen after it was established */
 
-/* What the caller should copy into the connection from a payload it can read. */
+/* What the caller should copy into the connection from a payload it can read (its own enum: it is never an end reason). */
 enum lg_copy {
 	LG_COPY_NONE      = 0,
 	LG_COPY_NEXT_REQ  = 1,	/* up to LG_REQ_PREFIX bytes into next_prefix / next_len */
@@ -115,18 +119,20 @@ struct lg_conn {
 	__u8  next_len;			/* valid bytes in next_prefix */
 	__u8  next_set;			/* next_* hold the first segment of the next request */
 	__u8  send_seq_ok;		/* send_seq_end is set */
-	__u8  chunked;			/* the answer in progress is chunked ... */
-	__u8  chunked_done;		/* ... and its terminating chunk was sent */
-	__u8  open_end;			/* its last write ended with CRLF: a header or a chunk */
 	__u8  sched_ok;			/* sched_start is the reading thread's totals at the read */
 	__u8  rcv_seq_ok;		/* rcv_seq_end is set */
+	__u8  proto;			/* enum lg_proto, from the first request's bytes (conn_settle_proto) */
+	__u8  pad[2];
+	struct lg_proto_answer answer;	/* what the protocol keeps of the answer in progress */
+	__u32 pad2;
 	__u8  next_prefix[LG_REQ_PREFIX];
 	/* Scheduler totals of the request's thread (sched.h) at its read and at its last write. */
 	struct lg_span sched_start;
 	struct lg_span sched_last;
 	struct lg_route_cache route;	/* the route key of the last request's line (sched.h) */
 };
-_Static_assert(sizeof(struct lg_conn) == 224 + 32 + LG_REQ_PREFIX + 48 + 40, "struct lg_conn layout changed");
+_Static_assert(sizeof(struct lg_conn) == sizeof(struct lg_request) + 40 + LG_REQ_PREFIX + 48 + 40,
+	       "struct lg_conn layout changed");
 
 /*
  * A slot of the direct-mapped connection table (lg_slots in
@@ -177,19 +183,17 @@ LG_CONN_FN void conn_settle_role(struct lg_conn *c, int dir)
 		c->req.role = dir == LG_DIR_IN ? LG_ROLE_SERVER : LG_ROLE_CLIENT;
 }
 
-/* 1 if n bytes at p start an HTTP/1.x status line; 2 if an interim (1xx) one. */
-LG_CONN_FN int conn_http_status_start(const __u8 *p, __u32 n)
-{
-	if (n < 10 || p[0] != 'H' || p[1] != 'T' || p[2] != 'T' || p[3] != 'P' || p[4] != '/' ||
-	    p[5] != '1' || p[6] != '.')
-		return 0;
-	return p[9] == '1' ? 2 : 1;
-}
-
-/* 1 if the response in progress so far is only an interim (1xx) answer. */
+/* 1 if the answer in progress so far is only an interim one (HTTP's 100 Continue). */
 LG_CONN_FN int conn_resp_interim(const struct lg_conn *c)
 {
-	return conn_http_status_start(c->req.resp_prefix, c->req.resp_len) == 2;
+	return lg_proto_interim(c->req.resp_prefix, c->req.resp_len);
+}
+
+/* Decides the connection's protocol from its request's first bytes, once they are known. */
+LG_CONN_FN void conn_settle_proto(struct lg_conn *c)
+{
+	if (c->proto == LG_PROTO_NONE)
+		c->proto = lg_proto_detect(c->req.req_prefix, c->req.req_len);
 }
 
 /*
@@ -212,7 +216,7 @@ LG_CONN_FN void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __
 
 	r->seq++;
 	r->flags = c->cflags & LG_CONN_F_PREEXISTING ? LG_REQ_F_PREEXISTING : 0;
-	/* 0: unchanged. Callers read it once per connection (a helper call per request cost ~50 instructions). */
+	/* 0: unchanged. Callers read it once per connection, not a helper call per request. */
 	if (cgroup_id)
 		r->cgroup_id = cgroup_id;
 	r->tgid = tgid;
@@ -242,9 +246,8 @@ LG_CONN_FN void conn_start_request(struct lg_conn *c, __u64 now, __u64 bytes, __
 	r->reads = 1;
 	r->resp_len = 0;
 	r->end_reason = 0;
-	c->chunked = 0;
-	c->chunked_done = 0;
-	c->open_end = 0;
+	r->batch = 1;
+	c->answer = (struct lg_proto_answer){};
 	c->sched_ok = 0;	/* until the caller reads the thread's totals */
 	if (conn_request_dir(c) == LG_DIR_IN) {
 		r->bytes_in = bytes;
@@ -487,24 +490,21 @@ LG_CONN_FN void conn_send_continues(struct lg_conn *c, __u64 now)
 }
 
 /*
- * A server is about to send bytes that begin an HTTP/1.x status line; kind
- * is conn_http_status_start() of them. Returns LG_END_NEXT_REQUEST if this
- * starts the answer to a pipelined request while another answer is in
- * progress: the caller emits c->req, then calls conn_start_pipelined().
- * Returns LG_COPY_RESP if the caller should (re)copy the response prefix
- * (a final answer after an interim one), else 0.
+ * A server sends more while its answer is in progress (state RESPONSE); the
+ * send's first bytes are head (hn) and its last tail (tn, 5 or 0 if
+ * unknown). Returns enum lg_send_kind (proto.h): on LG_SEND_NEXT_ANSWER the
+ * caller emits c->req, then calls conn_start_pipelined(); on that and on
+ * LG_SEND_FINAL_ANSWER it takes head as the answer's first bytes.
  */
-LG_CONN_FN int conn_on_response_start(struct lg_conn *c, int kind)
+LG_CONN_FN int conn_answer_send(struct lg_conn *c, const __u8 *head, __u32 hn, const __u8 *tail,
+				__u32 tn)
 {
-	if (c->req.role != LG_ROLE_SERVER || c->state != LG_CONN_RESPONSE || !kind)
-		return 0;
-	if (conn_resp_interim(c))
-		return LG_COPY_RESP;
-	return LG_END_NEXT_REQUEST;
+	conn_settle_proto(c);
+	return lg_proto_on_send(c->proto, &c->answer, &c->req, head, hn, tail, tn);
 }
 
 /*
- * Starts the next pipelined request after conn_on_response_start() ended the
+ * Starts the next pipelined request after conn_answer_send() ended the
  * previous one: same arrival, read time, prefix and thread (see the
  * pipelining note above); no bytes of its own. The send that follows is its
  * first response write.
@@ -522,11 +522,10 @@ LG_CONN_FN void conn_start_pipelined(struct lg_conn *c)
 	r->reads = 0;
 	r->resp_len = 0;
 	r->end_reason = 0;
+	r->batch = 1;
 	r->bytes_in = 0;
-	c->chunked = 0;
-	c->chunked_done = 0;
-	c->open_end = 0;
 	r->bytes_out = 0;
+	c->answer = (struct lg_proto_answer){};
 	c->state = LG_CONN_REQUEST;
 }
 
@@ -632,67 +631,13 @@ LG_CONN_FN int conn_flushable(const struct lg_conn *c)
 }
 
 /*
- * A server's send of n bytes whose first bytes are head (hn of them) and
- * last five tail (tn of them, 0 if unknown) belongs to the answer in
- * progress: notes chunked framing and its end. A chunk of an answer begins
- * "<hex>\r\n"; the terminating chunk ends "0\r\n\r\n". A write that ends in
- * CRLF is an answer's header alone or a chunk: more may follow (open_end).
- */
-LG_CONN_FN void conn_note_chunks(struct lg_conn *c, const __u8 *head, __u32 hn, const __u8 *tail,
-				 __u32 tn)
-{
-	__u32 i;
-	int hex = 0;
-
-	for (i = 0; i < 8 && i + 1 < hn; i++) {
-		__u8 ch = head[i];
-
-		if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')) {
-			hex = 1;
-			continue;
-		}
-		if (hex && ch == '\r' && head[i + 1] == '\n')
-			c->chunked = 1;
-		break;
-	}
-	if (tn == 5 && tail[0] == '0' && tail[1] == '\r' && tail[2] == '\n' && tail[3] == '\r' &&
-	    tail[4] == '\n') {
-		c->chunked = 1;
-		c->chunked_done = 1;
-	}
-	/* ...unless it was the terminating chunk, which ends in CRLF too. */
-	c->open_end = tn == 5 && tail[3] == '\r' && tail[4] == '\n' && !c->chunked_done;
-}
-
-/*
- * 1 if c's answer is HTTP and may carry a body: a final status other than
- * 204 and 304, to a request other than HEAD. An answer that has sent only
- * its header then is waiting for its body (a token stream's first token).
- */
-LG_CONN_FN int conn_body_may_follow(const struct lg_conn *c)
-{
-	const __u8 *s = c->req.resp_prefix, *q = c->req.req_prefix;
-
-	if (conn_http_status_start(s, c->req.resp_len) != 1)
-		return 0;
-	if (s[9] == '2' && s[10] == '0' && s[11] == '4')
-		return 0;
-	if (s[9] == '3' && s[10] == '0' && s[11] == '4')
-		return 0;
-	return !(c->req.req_len >= 5 && q[0] == 'H' && q[1] == 'E' && q[2] == 'A' && q[3] == 'D' &&
-		 q[4] == ' ');
-}
-
-/*
  * How long c's answer may pause before user space flushes it (see
- * LG_FLUSH_*): longer while it is a chunked stream not finished, or an HTTP
- * answer whose last write was its header or a chunk.
+ * LG_FLUSH_*): longer while the protocol says it may go on (an unfinished
+ * chunked stream, an answer whose last write was its header or a chunk).
  */
 LG_CONN_FN __u64 conn_flush_idle_ns(const struct lg_conn *c, __u64 idle_ns)
 {
-	int open = (c->chunked && !c->chunked_done) || (c->open_end && conn_body_may_follow(c));
-
-	if (open && idle_ns < LG_FLUSH_STREAM_IDLE_NS)
+	if (lg_proto_answer_open(&c->answer, &c->req) && idle_ns < LG_FLUSH_STREAM_IDLE_NS)
 		return LG_FLUSH_STREAM_IDLE_NS;
 	return idle_ns;
 }

@@ -132,9 +132,9 @@ LG_SCHED_FN void sched_answer_write(struct lg_thread *t, int more)
  * The target thread running on a CPU (a per-CPU entry of the tracer's
  * lg_oncpu): its totals, which only its switch-in changes, and its in-flight
  * tag, which its own reads and writes change while it runs. Its socket hooks
- * use this instead of looking its lg_thread up (a hash lookup cost ~150
- * instructions in each of a request's read and answer); its switch-out hands
- * the tag back to the lg_thread (sched_oncpu_out). tid 0: no thread.
+ * use this instead of looking its lg_thread up (a map lookup in each of a
+ * request's read and answer); its switch-out hands the tag back to the
+ * lg_thread (sched_oncpu_out). tid 0: no thread.
  */
 struct lg_oncpu {
 	__u32 tid;
@@ -195,141 +195,6 @@ LG_SCHED_FN __u32 sched_hist_bucket(__u64 ns)
 	if (us >> 2) { us >>= 2; b += 2; }
 	if (us >> 1) b += 1;
 	return b < LG_SCHED_HIST_BUCKETS ? b : LG_SCHED_HIST_BUCKETS - 1;
-}
-
-/*
- * The bytes of w equal to c, as the top bit of each such byte. Exact: the
- * sum cannot carry from one byte into the next (the well-known "has zero
- * byte" trick with the subtraction can flag a byte above a match).
- */
-LG_SCHED_FN __u64 lg_bytes_eq(__u64 w, __u8 c)
-{
-	const __u64 low7 = 0x7f7f7f7f7f7f7f7full;
-	__u64 v = w ^ (c * 0x0101010101010101ull);
-
-	return ~(((v & low7) + low7) | v | low7);
-}
-
-/*
- * The route key of a request: which endpoint its time is tagged with in the
- * kernel, where the request line cannot be parsed. A hash of the line up to
- * the end of its path (the query, the version and the headers are left
- * out), mixed with the local port; for anything that does not start like an
- * HTTP method (an upper-case letter), the port alone, as its endpoint is
- * "tcp:PORT". User space computes the same key from each record's prefix to
- * learn which endpoint name a key stands for; keys of different paths that
- * template to one route name the same endpoint. Never 0 (0 = untagged).
- *
- * p is a record's whole prefix buffer (LG_REQ_PREFIX bytes, 8-byte aligned),
- * of which len bytes are valid. It is read a word at a time, the end of the
- * path found in each word at once (lg_bytes_eq): a byte-wise loop cost ~350
- * instructions per request in the kernel, most of what scheduler attribution
- * adds to a read.
- */
-/*
- * The words a route key was made of, for the next request on the same
- * connection (lg_route_key_cached): a keep-alive connection mostly asks for
- * the same path again, and comparing up to three words is cheaper than
- * hashing them. w[] holds the line's words up to and with the byte that
- * ended the path, the rest of the last one zeroed; nw 0: nothing kept.
- */
-struct lg_route_cache {
-	__u64 w[3];
-	__u64 last_mask;		/* of w[nw - 1] */
-	__u32 key;
-	__u8  nw;
-	__u8  pad[3];
-};
-
-/* The 8 bytes at p, of which the first valid ones count (little-endian: the low ones). */
-LG_SCHED_FN __u64 lg_route_word(const __u8 *p, __u32 off, __u32 len)
-{
-	__u64 w;
-
-	__builtin_memcpy(&w, __builtin_assume_aligned(p + off, 8), sizeof(w));
-	if (len - off < 8)
-		w &= (1ull << (8 * (len - off))) - 1;
-	return w;
-}
-
-/* lg_route_key, and what rc (if not NULL) needs to recognise the same line again. */
-LG_SCHED_FN __u32 lg_route_key_keep(const __u8 *p, __u32 len, __u16 port, struct lg_route_cache *rc)
-{
-	__u64 h = 0xcbf29ce484222325ull ^ port, w, stop, sp, cut, keep;
-	__u32 i, off, first_space = 1;
-
-	if (rc)
-		rc->nw = 0;
-	if (len > LG_REQ_PREFIX)
-		len = LG_REQ_PREFIX;
-	if (len && p[0] >= 'A' && p[0] <= 'Z') {
-		for (i = 0; i < LG_REQ_PREFIX / 8; i++) {
-			off = i * 8;
-			if (off >= len)
-				break;
-			w = lg_route_word(p, off, len);
-			/* The line ends at the second space (the first ends the method) or at ?, #, CR, LF. */
-			sp = lg_bytes_eq(w, ' ');
-			if (first_space && sp) {
-				sp &= sp - 1;
-				first_space = 0;
-			}
-			stop = sp | lg_bytes_eq(w, '?') | lg_bytes_eq(w, '#') | lg_bytes_eq(w, '\r') |
-			       lg_bytes_eq(w, '\n');
-			if (rc && i < 3)
-				rc->w[i] = w;
-			if (stop) {
-				cut = stop & (~stop + 1);	/* the first one */
-				h = (h ^ (w & ((cut >> 7) - 1))) * 0x100000001b3ull;
-				if (rc && i < 3) {
-					/* Up to and with the end byte (all of w when it is the last byte). */
-					keep = ((cut >> 7) << 8) - 1;
-					rc->w[i] = w & keep;
-					rc->last_mask = keep;
-					rc->nw = (__u8)(i + 1);
-				}
-				break;
-			}
-			h = (h ^ w) * 0x100000001b3ull;
-		}
-	}
-	h ^= h >> 32;
-	h = (__u32)h ? (__u32)h : 1;
-	if (rc)
-		rc->key = (__u32)h;
-	return (__u32)h;
-}
-
-LG_SCHED_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
-{
-	return lg_route_key_keep(p, len, port, 0);
-}
-
-/*
- * lg_route_key of a connection's request, through its cache rc: the same
- * words up to and with the end of the path as the line before give its key
- * (the end byte being among them, the path ends at the same place); else
- * the key is made and kept. The port is the connection's, the same each time.
- */
-LG_SCHED_FN __u32 lg_route_key_cached(struct lg_route_cache *rc, const __u8 *p, __u32 len,
-				      __u16 port)
-{
-	__u32 i, n = len > LG_REQ_PREFIX ? LG_REQ_PREFIX : len;
-	__u64 w;
-
-	if (rc->nw && rc->nw <= 3 && n >= 8 * (__u32)(rc->nw - 1) + 1) {
-		for (i = 0; i < 3; i++) {
-			if (i + 1 >= rc->nw)
-				break;
-			if (lg_route_word(p, i * 8, n) != rc->w[i])
-				goto miss;
-		}
-		w = lg_route_word(p, i * 8, n) & rc->last_mask;
-		if (i < 3 && w == rc->w[i])
-			return rc->key;
-	}
-miss:
-	return lg_route_key_keep(p, len, port, rc);
 }
 
 #endif /* LATGOV_SCHED_H */

@@ -363,7 +363,7 @@ static void test_flush_at(void **state)
 	reset(&c, LG_ROLE_SERVER, 0);
 	data(&c, LG_DIR_IN, 100, 20, TID);
 	data(&c, LG_DIR_OUT, 1000, 120, TID);
-	conn_note_chunks(&c, (const __u8 *)chunk, 16, (const __u8 *)"\n\n\r\n", 4);
+	http1_note_write(&c.answer.http1, (const __u8 *)chunk, 16, (const __u8 *)"\n\n\r\n", 4);
 	assert_int_equal(conn_flush_at(&c, LG_FLUSH_IDLE_NS), 1000 + LG_FLUSH_STREAM_IDLE_NS);
 	/* It agrees with conn_flush_due either side of the time it gives. */
 	assert_false(conn_flush_due(&c, 1000 + LG_FLUSH_STREAM_IDLE_NS - 1, LG_FLUSH_IDLE_NS));
@@ -390,17 +390,20 @@ static void test_streamed_gaps(void **state)
 	assert_int_equal(emitted[0].t_last_resp_ns, 1200);
 }
 
-/* What lg_tcp_sendmsg does with the first bytes of a server's send. */
+/* What bpf/proto.bpf.h's answer_send does with the first bytes of a server's later send. */
 static void response_start(struct lg_conn *c, const char *head)
 {
 	__u32 n = (__u32)strlen(head);
-	int act = conn_on_response_start(c, conn_http_status_start((const __u8 *)head, n));
+	int kind;
 
-	if (act == LG_END_NEXT_REQUEST) {
-		emit(c, act);
-		conn_start_pipelined(c);
-	} else if (act != LG_COPY_RESP) {
+	if (c->state != LG_CONN_RESPONSE || c->req.role != LG_ROLE_SERVER)
 		return;
+	kind = conn_answer_send(c, (const __u8 *)head, n, NULL, 0);
+	if (kind == LG_SEND_MORE)
+		return;
+	if (kind == LG_SEND_NEXT_ANSWER) {
+		emit(c, LG_END_NEXT_REQUEST);
+		conn_start_pipelined(c);
 	}
 	memcpy(c->req.resp_prefix, head, n > LG_RESP_PREFIX ? LG_RESP_PREFIX : n);
 	c->req.resp_len = (__u8)(n > LG_RESP_PREFIX ? LG_RESP_PREFIX : n);
@@ -680,21 +683,21 @@ static void test_unfinished_chunked_stream_waits(void **state)
 	/* A plain answer idle past LG_FLUSH_IDLE_NS is flushed... */
 	assert_true(conn_flush_due(&c, far, LG_FLUSH_IDLE_NS));
 	/* ... a chunked one whose last chunk has not gone waits ... */
-	conn_note_chunks(&c, (const __u8 *)chunk, 16, (const __u8 *)"\n\n\r\n", 4);
-	assert_true(c.chunked);
+	http1_note_write(&c.answer.http1, (const __u8 *)chunk, 16, (const __u8 *)"\n\n\r\n", 4);
+	assert_true(c.answer.http1.chunked);
 	assert_false(conn_flush_due(&c, far, LG_FLUSH_IDLE_NS));
 	assert_true(conn_flush_due(&c, 1000 + LG_FLUSH_STREAM_IDLE_NS, LG_FLUSH_IDLE_NS));
 	/* ... until the terminating chunk. */
-	conn_note_chunks(&c, (const __u8 *)last, 7, (const __u8 *)last + 2, 5);
+	http1_note_write(&c.answer.http1, (const __u8 *)last, 7, (const __u8 *)last + 2, 5);
 	data(&c, LG_DIR_OUT, 2000, 7, TID);
-	assert_true(c.chunked_done);
-	assert_false(c.open_end);
+	assert_true(c.answer.http1.chunked_done);
+	assert_false(c.answer.http1.open_end);
 	assert_true(conn_flush_due(&c, 2000 + LG_FLUSH_IDLE_NS, LG_FLUSH_IDLE_NS));
 	/* A header that is not a chunk size, and the next request, reset nothing wrongly. */
-	conn_note_chunks(&c, (const __u8 *)"HTTP/1.1 200 OK\r", 16, NULL, 0);
+	http1_note_write(&c.answer.http1, (const __u8 *)"HTTP/1.1 200 OK\r", 16, NULL, 0);
 	data(&c, LG_DIR_IN, 3000, 20, TID);
-	assert_false(c.chunked);
-	assert_false(c.chunked_done);
+	assert_false(c.answer.http1.chunked);
+	assert_false(c.answer.http1.chunked_done);
 }
 
 /*
@@ -729,11 +732,11 @@ static void test_header_only_answer_waits(void **state)
 		data(&c, LG_DIR_OUT, 1000, 120, TID);
 		c.req.resp_len = (__u8)strlen(cases[i].status);
 		memcpy(c.req.resp_prefix, cases[i].status, c.req.resp_len);
-		conn_note_chunks(&c, NULL, 0, (const __u8 *)cases[i].tail + strlen(cases[i].tail) - 5, 5);
+		http1_note_write(&c.answer.http1, NULL, 0, (const __u8 *)cases[i].tail + strlen(cases[i].tail) - 5, 5);
 		if (cases[i].waits != !conn_flush_due(&c, far, LG_FLUSH_IDLE_NS))
 			fail_msg("case %zu (%s): expected %s", i, cases[i].req, cases[i].waits ? "wait" : "flush");
 		/* The body's write ends the wait. */
-		conn_note_chunks(&c, NULL, 0, (const __u8 *)"end.}", 5);
+		http1_note_write(&c.answer.http1, NULL, 0, (const __u8 *)"end.}", 5);
 		assert_true(conn_flush_due(&c, far, LG_FLUSH_IDLE_NS));
 	}
 }
