@@ -16,7 +16,7 @@
 #include "commands.h"
 #include "core/agg.h"
 #include "core/counters.h"
-#include "core/http.h"
+#include "core/proto.h"
 #include "core/jsonw.h"
 #include "core/prom.h"
 #include "core/report.h"
@@ -131,13 +131,15 @@ static void record_line(struct session *s, const struct lg_request *r)
 {
 	struct jsonw *jw = &s->records_jw;
 	char name[ENDPOINT_NAME_MAX];
+	const struct proto_ops *proto;
 
-	http_endpoint_name(r, name, sizeof(name));
+	proto_endpoint_name(r, name, sizeof(name), &proto);
 	jw_reset(jw);
 	jw_obj_begin(jw);
 	jw_kv_str(jw, "endpoint", name);
 	jw_kv_u64(jw, "conn_id", r->conn_id);
 	jw_kv_u64(jw, "seq", r->seq);
+	jw_kv_u64(jw, "batch", r->batch);
 	jw_kv_u64(jw, "flags", r->flags);
 	jw_kv_u64(jw, "end_reason", r->end_reason);
 	jw_kv_u64(jw, "role", r->role);

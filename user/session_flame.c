@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/http.h"
+#include "core/proto.h"
 #include "core/report.h"
 #include "core/strbuf.h"
 #include "latgov/proto.h"
@@ -76,6 +76,7 @@ static void flame_on_request(struct session *s, void *ctx, const struct lg_reque
 {
 	struct flame_part *f = ctx;
 	char name[ENDPOINT_NAME_MAX];
+	const struct proto_ops *proto;
 	uint32_t key, i;
 
 	(void)s;
@@ -94,7 +95,7 @@ static void flame_on_request(struct session *s, void *ctx, const struct lg_reque
 	/* Full (a service with thousands of raw paths): later keys stay unnamed, shown by number. */
 	if (f->nnamed >= NAMED_KEYS / 2)
 		return;
-	http_endpoint_name(r, name, sizeof(name));
+	proto_endpoint_name(r, name, sizeof(name), &proto);
 	if (profiler_set_endpoint(f->profiler, key, name) == 0) {
 		f->named[i] = key;
 		f->nnamed++;

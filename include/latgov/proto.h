@@ -205,6 +205,32 @@ LG_PROTO_FN __u32 lg_route_key_used(const __u8 *p, __u32 len, __u16 port, __u32 
 	return (__u32)h ? (__u32)h : 1;
 }
 
+/*
+ * How many of a request's first bytes (p, len of them) its endpoint's name
+ * depends on, for user space to cache names by: an HTTP request line up to
+ * its CR (its version must parse too), a RESP command through its name and
+ * subcommand; 0 for another protocol, named by its port alone.
+ */
+LG_PROTO_FN __u32 lg_proto_name_bytes(const __u8 *p, __u32 len)
+{
+	__u32 i, used;
+
+	if (len > LG_REQ_PREFIX)
+		len = LG_REQ_PREFIX;
+	switch (lg_proto_detect(p, len)) {
+	case LG_PROTO_HTTP1:
+		for (i = 0; i < len; i++)
+			if (p[i] == '\r')
+				return i;
+		return len;
+	case LG_PROTO_RESP:
+		resp_route_hash(p, len, 0, &used);
+		return used;
+	default:
+		return 0;
+	}
+}
+
 LG_PROTO_FN __u32 lg_route_key(const __u8 *p, __u32 len, __u16 port)
 {
 	__u32 used;

@@ -166,8 +166,9 @@ LG_RESP_FN __u64 resp_hash_word(const __u8 *p, __u32 off, __u32 len, __u64 h)
 /*
  * The route key hash of a RESP request in p (len valid bytes), seeded with
  * h: its command's name, and its subcommand's for a command that groups
- * them. Sets *used to the bytes the key was made of (0 if the name is not
- * there whole: the caller then keys the port alone).
+ * them. Sets *used to the bytes the key (and the endpoint's name) depends
+ * on: through the last element hashed and its CRLF; 0 if the name is not
+ * there whole (the caller then keys the port alone).
  */
 LG_RESP_FN __u64 resp_route_hash(const __u8 *p, __u32 len, __u64 h, __u32 *used)
 {

@@ -152,16 +152,56 @@ static void test_errors(void **state)
 	agg_roll(a, START + SEC);
 	ep = find(a, "POST /v1/infer");
 	assert_int_equal(ep->last.requests, 7);
-	assert_int_equal(ep->last.status_5xx, 3);
+	assert_int_equal(ep->last.error_answers, 3);
 	assert_int_equal(ep->last.resets, 3);
 	assert_int_equal(ep->last.errors, 5);
 	assert_int_equal(ep->last.no_response, 1);
 	assert_int_equal(agg_hist(&ep->last, AGG_H_LATENCY)->count, 6);
-	assert_true(ep->is_http);
+	assert_non_null(ep->proto);
+	assert_string_equal(ep->proto->name, "http1");
 	tcp = find(a, "tcp:8080");
 	assert_int_equal(tcp->last.requests, 1);
 	assert_int_equal(tcp->last.errors, 0);
-	assert_false(tcp->is_http);
+	assert_null(tcp->proto);
+	agg_free(a);
+}
+
+/*
+ * Redis: each command is an endpoint, an error reply is an error, and a
+ * record that answers a pipelined batch counts each request of it.
+ */
+static void test_resp_commands(void **state)
+{
+	struct agg *a = new_agg(0);
+	const struct agg_endpoint *get, *config;
+	struct lg_request r;
+
+	(void)state;
+	add(a, req("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n", "$-1\r\n", START, MS, MS));
+	add(a, req("*2\r\n$3\r\nget\r\n$3\r\nkey\r\n", "$1\r\nx\r\n", START, MS, 2 * MS));
+	add(a, req("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n", "-WRONGTYPE Oper", START, MS, MS));
+	/* redis-benchmark's start: two CONFIG GET in one write, answered by one. */
+	r = req("*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n*3\r\n$6\r\nCONFIG\r\n",
+		"*2\r\n$4\r\nsave\r\n", START, MS, 3 * MS);
+	r.batch = 2;
+	add(a, r);
+	/* Its first line is the same ("*3") as CONFIG GET's: the name cache must not take it for one. */
+	add(a, req("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$1\r\nv\r\n", "+OK\r\n", START, MS, MS));
+	agg_roll(a, START + SEC);
+	get = find(a, "GET");
+	assert_non_null(get);
+	assert_string_equal(get->proto->name, "resp");
+	assert_int_equal(get->last.requests, 3);
+	assert_int_equal(get->last.errors, 1);
+	assert_int_equal(get->last.error_answers, 1);
+	config = find(a, "CONFIG GET");
+	assert_non_null(config);
+	assert_int_equal(config->last.requests, 2);
+	assert_int_equal(config->last.errors, 0);
+	assert_int_equal(agg_hist(&config->last, AGG_H_LATENCY)->count, 2);
+	assert_int_equal(agg_hist(&config->last, AGG_H_LATENCY)->max, 3 * MS);
+	assert_int_equal(find(a, "SET")->last.requests, 1);
+	assert_int_equal(agg_endpoint_count(a), 3);
 	agg_free(a);
 }
 
@@ -433,6 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_resp_commands),
 		cmocka_unit_test(test_timing_fields),
 		cmocka_unit_test(test_late_and_early),
 		cmocka_unit_test(test_long_idle_roll),

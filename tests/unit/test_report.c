@@ -359,7 +359,7 @@ static void test_summary(void **state)
 	assert_string_equal(json_get(jw.buf, "endpoints[0].errors"), "0");
 	assert_string_equal(json_get(jw.buf, "endpoints[1].name"), "\"GET /b\"");
 	assert_string_equal(json_get(jw.buf, "endpoints[1].errors"), "1");
-	assert_string_equal(json_get(jw.buf, "endpoints[1].status_5xx"), "1");
+	assert_string_equal(json_get(jw.buf, "endpoints[1].error_answers"), "1");
 	assert_string_equal(json_get(jw.buf, "endpoints[1].latency_us.max"), "4000");
 	for (size_t i = 0; i < sizeof(quantiles) / sizeof(quantiles[0]); i++) {
 		snprintf(path, sizeof(path), "endpoints[0].latency_us.%s", quantiles[i]);

@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "latgov/abi.h"
+#include "latgov/proto.h"
 
 /*
  * Most records of a service repeat a few request lines ("POST /v1/infer
- * HTTP/1.1"): naming one (parse, route templating) costs several times the
- * rest of agg_add. A direct-mapped cache from the exact bytes of the line
- * (and role and port, which name non-HTTP endpoints) to the endpoint skips
+ * HTTP/1.1", a Redis "GET"): naming one (parse, route templating) costs
+ * several times the rest of agg_add. A direct-mapped cache from the exact
+ * bytes the name depends on (lg_proto_name_bytes: an HTTP line, a RESP
+ * command; and role and port, which name the rest) to the endpoint skips
  * it; a line with a varying query or ID misses and is parsed as before.
  */
 #define ROUTE_CACHE_SLOTS 256
@@ -138,7 +140,7 @@ static struct agg_endpoint *endpoint_new(struct agg *a, const char *name, size_t
  * reached. NULL only if memory ran out.
  */
 static struct agg_endpoint *endpoint_get(struct agg *a, const char *name, size_t len,
-					 uint8_t role, int is_http)
+					 uint8_t role, const struct proto_ops *proto)
 {
 	uint64_t hash = name_hash(name, len, role);
 	size_t i = (size_t)hash & a->table_mask;
@@ -168,7 +170,7 @@ static struct agg_endpoint *endpoint_get(struct agg *a, const char *name, size_t
 	ep = endpoint_new(a, name, len, role, hash);
 	if (!ep)
 		return NULL;
-	ep->is_http = (uint8_t)is_http;
+	ep->proto = proto;
 	a->table[i] = (uint32_t)a->neps;
 	return ep;
 }
@@ -186,8 +188,9 @@ static struct hist *fig_hist(struct agg *a, struct agg_figures *f, enum agg_hist
 	return f->h[k];
 }
 
+/* Adds n requests of value v (a record's batch). */
 static inline __attribute__((always_inline)) int fig_add(struct agg *a, struct agg_figures *f,
-						       enum agg_hist_kind k, uint64_t v)
+						       enum agg_hist_kind k, uint64_t v, uint64_t n)
 {
 	struct hist *h = fig_hist(a, f, k);
 
@@ -198,12 +201,12 @@ static inline __attribute__((always_inline)) int fig_add(struct agg *a, struct a
 		 * Most scheduler parts of a request are 0 (not blocked, not
 		 * throttled): hist_add's effect on a 0, without its calls.
 		 */
-		h->buckets[0]++;
-		h->count++;
+		h->buckets[0] += n;
+		h->count += n;
 		h->min = 0;
 		return 0;
 	}
-	hist_add(h, v);
+	hist_add_n(h, v, n);
 	return 0;
 }
 
@@ -214,7 +217,7 @@ static int figures_merge(struct agg *a, struct agg_figures *dst, const struct ag
 
 	dst->requests += src->requests;
 	dst->errors += src->errors;
-	dst->status_5xx += src->status_5xx;
+	dst->error_answers += src->error_answers;
 	dst->resets += src->resets;
 	dst->no_response += src->no_response;
 	dst->streamed += src->streamed;
@@ -301,17 +304,17 @@ static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *
 {
 	uint8_t role = r->role == LG_ROLE_CLIENT ? LG_ROLE_CLIENT : LG_ROLE_SERVER;
 	uint16_t port = role == LG_ROLE_CLIENT ? r->rport : r->lport;
-	const uint8_t *cr = memchr(r->req_prefix, '\r', r->req_len);
-	uint8_t len = cr ? (uint8_t)(cr - r->req_prefix) : r->req_len;
+	uint8_t len = (uint8_t)lg_proto_name_bytes(r->req_prefix, r->req_len);
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ role ^ ((uint64_t)port << 8) ^ ((uint64_t)len << 24);
 	char name[ENDPOINT_NAME_MAX];
+	const struct proto_ops *proto;
 	struct route_slot *slot;
 	size_t n;
 
 	/*
-	 * The name depends on the line only: what follows its CR is never read.
-	 * Eight bytes a step (a byte-wise hash was a third of the cost of a
-	 * record); the bytes of the last word past len are masked off. The
+	 * The name depends on those bytes only: what follows them is never
+	 * read. Eight bytes a step (a byte-wise hash costs more than the rest
+	 * of a record); the bytes of the last word past len are masked off. The
 	 * prefix is a whole number of words, so no load passes its end.
 	 */
 	_Static_assert(LG_REQ_PREFIX % 8 == 0, "req_prefix is read in 8-byte words");
@@ -331,8 +334,8 @@ static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *
 			a->stats.overflow++;
 		return slot->ep;
 	}
-	n = http_endpoint_name(r, name, sizeof(name));
-	slot->ep = endpoint_get(a, name, n, role, strncmp(name, "tcp:", 4) != 0);
+	n = proto_endpoint_name(r, name, sizeof(name), &proto);
+	slot->ep = endpoint_get(a, name, n, role, proto);
 	slot->len = len;
 	slot->port = port;
 	slot->role = role;
@@ -344,8 +347,8 @@ int agg_add(struct agg *a, const struct lg_request *r)
 {
 	struct agg_endpoint *ep;
 	struct agg_figures *f;
-	uint64_t t_end, w, arrival;
-	int status, err = 0, has_resp;
+	uint64_t t_end, w, arrival, n = r->batch ? r->batch : 1;
+	int error_answer, err = 0, has_resp;
 
 	if (r->type != LG_REC_REQUEST || r->req_len > LG_REQ_PREFIX ||
 	    r->resp_len > LG_RESP_PREFIX) {
@@ -375,40 +378,40 @@ int agg_add(struct agg *a, const struct lg_request *r)
 	}
 	a->stats.records++;
 	f = &ep->open[w % AGG_OPEN_WINDOWS];
-	f->requests++;
+	f->requests += n;
 	f->bytes_in += r->bytes_in;
 	f->bytes_out += r->bytes_out;
-	status = ep->is_http ? http_record_status(r) : 0;
-	if (status >= 500)
-		f->status_5xx++;
+	error_answer = ep->proto && ep->proto->is_error(r);
+	if (error_answer)
+		f->error_answers++;
 	if (r->end_reason == LG_END_RESET)
 		f->resets++;
-	if (status >= 500 || r->end_reason == LG_END_RESET)
+	if (error_answer || r->end_reason == LG_END_RESET)
 		f->errors++;
 	if (!has_resp) {
-		f->no_response++;
+		f->no_response += n;
 	} else {
 		/* An unknown arrival time is the read time (LG_REQ_F_NO_ARRIVAL). */
 		arrival = r->t_arrival_ns ? r->t_arrival_ns : r->t_read_ns;
 		err |= fig_add(a, f, AGG_H_LATENCY,
-			       r->t_last_resp_ns > arrival ? r->t_last_resp_ns - arrival : 0);
+			       r->t_last_resp_ns > arrival ? r->t_last_resp_ns - arrival : 0, n);
 		if (r->t_first_resp_ns)
 			err |= fig_add(a, f, AGG_H_TTFB,
-				       r->t_first_resp_ns > arrival ? r->t_first_resp_ns - arrival : 0);
+				       r->t_first_resp_ns > arrival ? r->t_first_resp_ns - arrival : 0, n);
 		if (r->resp_writes > 1) {
 			f->streamed++;
 			f->chunks += r->resp_writes;
-			err |= fig_add(a, f, AGG_H_GAP, r->max_gap_ns);
+			err |= fig_add(a, f, AGG_H_GAP, r->max_gap_ns, 1);
 		}
 	}
 	if (r->flags & LG_REQ_F_MULTI_THREAD)
 		f->multi_thread++;
 	if (r->flags & LG_REQ_F_SCHED) {
-		f->sched++;
-		err |= fig_add(a, f, AGG_H_ONCPU, r->oncpu_ns);
-		err |= fig_add(a, f, AGG_H_RUNQ, r->runq_ns);
-		err |= fig_add(a, f, AGG_H_BLOCKED, r->blocked_ns);
-		err |= fig_add(a, f, AGG_H_THROTTLED, r->throttled_ns);
+		f->sched += n;
+		err |= fig_add(a, f, AGG_H_ONCPU, r->oncpu_ns, n);
+		err |= fig_add(a, f, AGG_H_RUNQ, r->runq_ns, n);
+		err |= fig_add(a, f, AGG_H_BLOCKED, r->blocked_ns, n);
+		err |= fig_add(a, f, AGG_H_THROTTLED, r->throttled_ns, n);
 	}
 	return err ? -ENOMEM : 0;
 }

@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #include "core/hist.h"
-#include "core/http.h"
+#include "core/proto.h"
 
 struct lg_request;
 
@@ -61,9 +61,9 @@ enum agg_hist_kind {
 
 /* One endpoint over one window, or cumulative. */
 struct agg_figures {
-	uint64_t requests;
-	uint64_t errors;	/* status_5xx + resets (a 5xx that was reset counts once) */
-	uint64_t status_5xx;
+	uint64_t requests;	/* a record counts lg_request.batch requests (pipelined RESP) */
+	uint64_t errors;	/* error_answers + resets (an error answer that was reset counts once) */
+	uint64_t error_answers;	/* answers the protocol calls errors: HTTP 5xx, Redis error replies */
 	uint64_t resets;	/* end_reason == LG_END_RESET */
 	uint64_t no_response;	/* requests with nothing written back */
 	uint64_t streamed;	/* resp_writes > 1 */
@@ -79,8 +79,8 @@ struct agg_endpoint {
 	char name[ENDPOINT_NAME_MAX];	/* "GET /v1/users/:id", "tcp:6379", "other" */
 	uint8_t role;			/* enum lg_role; LG_ROLE_UNKNOWN counts as server */
 	uint8_t is_other;		/* the overflow endpoint */
-	uint8_t is_http;
-	uint8_t pad[5];
+	uint8_t pad[6];
+	const struct proto_ops *proto;	/* the protocol that named it; NULL for "tcp:PORT" and "other" */
 	uint64_t hash;
 	struct agg_figures last;	/* the last closed window (zero if idle in it) */
 	struct agg_figures cum;		/* every closed window */
@@ -110,7 +110,7 @@ struct agg *agg_new(const struct agg_config *cfg);
 void agg_free(struct agg *a);
 
 /*
- * Adds one finished request. Returns 0; -EINVAL if r->type is not
+ * Adds one finished request (or a batch of them: lg_request.batch). Returns 0; -EINVAL if r->type is not
  * LG_REC_REQUEST or a length field exceeds its prefix (the record is not
  * counted); -ENOMEM if a histogram could not be allocated (the request is
  * still counted, its values are not; agg_stats.alloc_failed says so).

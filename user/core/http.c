@@ -2,7 +2,6 @@
 #include "core/http.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "latgov/abi.h"
@@ -19,13 +18,6 @@ static const char *const method_names[HTTP_METHOD__MAX] = {
 	[HTTP_CONNECT] = "CONNECT",
 	[HTTP_TRACE] = "TRACE",
 };
-
-const char *http_method_name(enum http_method m)
-{
-	if ((unsigned int)m >= HTTP_METHOD__MAX)
-		return "";
-	return method_names[m];
-}
 
 /*
  * Matches a method token followed by one space; returns the method and sets
@@ -290,38 +282,29 @@ int http_parse_status(const void *prefix, size_t len)
 	return code;
 }
 
-int http_record_status(const struct lg_request *r)
+int http_is_error(const struct lg_request *r)
 {
 	size_t n = r->resp_len > LG_RESP_PREFIX ? LG_RESP_PREFIX : r->resp_len;
-	int code = http_parse_status(r->resp_prefix, n);
 
-	return code < 0 ? 0 : code;
+	return http_parse_status(r->resp_prefix, n) >= 500;
 }
 
 size_t http_endpoint_name(const struct lg_request *r, char *out, size_t size)
 {
 	struct http_request_line rl;
 	size_t n = r->req_len > LG_REQ_PREFIX ? LG_REQ_PREFIX : r->req_len;
-	int len;
+	const char *m;
+	size_t ml, rlen;
 
-	if (!size)
+	if (!size || http_parse_request(r->req_prefix, n, &rl) != 0)
 		return 0;
-	if (http_parse_request(r->req_prefix, n, &rl) == 0) {
-		const char *m = method_names[rl.method];
-		size_t ml = strlen(m), rlen = strlen(rl.route);
-
-		if (ml + 1 + rlen + 1 <= size) {
-			memcpy(out, m, ml);
-			out[ml] = ' ';
-			memcpy(out + ml + 1, rl.route, rlen + 1);
-			return ml + 1 + rlen;
-		}
-	}
-	len = snprintf(out, size, "tcp:%u",
-		       (unsigned int)(r->role == LG_ROLE_CLIENT ? r->rport : r->lport));
-	if (len < 0) {
-		out[0] = '\0';
+	m = method_names[rl.method];
+	ml = strlen(m);
+	rlen = strlen(rl.route);
+	if (ml + 1 + rlen + 1 > size)
 		return 0;
-	}
-	return (size_t)len < size ? (size_t)len : size - 1;
+	memcpy(out, m, ml);
+	out[ml] = ' ';
+	memcpy(out + ml + 1, rl.route, rlen + 1);
+	return ml + 1 + rlen;
 }

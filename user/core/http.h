@@ -2,7 +2,8 @@
 /*
  * HTTP/1.x request-line and status-line parsing, route templating and endpoint
  * naming, from the short payload prefixes the kernel copies (LG_REQ_PREFIX /
- * LG_RESP_PREFIX bytes). Pure: no allocation, no I/O.
+ * LG_RESP_PREFIX bytes): HTTP/1's row of the protocol table (core/proto.h).
+ * Pure: no allocation, no I/O.
  *
  * The request prefix may be cut anywhere, even inside the route: the parser then
  * keeps the segments it saw whole, so "GET /v1/users/12345/ord" (cut) still gives
@@ -20,8 +21,6 @@ struct lg_request;
 /* Templated routes are capped so that endpoint names stay short and bounded. */
 #define HTTP_ROUTE_MAX     48	/* bytes of templated route, NUL included */
 #define HTTP_SEGMENTS_MAX  8	/* path segments kept; more become "/..." */
-/* Longest endpoint name plus NUL: "CONNECT " + route (or "tcp:65535"). */
-#define ENDPOINT_NAME_MAX  64
 
 enum http_method {
 	HTTP_NONE = 0,
@@ -36,9 +35,6 @@ enum http_method {
 	HTTP_TRACE,
 	HTTP_METHOD__MAX
 };
-
-/* "GET", ...; "" for HTTP_NONE or an out-of-range value. */
-const char *http_method_name(enum http_method m);
 
 struct http_request_line {
 	enum http_method method;
@@ -77,17 +73,15 @@ int http_parse_status(const void *prefix, size_t len);
 size_t http_template_route(const char *path, size_t len, int truncated, char *out, size_t size);
 
 /*
- * The endpoint name of a request record:
- *   - "METHOD /route" when req_prefix is an HTTP request line;
- *   - otherwise "tcp:<lport>" for the server role (or unknown role) and
- *     "tcp:<rport>" for the client role.
- * Client-role HTTP requests are named like server ones; the role is kept apart
- * by the aggregator. Writes a NUL-terminated name into out (size >=
- * ENDPOINT_NAME_MAX is always enough). Returns its length.
+ * The endpoint name of a record whose req_prefix is an HTTP request line,
+ * "METHOD /route", into out (NUL-terminated). Client-role HTTP requests are
+ * named like server ones; the role is kept apart by the aggregator. Returns
+ * its length, or 0 if the bytes are not a request line or the name does not
+ * fit in size.
  */
 size_t http_endpoint_name(const struct lg_request *r, char *out, size_t size);
 
-/* Status code of a record's response, or 0 if it is not an HTTP status line. */
-int http_record_status(const struct lg_request *r);
+/* 1 if a record's answer has a 5xx status, else 0. */
+int http_is_error(const struct lg_request *r);
 
 #endif

@@ -59,7 +59,7 @@ static void json_endpoint(struct jsonw *jw, const struct agg_endpoint *ep,
 	jw_kv_double(jw, "rps", seconds > 0 ? (double)f->requests / seconds : 0.0);
 	jw_kv_u64(jw, "errors", f->errors);
 	if (detail) {
-		jw_kv_u64(jw, "status_5xx", f->status_5xx);
+		jw_kv_u64(jw, "error_answers", f->error_answers);
 		jw_kv_u64(jw, "resets", f->resets);
 		jw_kv_u64(jw, "no_response", f->no_response);
 	}

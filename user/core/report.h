@@ -40,7 +40,7 @@ int report_window_json(struct jsonw *jw, const struct agg *a, uint64_t dropped,
  * The final summary (one JSON object, no newline):
  *   {"duration_s":..,"window_s":..,"requests":..,"errors":..,"rps":..,
  *    "dropped":<counters_dropped(counters)>,
- *    "endpoints":[{"name","role"?,"requests","errors","status_5xx","resets",
+ *    "endpoints":[{"name","role"?,"requests","errors","error_answers","resets",
  *      "rps","bytes_in","bytes_out","latency_us","ttfb_us","gap_us"?,
  *      "streamed"?,"oncpu_us"?,"runq_us"?,"blocked_us"?,"throttled_us"?,"multi_thread"?}],
  *    "counters":{"<counter_name(i)>":n for every enum lg_counter},
