@@ -136,7 +136,7 @@ static void test_histogram(void **state)
 	prom_exposition_free(&x);
 }
 
-/* What a scraper parses back is what was reported: no digit rounded away, the specials spelled out. */
+/* A scraper parses back what was reported: no digit rounded away, the specials spelled out. */
 static void test_values(void **state)
 {
 	static const struct prom_metric v = { "v", "A value.", PROM_GAUGE };
@@ -195,8 +195,12 @@ static void test_refused(void **state)
 	static const struct prom_metric bad_name = { "1st", "Bad.", PROM_GAUGE };
 	static const struct prom_metric dash = { "a-b", "Bad.", PROM_GAUGE };
 	static const struct prom_metric no_help = { "a", NULL, PROM_GAUGE };
-	static const struct prom_metric served_as_gauge = { "served_total", "Requests served.", PROM_GAUGE };
-	static const struct prom_metric served_other_help = { "served_total", "Other.", PROM_COUNTER };
+	static const struct prom_metric served_as_gauge = {
+		"served_total", "Requests served.", PROM_GAUGE,
+	};
+	static const struct prom_metric served_other_help = {
+		"served_total", "Other.", PROM_COUNTER,
+	};
 	static const double le[] = { 1, 2 }, le_down[] = { 2, 1 }, le_inf[] = { 1, INFINITY };
 	static const uint64_t up[] = { 1, 2 }, down[] = { 2, 1 };
 	struct prom_histogram hist_down = { le, down, 2, 1, 2 };
@@ -204,7 +208,8 @@ static void test_refused(void **state)
 	struct prom_histogram le_infinite = { le_inf, up, 2, 1, 2 };
 	struct prom_histogram above_count = { le, up, 2, 1, 1 };
 	struct prom_histogram ok = { le, up, 2, 1, 2 };
-	struct prom_label colon = { "a:b", "v" }, reserved = { "__name", "v" }, le_label = { "le", "1" };
+	struct prom_label colon = { "a:b", "v" }, reserved = { "__name", "v" };
+	struct prom_label le_label = { "le", "1" };
 	struct prom_label no_value = { "k", NULL };
 	struct prom_label twice[] = { { "k", "1" }, { "k", "2" } };
 	struct prom_exposition x;

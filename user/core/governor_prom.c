@@ -24,8 +24,8 @@ static const struct prom_metric decisions_metric = {
 	"latgov_decisions_total", "Governor decisions by action.", PROM_COUNTER,
 };
 static const struct prom_metric foreign_metric = {
-	"latgov_foreign_writes", "1 once someone else wrote a limit and the governor stepped aside.",
-	PROM_GAUGE,
+	"latgov_foreign_writes",
+	"1 once someone else wrote a limit and the governor stepped aside.", PROM_GAUGE,
 };
 
 void governor_prom_metrics(struct prom_exposition *x, const struct governor_status *st)

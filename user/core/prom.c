@@ -94,8 +94,8 @@ static const struct prom_metric requests_metric = {
 	"latgov_requests_total", "Requests finished, by endpoint.", PROM_COUNTER,
 };
 static const struct prom_metric errors_metric = {
-	"latgov_errors_total", "Requests answered with a 5xx status or ended by a connection reset.",
-	PROM_COUNTER,
+	"latgov_errors_total",
+	"Requests answered with a 5xx status or ended by a connection reset.", PROM_COUNTER,
 };
 static const struct prom_metric bytes_in_metric = {
 	"latgov_bytes_in_total", "Request bytes received, by endpoint.", PROM_COUNTER,
@@ -104,8 +104,8 @@ static const struct prom_metric bytes_out_metric = {
 	"latgov_bytes_out_total", "Response bytes sent, by endpoint.", PROM_COUNTER,
 };
 static const struct prom_metric duration_metric = {
-	"latgov_request_duration_seconds", "Time from the request's arrival to its last response byte.",
-	PROM_HISTOGRAM,
+	"latgov_request_duration_seconds",
+	"Time from the request's arrival to its last response byte.", PROM_HISTOGRAM,
 };
 static const struct prom_metric ttfb_metric = {
 	"latgov_ttfb_seconds", "Time from the request's arrival to its first response byte.",

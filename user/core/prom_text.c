@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A family and its sample lines, rendered as they are reported so that the labels need not be kept. */
+/* A family and its sample lines, rendered as reported so that no label needs keeping. */
 struct prom_family {
 	char *name;
 	char *help;
@@ -281,7 +281,8 @@ void prom_sample_histogram(struct prom_exposition *x, const struct prom_metric *
 
 	if (!f)
 		return;
-	if (!h || f->type != PROM_HISTOGRAM || !labels_ok(labels, nlabels, f->type) || !histogram_ok(h)) {
+	if (!h || f->type != PROM_HISTOGRAM || !labels_ok(labels, nlabels, f->type) ||
+	    !histogram_ok(h)) {
 		fail(x, -EINVAL);
 		return;
 	}
