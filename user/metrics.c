@@ -117,8 +117,10 @@ int metrics_start(struct metrics **out, const char *addr, char *err, size_t errl
 		return -EINVAL;
 	}
 	m = calloc(1, sizeof(*m));
-	if (!m)
+	if (!m) {
+		snprintf(err, errlen, "--metrics %s: out of memory", addr);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

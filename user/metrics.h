@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * --metrics HOST:PORT: serves the Prometheus text the session renders each
- * window at /metrics, from libmicrohttpd's own thread. The session publishes
- * a rendered copy; the server never touches the aggregator.
+ * --metrics HOST:PORT: serves the Prometheus text out_metrics.c renders each
+ * window at /metrics, from libmicrohttpd's own thread. It publishes a
+ * rendered copy; the server never touches the aggregator.
  */
 #ifndef LATGOV_METRICS_H
 #define LATGOV_METRICS_H

@@ -15,15 +15,10 @@
 
 #include "commands.h"
 #include "core/agg.h"
-#include "core/counters.h"
 #include "core/proto.h"
 #include "core/jsonw.h"
-#include "core/prom.h"
-#include "core/report.h"
 #include "core/sched_hist.h"
-#include "core/strbuf.h"
 #include "latgov/conn.h"
-#include "metrics.h"
 #include "session.h"
 #include "targets.h"
 #include "tracer.h"
@@ -52,16 +47,6 @@ struct session {
 	FILE *records;		/* LATGOV_RECORDS=FILE: every record as JSONL, for tests */
 	char cgroup_dir[512];
 	struct jsonw records_jw;
-};
-
-/* The trace output part: terminal, --json, --metrics. */
-struct trace_output {
-	int tty;
-	FILE *json;
-	struct metrics *metrics;
-	uint64_t dropped_before;
-	struct jsonw jw;
-	struct strbuf sb;
 };
 
 /*
@@ -120,6 +105,34 @@ size_t session_target_pids(const struct session *s, const uint32_t **pids)
 	return s->tg.npids;
 }
 
+const uint64_t *session_counters(const struct session *s) { return s->counters; }
+uint64_t session_duration_ns(const struct session *s) { return s->now_ns - s->start_ns; }
+int session_ran(const struct session *s) { return !s->failed_to_start; }
+
+const struct lg_sched_hist *session_sched_window(const struct session *s)
+{
+	return s->sched ? &s->proc_window : NULL;
+}
+
+const struct lg_sched_hist *session_sched_total(const struct session *s)
+{
+	return s->sched ? &s->proc_cum : NULL;
+}
+
+void session_parts_status(struct session *s, struct strbuf *sb)
+{
+	for (int i = 0; i < s->nparts; i++)
+		if (s->parts[i].status)
+			s->parts[i].status(s, s->parts[i].ctx, sb);
+}
+
+void session_parts_metrics(struct session *s, struct prom_exposition *x)
+{
+	for (int i = 0; i < s->nparts; i++)
+		if (s->parts[i].metrics)
+			s->parts[i].metrics(s, s->parts[i].ctx, x);
+}
+
 
 /* ---- tracer callbacks -------------------------------------------------------- */
 
@@ -173,175 +186,6 @@ static void on_request(void *ctx, const struct lg_request *r)
 		record_line(s, r);
 }
 
-/* ---- the trace output part ----------------------------------------------------- */
-
-static int write_all(FILE *f, const char *buf, size_t len)
-{
-	if (fwrite(buf, 1, len, f) != len || fflush(f))
-		return -EIO;
-	return 0;
-}
-
-/* The other parts' lines for the live view (the governor's limit and last decision). */
-static int parts_status(struct session *s, struct strbuf *sb)
-{
-	for (int i = 0; i < s->nparts; i++)
-		if (s->parts[i].status)
-			s->parts[i].status(s, s->parts[i].ctx, sb);
-	return 0;
-}
-
-/* The other parts' Prometheus metrics, after the request metrics. */
-static int parts_metrics(struct session *s, struct strbuf *sb)
-{
-	for (int i = 0; i < s->nparts; i++)
-		if (s->parts[i].metrics)
-			s->parts[i].metrics(s, s->parts[i].ctx, sb);
-	return 0;
-}
-
-static int output_window(struct session *s, void *ctx)
-{
-	struct trace_output *out = ctx;
-	uint64_t dropped = counters_dropped(s->counters);
-	int e;
-
-	sb_reset(&out->sb);
-	if (report_window_table(&out->sb, s->agg, !out->tty) == 0 && parts_status(s, &out->sb) == 0 &&
-	    sb_finish(&out->sb) == 0) {
-		if (out->tty)
-			fputs("\033[H\033[2J", stdout);
-		fwrite(out->sb.buf, 1, out->sb.len, stdout);
-		if (out->tty && dropped)
-			printf("dropped %llu records (see the summary's counters)\n",
-			       (unsigned long long)dropped);
-		fflush(stdout);
-	}
-	if (out->json) {
-		jw_reset(&out->jw);
-		e = report_window_json(&out->jw, s->agg, dropped - out->dropped_before,
-				       s->sched ? &s->proc_window : NULL);
-		if (e == 0 && jw_finish(&out->jw) == 0 &&
-		    write_all(out->json, out->jw.buf, out->jw.len)) {
-			fprintf(stderr, "latgov: writing %s failed: %s\n", s->opts->json_path,
-				strerror(errno));
-			fclose(out->json);
-			out->json = NULL;
-		}
-	}
-	out->dropped_before = dropped;
-	if (out->metrics) {
-		sb_reset(&out->sb);
-		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 && parts_metrics(s, &out->sb) == 0 &&
-		    sb_finish(&out->sb) == 0)
-			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
-	}
-	return 0;
-}
-
-static int write_summary_file(struct session *s, struct trace_output *out, uint64_t dur)
-{
-	FILE *f;
-	int e;
-
-	jw_reset(&out->jw);
-	e = report_summary_json(&out->jw, s->agg, dur, s->counters, s->sched ? &s->proc_cum : NULL);
-	if (!e)
-		e = jw_finish(&out->jw);
-	if (e)
-		return e;
-	f = fopen(s->opts->summary_path, "we");
-	if (!f) {
-		e = -errno;
-		fprintf(stderr, "latgov: cannot write the summary to %s: %s\n",
-			s->opts->summary_path, strerror(-e));
-		return e;
-	}
-	e = write_all(f, out->jw.buf, out->jw.len);
-	if (!e)
-		e = write_all(f, "\n", 1);
-	if (fclose(f) && !e)
-		e = -EIO;
-	if (e)
-		fprintf(stderr, "latgov: cannot write the summary to %s: %s\n",
-			s->opts->summary_path, strerror(-e));
-	return e;
-}
-
-static void output_end(struct session *s, void *ctx)
-{
-	struct trace_output *out = ctx;
-	uint64_t dur = s->now_ns - s->start_ns;
-
-	if (s->failed_to_start)
-		goto free;
-	sb_reset(&out->sb);
-	if (report_summary_table(&out->sb, s->agg, dur, s->counters, s->sched ? &s->proc_cum : NULL) == 0 &&
-	    sb_finish(&out->sb) == 0) {
-		fputs("\n", stdout);
-		fwrite(out->sb.buf, 1, out->sb.len, stdout);
-		fflush(stdout);
-	}
-	if (s->opts->summary_path)
-		write_summary_file(s, out, dur);
-	if (out->metrics) {
-		sb_reset(&out->sb);
-		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 &&
-		    sb_finish(&out->sb) == 0)
-			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
-	}
-free:
-	if (out->json)
-		fclose(out->json);
-	metrics_stop(out->metrics);
-	jw_free(&out->jw);
-	sb_free(&out->sb);
-	free(out);
-}
-
-/* Returns 0, or 2 with a message for a bad --json / --metrics. */
-static int output_add(struct session *s)
-{
-	struct trace_output *out = calloc(1, sizeof(*out));
-	struct session_part part = { .name = "trace output", .on_window = output_window,
-				     .on_end = output_end, .ctx = out };
-	char err[256];
-
-	if (!out)
-		return 1;
-	out->tty = isatty(STDOUT_FILENO);
-	jw_init(&out->jw);
-	sb_init(&out->sb);
-	if (s->opts->json_path) {
-		out->json = fopen(s->opts->json_path, "we");
-		if (!out->json) {
-			fprintf(stderr, "latgov: cannot write --json %s: %s\n", s->opts->json_path,
-				strerror(errno));
-			goto err;
-		}
-	}
-	if (s->opts->metrics_addr &&
-	    metrics_start(&out->metrics, s->opts->metrics_addr, err, sizeof(err))) {
-		fprintf(stderr, "latgov: %s\n", err);
-		goto err;
-	}
-	if (out->metrics) {
-		/* Serve the (empty) metrics from the start, not only after the first window. */
-		if (prom_write(&out->sb, s->agg, s->counters, NULL, 0) == 0 && sb_finish(&out->sb) == 0)
-			metrics_publish(out->metrics, out->sb.buf, out->sb.len);
-		sb_reset(&out->sb);
-	}
-	session_add_part(s, &part);
-	return 0;
-err:
-	if (out->json)
-		fclose(out->json);
-	jw_free(&out->jw);
-	sb_free(&out->sb);
-	free(out);
-	return 2;
-}
-
 /*
  * The parts of flame and govern (and of --flame / --policy on any session
  * command). Returns 0 or the exit status for a part that cannot start.
@@ -355,6 +199,20 @@ static int add_command_parts(struct session *s)
 	if ((o->cmd == LG_CMD_GOVERN || o->policy_path) && session_governor_parts(s))
 		return 2;
 	return 0;
+}
+
+/* The outputs, after the command parts. Returns 0 or the exit status for one that cannot start. */
+static int add_output_parts(struct session *s)
+{
+	const struct lg_options *o = s->opts;
+	int e;
+
+	e = session_table_part(s);
+	if (!e && (o->json_path || o->summary_path))
+		e = session_json_part(s);
+	if (!e && o->metrics_addr)
+		e = session_metrics_part(s);
+	return e == -ENOMEM ? 1 : e ? 2 : 0;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -599,7 +457,7 @@ int cmd_session(const struct lg_options *opts)
 	rc = add_command_parts(s);
 	if (rc)
 		goto out_parts;
-	rc = output_add(s);
+	rc = add_output_parts(s);
 	if (rc)
 		goto out_parts;
 	if (getenv("LATGOV_RECORDS")) {

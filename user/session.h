@@ -4,8 +4,9 @@
  * loop, one aggregator. The loop polls the ring buffer every
  * SESSION_POLL_MS, flushes idle requests, closes finished windows, and after
  * each closed window calls every registered part's on_window hook; at the end
- * each part's on_end. The trace output (table, JSONL, /metrics), the flame
- * profiler (session_flame.c) and the governor (session_govern.c) are parts.
+ * each part's on_end. The outputs (the terminal table, out_table.c; --json
+ * and --summary, out_json.c; --metrics, out_metrics.c), the flame profiler
+ * (session_flame.c) and the governor (session_govern.c) are parts.
  */
 #ifndef LATGOV_SESSION_H
 #define LATGOV_SESSION_H
@@ -26,6 +27,7 @@
 
 struct session;
 
+struct prom_exposition;
 struct strbuf;
 
 struct session_part {
@@ -38,8 +40,8 @@ struct session_part {
 	void (*on_request)(struct session *s, void *ctx, const struct lg_request *r);
 	/* Optional: appends a line or two for the live view, after the request table. */
 	void (*status)(struct session *s, void *ctx, struct strbuf *sb);
-	/* Optional: appends Prometheus metrics of its own to /metrics. */
-	void (*metrics)(struct session *s, void *ctx, struct strbuf *sb);
+	/* Optional: reports metrics of its own, which /metrics shows after the request metrics. */
+	void (*metrics)(struct session *s, void *ctx, struct prom_exposition *x);
 	/* Once, after the last window closed; frees ctx. */
 	void (*on_end)(struct session *s, void *ctx);
 	void *ctx;
@@ -66,6 +68,22 @@ int session_governor_parts(struct session *s);
  */
 uint64_t session_governor_window_ns(const char *policy_path);
 
+/*
+ * The outputs, added after the parts above so that each window shows what
+ * they did with it: the terminal table always (out_table.c), --json and
+ * --summary (out_json.c) and --metrics (out_metrics.c) when given, in that
+ * order. Each returns 0, -ENOMEM (the session exits 1), or another negative
+ * errno after printing what is wrong (the session exits 2).
+ */
+int session_table_part(struct session *s);
+int session_json_part(struct session *s);
+int session_metrics_part(struct session *s);
+
+/* The other parts' lines for the live view, in the order the parts were added. */
+void session_parts_status(struct session *s, struct strbuf *sb);
+/* The other parts' metrics, in the order the parts were added. */
+void session_parts_metrics(struct session *s, struct prom_exposition *x);
+
 const struct lg_options *session_options(const struct session *s);
 const struct agg *session_agg(const struct session *s);
 /* The request tracer (its BPF object, target set and maps are shared). */
@@ -75,6 +93,18 @@ struct tracer *session_tracer(const struct session *s);
  * or the one given with --cgroup; NULL for -p and --port.
  */
 const char *session_cgroup_dir(const struct session *s);
+/* The tracer's counters (enum lg_counter), as read when the last window closed. */
+const uint64_t *session_counters(const struct session *s);
+/*
+ * With scheduler attribution, the process-wide scheduler histograms of the
+ * last closed window and of the whole run so far; NULL without it.
+ */
+const struct lg_sched_hist *session_sched_window(const struct session *s);
+const struct lg_sched_hist *session_sched_total(const struct session *s);
+/* How long the session has run, to its last loop turn. */
+uint64_t session_duration_ns(const struct session *s);
+/* 0 when the session ended before its loop ran: a part's on_end then only frees. */
+int session_ran(const struct session *s);
 /* The target's processes (tgids) as resolved at the start. */
 size_t session_target_pids(const struct session *s, const uint32_t **pids);
 /*

@@ -13,6 +13,7 @@
 
 #include "core/cgpath.h"
 #include "core/decide.h"
+#include "core/governor_prom.h"
 #include "core/strbuf.h"
 #include "core/units.h"
 #include "governor.h"
@@ -126,13 +127,13 @@ static void governor_part_status(struct session *s, void *ctx, struct strbuf *sb
 		  decide_action_name(st.last_action), st.last_reason);
 }
 
-static void governor_part_metrics(struct session *s, void *ctx, struct strbuf *sb)
+static void governor_part_metrics(struct session *s, void *ctx, struct prom_exposition *x)
 {
 	struct governor_status st;
 
 	(void)s;
 	governor_status(ctx, &st);
-	governor_prom_write(sb, &st);
+	governor_prom_metrics(x, &st);
 }
 
 uint64_t session_governor_window_ns(const char *policy_path)

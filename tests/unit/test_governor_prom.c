@@ -2,8 +2,8 @@
 /*
  * The governor's /metrics text: the exact exposition of a known status, then
  * its grammar (HELP and TYPE before a family's samples, valid names, quoted
- * and escaped labels), values a scraper reads back exactly, and the
- * allocation failure reported.
+ * and escaped labels), values a scraper reads back exactly, its place after
+ * the request metrics, and the allocation failure reported.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/governor_prom.h"
+#include "core/prom.h"
 #include "core/strbuf.h"
 
 static struct governor_status status(void)
@@ -214,6 +215,48 @@ static void test_values(void **state)
 	sb_free(&sb);
 }
 
+/*
+ * The session reports the request metrics, then each part's: /metrics is the
+ * request metrics as they are alone, then the governor's families, each once.
+ */
+static void test_after_request_metrics(void **state)
+{
+	struct governor_status st = status();
+	struct lg_request r;
+	struct prom_exposition x;
+	struct strbuf alone, both;
+	struct agg *a = agg_new(NULL);
+
+	(void)state;
+	assert_non_null(a);
+	memset(&r, 0, sizeof(r));
+	r.type = LG_REC_REQUEST;
+	r.role = LG_ROLE_SERVER;
+	r.lport = 80;
+	r.req_len = 16;
+	memcpy(r.req_prefix, "GET / HTTP/1.1\r\n", r.req_len);
+	r.resp_len = 16;
+	memcpy(r.resp_prefix, "HTTP/1.1 200 OK\r", r.resp_len);
+	r.t_arrival_ns = 1000;
+	r.t_first_resp_ns = 2000;
+	r.t_last_resp_ns = 3000;
+	assert_int_equal(agg_add(a, &r), 0);
+	sb_init(&alone);
+	assert_int_equal(prom_write(&alone, a, NULL, NULL, 0), 0);
+	assert_int_equal(governor_prom_write(&alone, &st), 0);
+
+	prom_exposition_init(&x);
+	assert_int_equal(prom_request_metrics(&x, a, NULL, NULL, 0), 0);
+	governor_prom_metrics(&x, &st);
+	sb_init(&both);
+	assert_int_equal(prom_render(&x, &both), 0);
+	assert_string_equal(both.buf, alone.buf);
+	prom_exposition_free(&x);
+	sb_free(&both);
+	sb_free(&alone);
+	agg_free(a);
+}
+
 /* A buffer that could not grow is reported, not served half-written. */
 static void test_out_of_memory(void **state)
 {
@@ -233,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_exposition),
 		cmocka_unit_test(test_grammar),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_after_request_metrics),
 		cmocka_unit_test(test_out_of_memory),
 	};
 

@@ -1,70 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/governor_prom.h"
 
-#include <inttypes.h>
-#include <math.h>
+static const struct prom_metric cpu_limit_metric = {
+	"latgov_cpu_limit_cores",
+	"CPU limit the governor holds, in cores (0: unlimited or not governed).", PROM_GAUGE,
+};
+static const struct prom_metric cpu_usage_metric = {
+	"latgov_cpu_usage_cores", "CPU usage of the governed cgroup over the last tick, in cores.",
+	PROM_GAUGE,
+};
+static const struct prom_metric throttle_metric = {
+	"latgov_throttle_ratio", "Share of CFS periods throttled over the last tick.", PROM_GAUGE,
+};
+static const struct prom_metric mem_limit_metric = {
+	"latgov_memory_limit_bytes",
+	"memory.high (v2) or soft limit (v1) the governor holds (0: unlimited or not governed).",
+	PROM_GAUGE,
+};
+static const struct prom_metric mem_usage_metric = {
+	"latgov_memory_usage_bytes", "Memory usage of the governed cgroup.", PROM_GAUGE,
+};
+static const struct prom_metric decisions_metric = {
+	"latgov_decisions_total", "Governor decisions by action.", PROM_COUNTER,
+};
+static const struct prom_metric foreign_metric = {
+	"latgov_foreign_writes",
+	"1 once someone else wrote a limit and the governor stepped aside.", PROM_GAUGE,
+};
 
-#include "core/prom.h"
-
-static void header(struct strbuf *sb, const char *name, const char *type, const char *help)
+void governor_prom_metrics(struct prom_exposition *x, const struct governor_status *st)
 {
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+	struct prom_label label;
 
-/* The text format spells the values printf has no fixed form for as NaN, +Inf and -Inf. */
-static void value(struct strbuf *sb, double v)
-{
-	if (isnan(v))
-		sb_puts(sb, " NaN\n");
-	else if (isinf(v))
-		sb_puts(sb, v > 0 ? " +Inf\n" : " -Inf\n");
-	else
-		sb_printf(sb, " %.10g\n", v);
-}
-
-static void gauge(struct strbuf *sb, const char *name, const char *help, double v)
-{
-	header(sb, name, "gauge", help);
-	sb_puts(sb, name);
-	value(sb, v);
-}
-
-/* Bytes past 2^53 lose their last digits in a double: written as integers instead. */
-static void gauge_u64(struct strbuf *sb, const char *name, const char *help, uint64_t v)
-{
-	header(sb, name, "gauge", help);
-	sb_printf(sb, "%s %" PRIu64 "\n", name, v);
-}
-
-static void labelled(struct strbuf *sb, const char *name, const char *key, const char *label,
-		     uint64_t v)
-{
-	sb_printf(sb, "%s{%s=\"", name, key);
-	prom_escape_label(sb, label);
-	sb_printf(sb, "\"} %" PRIu64 "\n", v);
+	prom_sample(x, &cpu_limit_metric, NULL, 0, st->cpu_limit_cores);
+	prom_sample(x, &cpu_usage_metric, NULL, 0, st->cpu_usage_cores);
+	prom_sample(x, &throttle_metric, NULL, 0, st->throttle_ratio);
+	prom_sample_u64(x, &mem_limit_metric, NULL, 0, st->mem_limit_bytes);
+	prom_sample_u64(x, &mem_usage_metric, NULL, 0, st->mem_usage_bytes);
+	label.key = "action";
+	for (int a = 0; a < DECIDE_ACTION_COUNT; a++) {
+		label.value = decide_action_name(a);
+		prom_sample_u64(x, &decisions_metric, &label, 1, st->decisions[a]);
+	}
+	label.key = "resource";
+	label.value = "cpu";
+	prom_sample_u64(x, &foreign_metric, &label, 1, st->cpu_foreign != 0);
+	label.value = "memory";
+	prom_sample_u64(x, &foreign_metric, &label, 1, st->mem_foreign != 0);
 }
 
 int governor_prom_write(struct strbuf *sb, const struct governor_status *st)
 {
-	gauge(sb, "latgov_cpu_limit_cores",
-	      "CPU limit the governor holds, in cores (0: unlimited or not governed).",
-	      st->cpu_limit_cores);
-	gauge(sb, "latgov_cpu_usage_cores",
-	      "CPU usage of the governed cgroup over the last tick, in cores.", st->cpu_usage_cores);
-	gauge(sb, "latgov_throttle_ratio", "Share of CFS periods throttled over the last tick.",
-	      st->throttle_ratio);
-	gauge_u64(sb, "latgov_memory_limit_bytes",
-		  "memory.high (v2) or soft limit (v1) the governor holds (0: unlimited or not governed).",
-		  st->mem_limit_bytes);
-	gauge_u64(sb, "latgov_memory_usage_bytes", "Memory usage of the governed cgroup.",
-		  st->mem_usage_bytes);
-	header(sb, "latgov_decisions_total", "counter", "Governor decisions by action.");
-	for (int a = 0; a < DECIDE_ACTION_COUNT; a++)
-		labelled(sb, "latgov_decisions_total", "action", decide_action_name(a),
-			 st->decisions[a]);
-	header(sb, "latgov_foreign_writes", "gauge",
-	       "1 once someone else wrote a limit and the governor stepped aside.");
-	labelled(sb, "latgov_foreign_writes", "resource", "cpu", st->cpu_foreign != 0);
-	labelled(sb, "latgov_foreign_writes", "resource", "memory", st->mem_foreign != 0);
-	return sb_finish(sb);
+	struct prom_exposition x;
+	int e;
+
+	prom_exposition_init(&x);
+	governor_prom_metrics(&x, st);
+	e = prom_render(&x, sb);
+	prom_exposition_free(&x);
+	return e;
 }

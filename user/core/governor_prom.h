@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the governor shows of itself: the figures of its latest tick, for the
- * live view and /metrics, and their Prometheus text (format 0.0.4). Pure:
- * the governor shell fills a struct governor_status; this renders it into a
- * struct strbuf, which the session serves after the aggregator's metrics.
+ * live view and /metrics, and their Prometheus metrics. Pure: the governor
+ * shell fills a struct governor_status; this reports it as typed samples to a
+ * struct prom_exposition (prom_text.h), which the session renders after the
+ * request metrics.
  */
 #ifndef LATGOV_GOVERNOR_PROM_H
 #define LATGOV_GOVERNOR_PROM_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/decide.h"
+#include "core/prom_text.h"
 #include "core/strbuf.h"
 
 struct governor_status {
@@ -29,7 +31,7 @@ struct governor_status {
 };
 
 /*
- * Appends the governor's metrics, each family with its HELP and TYPE lines:
+ * Reports the governor's metrics to x:
  *   latgov_cpu_limit_cores        gauge (0: unlimited or CPU not governed)
  *   latgov_cpu_usage_cores        gauge
  *   latgov_throttle_ratio         gauge
@@ -37,8 +39,13 @@ struct governor_status {
  *   latgov_memory_usage_bytes     gauge
  *   latgov_decisions_total{action="hold|raise|lower|rollback"}  counter
  *   latgov_foreign_writes{resource="cpu|memory"}  gauge, 1 once latgov stepped aside
- * Byte counts are written as exact integers. Returns 0, or -ENOMEM when the
- * buffer could not grow (sb_finish()).
+ * Byte counts are reported as exact integers. Errors come from prom_render().
+ */
+void governor_prom_metrics(struct prom_exposition *x, const struct governor_status *st);
+
+/*
+ * Appends the governor's metrics alone as text (governor_prom_metrics() then
+ * prom_render()). Returns 0, or -ENOMEM when the buffer could not grow.
  */
 int governor_prom_write(struct strbuf *sb, const struct governor_status *st);
 

@@ -2,7 +2,6 @@
 #include "core/prom.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -13,24 +12,6 @@ const double prom_default_le[] = {
 	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
 const size_t prom_default_le_count = sizeof(prom_default_le) / sizeof(prom_default_le[0]);
-
-void prom_escape_label(struct strbuf *sb, const char *s)
-{
-	size_t run = 0;
-
-	for (const char *p = s; *p; p++) {
-		const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
-
-		if (!esc) {
-			run++;
-			continue;
-		}
-		sb_add(sb, p - run, run);
-		run = 0;
-		sb_puts(sb, esc);
-	}
-	sb_add(sb, s + strlen(s) - run, run);
-}
 
 /*
  * Everything aggregated so far: the cumulative figures (closed windows) plus
@@ -53,73 +34,93 @@ static uint64_t field_sum(const struct agg_endpoint *ep, size_t offset)
 	return n;
 }
 
-static void labels(struct strbuf *sb, const struct agg_endpoint *ep)
+/* The series of one endpoint: {endpoint, role}. */
+static void labels(struct prom_label l[2], const struct agg_endpoint *ep)
 {
-	sb_puts(sb, "endpoint=\"");
-	prom_escape_label(sb, ep->name);
-	sb_puts(sb, ep->role == LG_ROLE_CLIENT ? "\",role=\"client\"" : "\",role=\"server\"");
+	l[0] = (struct prom_label){ "endpoint", ep->name };
+	l[1] = (struct prom_label){ "role", ep->role == LG_ROLE_CLIENT ? "client" : "server" };
 }
 
-static void header(struct strbuf *sb, const char *name, const char *type, const char *help)
+static void counter_family(struct prom_exposition *x, const struct agg *a,
+			   const struct prom_metric *m, size_t offset)
 {
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+	struct prom_label l[2];
 
-static void counter_family(struct strbuf *sb, const struct agg *a, const char *name,
-			   const char *help, size_t offset)
-{
-	header(sb, name, "counter", help);
+	prom_declare(x, m);
 	for (size_t i = 0; i < agg_endpoint_count(a); i++) {
 		const struct agg_endpoint *ep = agg_endpoint_at(a, i);
 
-		sb_printf(sb, "%s{", name);
-		labels(sb, ep);
-		sb_printf(sb, "} %" PRIu64 "\n", field_sum(ep, offset));
+		labels(l, ep);
+		prom_sample_u64(x, m, l, 2, field_sum(ep, offset));
 	}
 }
 
-static void histogram_family(struct strbuf *sb, const struct agg *a, const char *name,
-			     const char *help, enum agg_hist_kind kind, const double *le,
-			     const uint64_t *le_ns, size_t n_le)
+static void histogram_family(struct prom_exposition *x, const struct agg *a,
+			     const struct prom_metric *m, enum agg_hist_kind kind,
+			     const double *le, const uint64_t *le_ns, size_t n_le)
 {
-	header(sb, name, "histogram", help);
+	uint64_t cumulative[PROM_MAX_BUCKETS];
+	struct prom_histogram h = { .le = le, .cumulative = cumulative, .nbuckets = n_le };
+	struct prom_label l[2];
+
+	prom_declare(x, m);
 	for (size_t e = 0; e < agg_endpoint_count(a); e++) {
 		const struct agg_endpoint *ep = agg_endpoint_at(a, e);
-		uint64_t count = 0, sum = 0;
+		uint64_t sum = 0;
 
+		h.count = 0;
 		for (size_t i = 0; i < NPARTS; i++) {
-			const struct hist *h = agg_hist(parts(ep, i), kind);
+			const struct hist *hp = agg_hist(parts(ep, i), kind);
 
-			count += h->count;
-			sum += h->sum;
+			h.count += hp->count;
+			sum += hp->sum;
 		}
+		h.sum = (double)sum / 1e9;
 		for (size_t b = 0; b < n_le; b++) {
-			uint64_t n = 0;
-
+			cumulative[b] = 0;
 			for (size_t i = 0; i < NPARTS; i++) {
-				const struct hist *h = agg_hist(parts(ep, i), kind);
+				const struct hist *hp = agg_hist(parts(ep, i), kind);
 
-				if (h->count)
-					n += hist_count_le(h, le_ns[b]);
+				if (hp->count)
+					cumulative[b] += hist_count_le(hp, le_ns[b]);
 			}
-			sb_printf(sb, "%s_bucket{", name);
-			labels(sb, ep);
-			sb_printf(sb, ",le=\"%.9g\"} %" PRIu64 "\n", le[b], n);
 		}
-		sb_printf(sb, "%s_bucket{", name);
-		labels(sb, ep);
-		sb_printf(sb, ",le=\"+Inf\"} %" PRIu64 "\n%s_sum{", count, name);
-		labels(sb, ep);
-		sb_printf(sb, "} %.9g\n%s_count{", (double)sum / 1e9, name);
-		labels(sb, ep);
-		sb_printf(sb, "} %" PRIu64 "\n", count);
+		labels(l, ep);
+		prom_sample_histogram(x, m, l, 2, &h);
 	}
 }
 
-int prom_write(struct strbuf *sb, const struct agg *a, const uint64_t counters[LG_CNT__MAX],
-	       const double *le, size_t n_le)
+static const struct prom_metric requests_metric = {
+	"latgov_requests_total", "Requests finished, by endpoint.", PROM_COUNTER,
+};
+static const struct prom_metric errors_metric = {
+	"latgov_errors_total",
+	"Requests answered with a 5xx status or ended by a connection reset.", PROM_COUNTER,
+};
+static const struct prom_metric bytes_in_metric = {
+	"latgov_bytes_in_total", "Request bytes received, by endpoint.", PROM_COUNTER,
+};
+static const struct prom_metric bytes_out_metric = {
+	"latgov_bytes_out_total", "Response bytes sent, by endpoint.", PROM_COUNTER,
+};
+static const struct prom_metric duration_metric = {
+	"latgov_request_duration_seconds",
+	"Time from the request's arrival to its last response byte.", PROM_HISTOGRAM,
+};
+static const struct prom_metric ttfb_metric = {
+	"latgov_ttfb_seconds", "Time from the request's arrival to its first response byte.",
+	PROM_HISTOGRAM,
+};
+static const struct prom_metric dropped_metric = {
+	"latgov_dropped_events_total", "Events latgov lost or could not attribute, by reason.",
+	PROM_COUNTER,
+};
+
+int prom_request_metrics(struct prom_exposition *x, const struct agg *a,
+			 const uint64_t counters[LG_CNT__MAX], const double *le, size_t n_le)
 {
 	uint64_t le_ns[PROM_MAX_BUCKETS];
+	struct prom_label reason = { "reason", NULL };
 
 	if (!le) {
 		le = prom_default_le;
@@ -133,31 +134,35 @@ int prom_write(struct strbuf *sb, const struct agg *a, const uint64_t counters[L
 		le_ns[i] = (uint64_t)(le[i] * 1e9 + 0.5);
 	}
 
-	counter_family(sb, a, "latgov_requests_total", "Requests finished, by endpoint.",
-		       offsetof(struct agg_figures, requests));
-	counter_family(sb, a, "latgov_errors_total",
-		       "Requests answered with a 5xx status or ended by a connection reset.",
-		       offsetof(struct agg_figures, errors));
-	counter_family(sb, a, "latgov_bytes_in_total", "Request bytes received, by endpoint.",
-		       offsetof(struct agg_figures, bytes_in));
-	counter_family(sb, a, "latgov_bytes_out_total", "Response bytes sent, by endpoint.",
-		       offsetof(struct agg_figures, bytes_out));
-	histogram_family(sb, a, "latgov_request_duration_seconds",
-			 "Time from the request's arrival to its last response byte.",
-			 AGG_H_LATENCY, le, le_ns, n_le);
-	histogram_family(sb, a, "latgov_ttfb_seconds",
-			 "Time from the request's arrival to its first response byte.",
-			 AGG_H_TTFB, le, le_ns, n_le);
+	counter_family(x, a, &requests_metric, offsetof(struct agg_figures, requests));
+	counter_family(x, a, &errors_metric, offsetof(struct agg_figures, errors));
+	counter_family(x, a, &bytes_in_metric, offsetof(struct agg_figures, bytes_in));
+	counter_family(x, a, &bytes_out_metric, offsetof(struct agg_figures, bytes_out));
+	histogram_family(x, a, &duration_metric, AGG_H_LATENCY, le, le_ns, n_le);
+	histogram_family(x, a, &ttfb_metric, AGG_H_TTFB, le, le_ns, n_le);
 
-	header(sb, "latgov_dropped_events_total", "counter",
-	       "Events latgov lost or could not attribute, by reason.");
+	prom_declare(x, &dropped_metric);
 	for (unsigned int i = 0; i < LG_CNT__MAX; i++) {
 		if (!counter_is_loss(i))
 			continue;
-		sb_printf(sb, "latgov_dropped_events_total{reason=\"%s\"} %" PRIu64 "\n",
-			  counter_name(i), counters ? counters[i] : 0);
+		reason.value = counter_name(i);
+		prom_sample_u64(x, &dropped_metric, &reason, 1, counters ? counters[i] : 0);
 	}
-	sb_printf(sb, "latgov_dropped_events_total{reason=\"bad_record\"} %" PRIu64 "\n",
-		  agg_stats(a)->bad_records);
-	return sb_finish(sb);
+	reason.value = "bad_record";
+	prom_sample_u64(x, &dropped_metric, &reason, 1, agg_stats(a)->bad_records);
+	return 0;
+}
+
+int prom_write(struct strbuf *sb, const struct agg *a, const uint64_t counters[LG_CNT__MAX],
+	       const double *le, size_t n_le)
+{
+	struct prom_exposition x;
+	int e;
+
+	prom_exposition_init(&x);
+	e = prom_request_metrics(&x, a, counters, le, n_le);
+	if (!e)
+		e = prom_render(&x, sb);
+	prom_exposition_free(&x);
+	return e;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Prometheus text exposition (format 0.0.4) of the aggregator's cumulative
- * figures, for --metrics. Pure: renders into a struct strbuf; the shell serves it.
+ * The request metrics of --metrics: the aggregator's cumulative figures as
+ * typed samples for a struct prom_exposition (prom_text.h), which renders the
+ * text. Pure; the shell serves it.
  *
  * Histograms use fixed "le" bounds in seconds. The aggregator's log-linear
  * buckets are 1/64 of their value wide, so a bound rarely falls on a bucket
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/agg.h"
+#include "core/prom_text.h"
 #include "core/strbuf.h"
 #include "latgov/abi.h"
 
@@ -31,7 +33,8 @@ extern const double prom_default_le[];
 extern const size_t prom_default_le_count;
 
 /*
- * Writes every metric with HELP and TYPE lines:
+ * Reports every request metric to x, each family declared even while it has
+ * no samples:
  *   latgov_requests_total{endpoint,role}          counter
  *   latgov_errors_total{endpoint,role}            counter
  *   latgov_bytes_in_total / latgov_bytes_out_total counter
@@ -42,12 +45,17 @@ extern const size_t prom_default_le_count;
  *                                                 aggregator's own losses
  * le may be NULL (the defaults); it must be strictly increasing, finite and
  * positive, at most PROM_MAX_BUCKETS values. counters may be NULL (zero).
- * Returns 0, -EINVAL for a bad le list, or -ENOMEM.
+ * Returns 0, or -EINVAL for a bad le list (nothing reported); errors of x
+ * itself come from prom_render().
+ */
+int prom_request_metrics(struct prom_exposition *x, const struct agg *a,
+			 const uint64_t counters[LG_CNT__MAX], const double *le, size_t n_le);
+
+/*
+ * Appends the request metrics alone as text (prom_request_metrics() then
+ * prom_render()). Returns 0, -EINVAL for a bad le list, or -ENOMEM.
  */
 int prom_write(struct strbuf *sb, const struct agg *a, const uint64_t counters[LG_CNT__MAX],
 	       const double *le, size_t n_le);
-
-/* Appends s with Prometheus label-value escaping (\\, \", \n). */
-void prom_escape_label(struct strbuf *sb, const char *s);
 
 #endif
