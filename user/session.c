@@ -526,16 +526,16 @@ int cmd_session(const struct lg_options *opts)
 	const char *force;
 	int cmd_held = 0;	/* a hold on COMMAND's end (session_hold_restore) */
 	char err[512];
-	int rc = 1, e;
+	int rc = -EIO, e;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "latgov %s: needs root (BPF programs and tracepoints need CAP_BPF and CAP_PERFMON): run it with sudo\n",
 			options_cmd_name(opts->cmd));
-		return 1;
+		return -EPERM;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return 1;
+		return -ENOMEM;
 	s->opts = opts;
 	cb.ctx = s;
 
@@ -550,7 +550,7 @@ int cmd_session(const struct lg_options *opts)
 	e = targets_resolve(opts, &s->tg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
-		rc = e == -ENOMEM ? 1 : 2;
+		rc = e == -ENOMEM ? e : -EINVAL;	/* a TARGET latgov cannot follow is bad input */
 		goto out_free;
 	}
 	/* COMMAND: its process and the cgroup latgov made go at targets_cleanup. */
@@ -594,12 +594,15 @@ int cmd_session(const struct lg_options *opts)
 		snprintf(s->cgroup_dir, sizeof(s->cgroup_dir), "%s", s->tg.cgroup_procs);
 		*strrchr(s->cgroup_dir, '/') = 0;
 	}
-	rc = add_command_parts(s);
-	if (rc)
+	if (add_command_parts(s)) {
+		rc = -EINVAL;
 		goto out_parts;
-	rc = output_add(s);
-	if (rc)
+	}
+	e = output_add(s);
+	if (e) {
+		rc = e == 1 ? -ENOMEM : -EINVAL;	/* output_add() answers with an exit status */
 		goto out_parts;
+	}
 	if (getenv("LATGOV_RECORDS")) {
 		s->records = fopen(getenv("LATGOV_RECORDS"), "we");
 		jw_init(&s->records_jw);
@@ -607,7 +610,7 @@ int cmd_session(const struct lg_options *opts)
 	e = targets_start_command(&s->tg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
-		rc = 2;
+		rc = -EINVAL;
 		goto out_parts;
 	}
 	fprintf(stderr, "latgov: tracing %zu process%s (hooks: %s%s); Ctrl-C to stop\n",
@@ -616,7 +619,7 @@ int cmd_session(const struct lg_options *opts)
 
 	e = loop(s);
 	finish(s);
-	rc = e ? 1 : 0;
+	rc = e ? -EIO : 0;
 	if (s->targets_gone)
 		fprintf(stderr, "latgov: the target exited; the summary covers the run so far\n");
 	goto out_agg;
