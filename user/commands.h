@@ -12,7 +12,7 @@
 
 /* -EOPNOTSUPP when a required feature is missing (the report says which). */
 int cmd_check(const struct lg_options *opts);
-/* trace, flame and govern: one session (DESIGN.md). -EPERM when not root. */
+/* trace, flame and govern: one session, with their parts (session.h). -EPERM when not root. */
 int cmd_session(const struct lg_options *opts);
 /* -EBUSY / -EEXIST when another latgov holds the cgroup or left limits on it. */
 int cmd_enforce(const struct lg_options *opts);

@@ -6,9 +6,9 @@
  * options.c holds the one table of subcommands (name, usage text, the
  * options each takes); main.c adds the function that runs each.
  *
- * trace, flame and govern are one session underneath (DESIGN.md): they accept
- * the same options, and each only changes the defaults (flame turns on
- * stacks, govern requires a policy).
+ * trace, flame and govern are one session underneath: they accept the same
+ * options, and each only changes the defaults (flame turns on stacks, govern
+ * requires a policy).
  */
 #ifndef LATGOV_OPTIONS_H
 #define LATGOV_OPTIONS_H
