@@ -136,28 +136,29 @@ int cmd_enforce(const struct lg_options *o)
 	struct jsonw jw;
 	uint64_t period = 0, start, deadline, prev_ns, now;
 	FILE *log = NULL, *dry = o->dry_run ? stdout : NULL;
-	int ret, rc = 1, left, foreign;
+	int ret, rc = -EIO, left, foreign;
 
 	jw_init(&jw);
 	ret = cg_open(&cg, o->cgroup, NULL, err, sizeof(err));
 	if (ret) {
+		/* whatever the call said (not a cgroup, no controller, ...), the path given is wrong */
 		fprintf(stderr, "latgov enforce: %s\n", err);
-		return 2;
+		return -EINVAL;
 	}
 	if (o->cpu_millicores && !cg.cpu_dir[0]) {
 		fprintf(stderr, "latgov enforce: --cpu: cgroup %s has no CPU controller (on cgroup v1, create the same name under /sys/fs/cgroup/cpu)\n",
 			cg.path);
-		return 2;
+		return -EINVAL;
 	}
 	if (o->cpu_weight && !cg.cpu_dir[0]) {
 		fprintf(stderr, "latgov enforce: --cpu-weight: cgroup %s has no CPU controller (on cgroup v1, create the same name under /sys/fs/cgroup/cpu)\n",
 			cg.path);
-		return 2;
+		return -EINVAL;
 	}
 	if (o->memory_bytes && !cg.mem_dir[0]) {
 		fprintf(stderr, "latgov enforce: --memory: cgroup %s has no memory controller (on cgroup v1, create the same name under /sys/fs/cgroup/memory)\n",
 			cg.path);
-		return 2;
+		return -EINVAL;
 	}
 	cg_read_stats(&cg, &prev);
 	if (o->memory_bytes && prev.have_mem && o->memory_bytes < prev.mem_usage) {
@@ -167,7 +168,7 @@ int cmd_enforce(const struct lg_options *o)
 		human_bytes(prev.mem_usage, have, sizeof(have));
 		fprintf(stderr, "latgov enforce: --memory %s is below the cgroup's current usage %s; a hard limit below usage forces reclaim or an OOM kill, so give at least %s\n",
 			want, have, have);
-		return 2;
+		return -EINVAL;
 	}
 	if (o->cpu_millicores) {
 		ret = cg_cpu_period(&cg, &period);
@@ -176,7 +177,7 @@ int cmd_enforce(const struct lg_options *o)
 		if (ret) {
 			fprintf(stderr, "latgov enforce: cgroup %s: cannot read the CFS period: %s\n", cg.path,
 				strerror(-ret));
-			return 1;
+			return -EIO;
 		}
 	}
 	if (o->memory_bytes)
@@ -189,7 +190,7 @@ int cmd_enforce(const struct lg_options *o)
 		if (!log) {
 			fprintf(stderr, "latgov enforce: cannot open the log %s: %s\n", o->log_path,
 				strerror(errno));
-			return 1;
+			return -EIO;
 		}
 		setvbuf(log, NULL, _IOLBF, 0);
 	}
@@ -197,7 +198,12 @@ int cmd_enforce(const struct lg_options *o)
 		ret = statefile_acquire(&sf, STATEFILE_DIR, cg.key, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "latgov enforce: %s\n", err);
-			rc = ret == -EBUSY || ret == -EEXIST ? 1 : 2;
+			/*
+			 * Another latgov on the cgroup, or a dead one's limits still to
+			 * restore, is the machine's state; any other refusal (the path,
+			 * where the record goes) the user fixes on the command line.
+			 */
+			rc = ret == -EBUSY || ret == -EEXIST ? ret : -EINVAL;
 			goto out_log;
 		}
 	}
@@ -302,7 +308,7 @@ out_restore:
 		if (left) {
 			fprintf(stderr, "latgov enforce: %d limit(s) could not be restored; the record stays in %s for 'latgov restore --cgroup %s'\n",
 				left, STATEFILE_DIR, cg.key);
-			rc = 1;
+			rc = -EIO;
 		}
 		statefile_release(sf, left == 0);
 		sf = NULL;

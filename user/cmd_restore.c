@@ -4,6 +4,7 @@
  * that died without restoring them (SIGKILL, OOM kill, power cut of the
  * process). A latgov still running is left alone: it restores on exit.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ int cmd_restore(const struct lg_options *o)
 	ret = statefile_restore_dead(STATEFILE_DIR, target, NULL, stdout);
 	if (ret < 0) {
 		fprintf(stderr, "latgov restore: cannot read %s: %s\n", STATEFILE_DIR, strerror(-ret));
-		return 1;
+		return -EIO;
 	}
-	return ret ? 1 : 0;
+	/* what was left (a live owner's, or a file that would not take its value) was reported */
+	return ret ? -EIO : 0;
 }

@@ -188,20 +188,20 @@ static void on_request(void *ctx, const struct lg_request *r)
 
 /*
  * The parts of flame and govern (and of --flame / --policy on any session
- * command). Returns 0 or the exit status for a part that cannot start.
+ * command). Returns 0, or -EINVAL for a part that cannot start (it said why).
  */
 static int add_command_parts(struct session *s)
 {
 	const struct lg_options *o = s->opts;
 
 	if ((o->cmd == LG_CMD_FLAME || o->flame_dir) && session_flame_parts(s))
-		return 2;
+		return -EINVAL;
 	if ((o->cmd == LG_CMD_GOVERN || o->policy_path) && session_governor_parts(s))
-		return 2;
+		return -EINVAL;
 	return 0;
 }
 
-/* The outputs, after the command parts. Returns 0 or the exit status for one that cannot start. */
+/* The outputs, after the command parts. Returns 0, -ENOMEM, or -EINVAL for one that cannot start (it said why). */
 static int add_output_parts(struct session *s)
 {
 	const struct lg_options *o = s->opts;
@@ -212,7 +212,7 @@ static int add_output_parts(struct session *s)
 		e = session_json_part(s);
 	if (!e && o->metrics_addr)
 		e = session_metrics_part(s);
-	return e == -ENOMEM ? 1 : e ? 2 : 0;
+	return e == -ENOMEM ? -ENOMEM : e ? -EINVAL : 0;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -386,16 +386,16 @@ int cmd_session(const struct lg_options *opts)
 	const char *force;
 	int cmd_held = 0;	/* a hold on COMMAND's end (session_hold_restore) */
 	char err[512];
-	int rc = 1, e;
+	int rc = -EIO, e;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "latgov %s: needs root (BPF programs and tracepoints need CAP_BPF and CAP_PERFMON): run it with sudo\n",
 			options_cmd_name(opts->cmd));
-		return 1;
+		return -EPERM;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return 1;
+		return -ENOMEM;
 	s->opts = opts;
 	cb.ctx = s;
 
@@ -410,7 +410,7 @@ int cmd_session(const struct lg_options *opts)
 	e = targets_resolve(opts, &s->tg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
-		rc = e == -ENOMEM ? 1 : 2;
+		rc = e == -ENOMEM ? e : -EINVAL;	/* a TARGET latgov cannot follow is bad input */
 		goto out_free;
 	}
 	/* COMMAND: its process and the cgroup latgov made go at targets_cleanup. */
@@ -454,9 +454,10 @@ int cmd_session(const struct lg_options *opts)
 		snprintf(s->cgroup_dir, sizeof(s->cgroup_dir), "%s", s->tg.cgroup_procs);
 		*strrchr(s->cgroup_dir, '/') = 0;
 	}
-	rc = add_command_parts(s);
-	if (rc)
+	if (add_command_parts(s)) {
+		rc = -EINVAL;
 		goto out_parts;
+	}
 	rc = add_output_parts(s);
 	if (rc)
 		goto out_parts;
@@ -467,7 +468,7 @@ int cmd_session(const struct lg_options *opts)
 	e = targets_start_command(&s->tg, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latgov %s: %s\n", options_cmd_name(opts->cmd), err);
-		rc = 2;
+		rc = -EINVAL;
 		goto out_parts;
 	}
 	fprintf(stderr, "latgov: tracing %zu process%s (hooks: %s%s); Ctrl-C to stop\n",
@@ -476,7 +477,7 @@ int cmd_session(const struct lg_options *opts)
 
 	e = loop(s);
 	finish(s);
-	rc = e ? 1 : 0;
+	rc = e ? -EIO : 0;
 	if (s->targets_gone)
 		fprintf(stderr, "latgov: the target exited; the summary covers the run so far\n");
 	goto out_agg;

@@ -139,6 +139,48 @@ static void test_check_and_help(void **state)
 	assert_int_equal(options_cmd("frobnicate"), LG_CMD_NONE);
 	for (int c = LG_CMD_CHECK; c <= LG_CMD_RESTORE; c++)
 		assert_non_null(strstr(options_usage((enum lg_cmd)c), "usage: latgov "));
+	/* help takes a word, not options: 'latgov help trace' is trace's usage */
+	assert_int_equal(PARSE(LG_CMD_HELP, &o, err, "help", "trace", "extra"), 0);
+	assert_string_equal(o.topic, "trace");
+	assert_int_equal(PARSE(LG_CMD_HELP, &o, err, "--help"), 0);
+	assert_null(o.topic);
+	assert_int_equal(PARSE(LG_CMD_VERSION, &o, err, "version", "--bogus"), 0);
+	assert_ptr_equal(options_usage(LG_CMD_HELP), options_usage(LG_CMD_NONE));
+}
+
+/* Each command is found by its name and aliases, and takes only the options of its row. */
+static void test_command_table(void **state)
+{
+	struct lg_options o;
+	char err[256];
+
+	(void)state;
+	for (int c = LG_CMD_CHECK; c <= LG_CMD_VERSION; c++)
+		assert_int_equal(options_cmd(options_cmd_name((enum lg_cmd)c)), c);
+	assert_int_equal(options_cmd("-h"), LG_CMD_HELP);
+	assert_int_equal(options_cmd("--help"), LG_CMD_HELP);
+	assert_int_equal(options_cmd("-V"), LG_CMD_VERSION);
+	assert_int_equal(options_cmd("--version"), LG_CMD_VERSION);
+	assert_int_equal(options_cmd("latgov"), LG_CMD_NONE);
+	assert_string_equal(options_cmd_name(LG_CMD_NONE), "latgov");
+
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "-p", "1", "-o", "out"), -EINVAL);
+	assert_string_equal(err, "option '--output' does not apply to 'trace' (see 'latgov trace --help')");
+	assert_int_equal(PARSE(LG_CMD_RESTORE, &o, err, "restore", "--all", "--dry-run"), -EINVAL);
+	assert_string_equal(err, "option '--dry-run' does not apply to 'restore' (see 'latgov restore --help')");
+	assert_int_equal(PARSE(LG_CMD_ENFORCE, &o, err, "enforce", "--cgroup", "/x", "--cpu", "1", "--", "sleep"),
+			 -EINVAL);
+	assert_string_equal(err, "unexpected argument 'sleep' (a command to run goes after '--')");
+	/* check's --json is a switch; a session's takes a FILE */
+	assert_int_equal(PARSE(LG_CMD_CHECK, &o, err, "check", "--json=x"), -EINVAL);
+	assert_string_equal(err, "option '--json' takes no value");
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "-p", "1", "--json"), -EINVAL);
+	assert_string_equal(err, "option '--json' needs a value");
+	/* enforce's --cgroup is the cgroup to limit; a session's is its target */
+	assert_int_equal(PARSE(LG_CMD_RESTORE, &o, err, "restore", "--cgroup", "/x"), 0);
+	assert_int_equal(o.target, LG_TARGET_NONE);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--cgroup", "/x"), 0);
+	assert_int_equal(o.target, LG_TARGET_CGROUP);
 }
 
 int main(void)
@@ -150,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_flame_and_govern_requirements),
 		cmocka_unit_test(test_enforce_and_restore),
 		cmocka_unit_test(test_check_and_help),
+		cmocka_unit_test(test_command_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

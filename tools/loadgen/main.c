@@ -95,8 +95,8 @@ static uint64_t now_ns(void)
  * read() that also returns when the bytes reached the socket (SO_TIMESTAMPNS,
  * CLOCK_REALTIME, turned into CLOCK_MONOTONIC) in *rx, or now when the kernel
  * gave no timestamp. At a low rate loadgen sleeps between answers, and
- * waking up costs tens of microseconds on a VM: timing the answer at the
- * read would add them to every latency.
+ * waking up takes time of its own, on a VM most of all: timing the answer
+ * at the read would add it to every latency.
  */
 static ssize_t read_timed(int fd, void *buf, size_t len, uint64_t now, uint64_t *rx)
 {

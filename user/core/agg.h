@@ -18,14 +18,15 @@
  *
  * Kept: the open windows, the last closed window and the cumulative totals.
  *
- * Memory. A histogram is ~19 KB, so they are allocated lazily: window figures
- * get a histogram when a value first lands in them, and give it back when the
- * window closes (its "last" copy is freed a window later). Gap and scheduler
- * histograms exist only for streamed / scheduler-attributed traffic. A busy
- * endpoint holds about 4 sets (open windows, last, cumulative) of 2 histograms,
- * ~160 KB; the endpoint cap (128 by default, so <= 20 MB even if all are
- * busy at once) bounds the total. Requests beyond the cap go to the endpoint
- * named "other" and are counted in agg_stats.overflow.
+ * Memory. A histogram (HIST_BUCKETS counters) is the bulk of an endpoint's
+ * figures, so they are allocated lazily: window figures get a histogram when a
+ * value first lands in them, and give it back when the window closes (its
+ * "last" copy is freed a window later). Gap and scheduler histograms exist
+ * only for streamed / scheduler-attributed traffic. A busy endpoint holds
+ * about 4 sets (open windows, last, cumulative) of 2 histograms; the endpoint
+ * cap (128 by default) bounds the total even if all are busy at once.
+ * Requests beyond the cap go to the endpoint named "other" and are counted in
+ * agg_stats.overflow.
  *
  * Hot path: agg_add parses a record's prefixes once, finds the endpoint
  * through a small open-addressing hash and allocates nothing except the first

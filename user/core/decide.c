@@ -76,8 +76,8 @@ void decide_init(struct decide_state *s, const struct policy *p, uint64_t cur_cp
 /*
  * Records this tick's usage and returns the peak over the calm time: a cut
  * must leave room for the busiest moment of the stretch that earned it, not
- * only for the last tick (usage of a steady load swings by a quarter from
- * one 500 ms tick to the next). < 0 when usage is unknown.
+ * only for the last tick (the usage of a steady load swings from one tick
+ * to the next). < 0 when usage is unknown.
  */
 static double usage_peak(const struct policy *p, struct decide_state *s, double usage,
 			 uint64_t now_ns)
@@ -492,7 +492,7 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	}
 	/*
 	 * One check at or just under the limit is as likely a burst (an
-	 * open-loop load swings by a fifth over 100 ms) as a rise: act on it
+	 * open-loop load swings from one check to the next) as a rise: act on it
 	 * when the next check finds it again, or at once when usage is clearly
 	 * over the limit (a step: v1 lets a group overrun its quota within a
 	 * period, by the time the throttling catches up).
@@ -506,7 +506,7 @@ void decide_saturation(const struct policy *p, struct decide_state *s, double us
 	 * group that used all of it in throttled periods wants at least that
 	 * and likely more (a load step: x(1 + throttle ratio)); one that only
 	 * just ran out, near the band's edge, had a burst: a quarter of that
-	 * step. Without the scale a 100 ms burst doubled the limit.
+	 * step. Without the scale, a burst as short as one check doubled the limit.
 	 */
 	{
 		double use = usage_cores * 1000.0 / (double)limit;

@@ -10,32 +10,6 @@
 #include "core/parse.h"
 #include "latgov/abi.h"
 
-static const char *const cmd_names[] = {
-	[LG_CMD_CHECK] = "check",     [LG_CMD_TRACE] = "trace",
-	[LG_CMD_FLAME] = "flame",     [LG_CMD_GOVERN] = "govern",
-	[LG_CMD_ENFORCE] = "enforce", [LG_CMD_RESTORE] = "restore",
-	[LG_CMD_HELP] = "help",       [LG_CMD_VERSION] = "version",
-};
-
-enum lg_cmd options_cmd(const char *s)
-{
-	for (size_t i = 1; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
-		if (cmd_names[i] && strcmp(s, cmd_names[i]) == 0)
-			return (enum lg_cmd)i;
-	if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)
-		return LG_CMD_HELP;
-	if (strcmp(s, "--version") == 0 || strcmp(s, "-V") == 0)
-		return LG_CMD_VERSION;
-	return LG_CMD_NONE;
-}
-
-const char *options_cmd_name(enum lg_cmd cmd)
-{
-	if (cmd <= LG_CMD_NONE || cmd > LG_CMD_VERSION)
-		return "latgov";
-	return cmd_names[cmd];
-}
-
 #define TARGET_USAGE \
 	"TARGET is one of:\n" \
 	"  -p, --pid PID[,PID...]   processes, their threads and children forked later\n" \
@@ -63,8 +37,7 @@ const char *options_cmd_name(enum lg_cmd cmd)
 	"      --max-conns N        connections tracked at once besides 1024 slots (default 16384)\n" \
 	"  -h, --help               this text\n"
 
-static const char *const usages[] = {
-	[LG_CMD_NONE] =
+static const char usage_latgov[] =
 	"usage: latgov COMMAND [OPTIONS]\n"
 	"\n"
 	"Measure, explain and govern the latency of a request/response TCP service from the kernel.\n"
@@ -77,35 +50,40 @@ static const char *const usages[] = {
 	"  enforce   hold fixed cgroup limits for a load test, restore them at the end\n"
 	"  restore   undo limits left by a latgov that died\n"
 	"\n"
-	"'latgov COMMAND --help' describes each command.\n",
-	[LG_CMD_CHECK] =
+	"'latgov COMMAND --help' describes each command.\n";
+
+static const char usage_check[] =
 	"usage: latgov check [--json]\n"
 	"\n"
 	"Loads real probe programs and reports, per feature latgov uses, ok, degraded or missing\n"
 	"with a one-line remedy. Exits 1 if something required is missing.\n"
 	"\n"
 	"      --json               the report as JSON\n"
-	"  -h, --help               this text\n",
-	[LG_CMD_TRACE] =
+	"  -h, --help               this text\n";
+
+static const char usage_trace[] =
 	"usage: latgov trace TARGET [OPTIONS]\n"
 	"\n"
 	"Per-request latency, TTFB and throughput per endpoint, from socket tracepoints.\n"
-	"\n" TARGET_USAGE "\noptions:\n" SESSION_USAGE,
-	[LG_CMD_FLAME] =
+	"\n" TARGET_USAGE "\noptions:\n" SESSION_USAGE;
+
+static const char usage_flame[] =
 	"usage: latgov flame TARGET -o DIR [OPTIONS]\n"
 	"\n"
 	"Writes oncpu.folded, offcpu.folded, latency.folded, flame.svg, profile.pb.gz and\n"
 	"summary.txt to DIR: where request wall time goes (on-CPU, run queue, blocked,\n"
 	"throttled) and in which stacks.\n"
 	"\n" TARGET_USAGE "\noptions:\n"
-	"  -o, --output DIR         output folder (required)\n" SESSION_USAGE,
-	[LG_CMD_GOVERN] =
+	"  -o, --output DIR         output folder (required)\n" SESSION_USAGE;
+
+static const char usage_govern[] =
 	"usage: latgov govern TARGET --policy FILE [OPTIONS]\n"
 	"\n"
 	"Traces TARGET and adjusts its cgroup's CPU and memory limits to hold the policy's SLO.\n"
 	"Every limit it changes is restored on exit, Ctrl-C, or by 'latgov restore' after a crash.\n"
-	"\n" TARGET_USAGE "\noptions:\n" SESSION_USAGE,
-	[LG_CMD_ENFORCE] =
+	"\n" TARGET_USAGE "\noptions:\n" SESSION_USAGE;
+
+static const char usage_enforce[] =
 	"usage: latgov enforce --cgroup PATH [--cpu CORES] [--memory SIZE] [--cpu-weight W] [-d SEC] [-i SEC] [--log FILE]\n"
 	"\n"
 	"Holds fixed limits on a cgroup for the length of a load test, reports throttling and\n"
@@ -120,84 +98,157 @@ static const char *const usages[] = {
 	"  -i, --interval SEC       report window (default 1s)\n"
 	"      --log FILE           per-window report as JSONL\n"
 	"      --dry-run            say what would be written, write nothing\n"
-	"  -h, --help               this text\n",
-	[LG_CMD_RESTORE] =
+	"  -h, --help               this text\n";
+
+static const char usage_restore[] =
 	"usage: latgov restore [--cgroup PATH | --all]\n"
 	"\n"
 	"Restores the limits recorded in /run/latgov by a latgov that did not exit cleanly.\n"
 	"\n"
 	"      --cgroup PATH        restore this cgroup only\n"
 	"      --all                restore every cgroup recorded\n"
-	"  -h, --help               this text\n",
+	"  -h, --help               this text\n";
+
+/* Every option, by what it sets; a command's row lists the ones it takes as a set of bits. */
+enum opt {
+	OPT_PID, OPT_PORT, OPT_CGROUP, OPT_DURATION, OPT_INTERVAL, OPT_SUMMARY, OPT_JSON,
+	OPT_METRICS, OPT_FLAME, OPT_OUTPUT, OPT_HZ, OPT_OFF_CPU, OPT_REQUESTS_ONLY, OPT_POLICY,
+	OPT_DRY_RUN, OPT_LOG, OPT_CPU, OPT_MEMORY, OPT_CPU_WEIGHT, OPT_ALL, OPT_MAX_CONNS,
+	OPT_SCHED, OPT_NO_SCHED, OPT_HELP,
+	OPT__COUNT,
 };
+
+#define OPT_BIT(o) (1u << (o))
+_Static_assert(OPT__COUNT <= 32, "a command's options are the bits of an unsigned int");
+
+/* getopt_long's value for a long option: above every letter, so the two never meet. */
+#define OPT_LONG 256
+
+static const struct {
+	const char *name;
+	int has_arg;
+	char letter;		/* its short form, 0 for none */
+} opt_specs[OPT__COUNT] = {
+	[OPT_PID] = { "pid", required_argument, 'p' },
+	[OPT_PORT] = { "port", required_argument },
+	[OPT_CGROUP] = { "cgroup", required_argument },
+	[OPT_DURATION] = { "duration", required_argument, 'd' },
+	[OPT_INTERVAL] = { "interval", required_argument, 'i' },
+	[OPT_SUMMARY] = { "summary", required_argument },
+	[OPT_JSON] = { "json", required_argument },	/* a switch where CMD_JSON_SWITCH */
+	[OPT_METRICS] = { "metrics", required_argument },
+	[OPT_FLAME] = { "flame", required_argument },
+	[OPT_OUTPUT] = { "output", required_argument, 'o' },
+	[OPT_HZ] = { "hz", required_argument },
+	[OPT_OFF_CPU] = { "off-cpu", no_argument },
+	[OPT_REQUESTS_ONLY] = { "requests-only", no_argument },
+	[OPT_POLICY] = { "policy", required_argument },
+	[OPT_DRY_RUN] = { "dry-run", no_argument },
+	[OPT_LOG] = { "log", required_argument },
+	[OPT_CPU] = { "cpu", required_argument },
+	[OPT_MEMORY] = { "memory", required_argument },
+	[OPT_CPU_WEIGHT] = { "cpu-weight", required_argument },
+	[OPT_ALL] = { "all", no_argument },
+	[OPT_MAX_CONNS] = { "max-conns", required_argument },
+	[OPT_SCHED] = { "sched", no_argument },
+	[OPT_NO_SCHED] = { "no-sched", no_argument },
+	[OPT_HELP] = { "help", no_argument, 'h' },
+};
+
+/* What trace, flame and govern take: the target, the session's outputs and its parts. */
+#define SESSION_OPTS \
+	(OPT_BIT(OPT_PID) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_CGROUP) | OPT_BIT(OPT_DURATION) | \
+	 OPT_BIT(OPT_INTERVAL) | OPT_BIT(OPT_SUMMARY) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_METRICS) | \
+	 OPT_BIT(OPT_FLAME) | OPT_BIT(OPT_HZ) | OPT_BIT(OPT_OFF_CPU) | OPT_BIT(OPT_REQUESTS_ONLY) | \
+	 OPT_BIT(OPT_POLICY) | OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_LOG) | OPT_BIT(OPT_MAX_CONNS) | \
+	 OPT_BIT(OPT_SCHED) | OPT_BIT(OPT_NO_SCHED) | OPT_BIT(OPT_HELP))
+
+#define CMD_TARGET	1u	/* takes a TARGET: --cgroup is one, and so is -- COMMAND */
+#define CMD_JSON_SWITCH	2u	/* --json is a switch (the output as JSON), not --json FILE */
+#define CMD_NO_OPTIONS	4u	/* parses nothing: help keeps its first word, the rest is ignored */
+
+/*
+ * The subcommands, one row each; LG_CMD_NONE's row is latgov as a whole.
+ * A command without options of its own (help, version) shows latgov's usage.
+ */
+static const struct command {
+	const char *name;
+	const char *alias[2];	/* other spellings of the command word */
+	const char *usage;
+	unsigned int options;	/* OPT_BIT()s of the options it takes */
+	unsigned int flags;	/* CMD_* */
+} commands[] = {
+	[LG_CMD_NONE] = { .name = "latgov", .usage = usage_latgov },
+	[LG_CMD_CHECK] = {
+		.name = "check", .usage = usage_check,
+		.options = OPT_BIT(OPT_JSON) | OPT_BIT(OPT_HELP), .flags = CMD_JSON_SWITCH,
+	},
+	[LG_CMD_TRACE] = {
+		.name = "trace", .usage = usage_trace, .options = SESSION_OPTS, .flags = CMD_TARGET,
+	},
+	[LG_CMD_FLAME] = {
+		.name = "flame", .usage = usage_flame,
+		.options = SESSION_OPTS | OPT_BIT(OPT_OUTPUT), .flags = CMD_TARGET,
+	},
+	[LG_CMD_GOVERN] = {
+		.name = "govern", .usage = usage_govern, .options = SESSION_OPTS, .flags = CMD_TARGET,
+	},
+	[LG_CMD_ENFORCE] = {
+		.name = "enforce", .usage = usage_enforce,
+		.options = OPT_BIT(OPT_CGROUP) | OPT_BIT(OPT_CPU) | OPT_BIT(OPT_MEMORY) |
+			   OPT_BIT(OPT_CPU_WEIGHT) | OPT_BIT(OPT_DURATION) | OPT_BIT(OPT_INTERVAL) |
+			   OPT_BIT(OPT_LOG) | OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_HELP),
+	},
+	[LG_CMD_RESTORE] = {
+		.name = "restore", .usage = usage_restore,
+		.options = OPT_BIT(OPT_CGROUP) | OPT_BIT(OPT_ALL) | OPT_BIT(OPT_HELP),
+	},
+	[LG_CMD_HELP] = { .name = "help", .alias = { "--help", "-h" }, .flags = CMD_NO_OPTIONS },
+	[LG_CMD_VERSION] = { .name = "version", .alias = { "--version", "-V" }, .flags = CMD_NO_OPTIONS },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *command(enum lg_cmd cmd)
+{
+	if (cmd <= LG_CMD_NONE || (size_t)cmd >= NCOMMANDS || !commands[cmd].name)
+		return &commands[LG_CMD_NONE];
+	return &commands[cmd];
+}
+
+enum lg_cmd options_cmd(const char *s)
+{
+	for (size_t i = LG_CMD_NONE + 1; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+
+		if (!c->name)
+			continue;
+		if (strcmp(s, c->name) == 0)
+			return (enum lg_cmd)i;
+		for (size_t a = 0; a < sizeof(c->alias) / sizeof(c->alias[0]); a++)
+			if (c->alias[a] && strcmp(s, c->alias[a]) == 0)
+				return (enum lg_cmd)i;
+	}
+	return LG_CMD_NONE;
+}
+
+const char *options_cmd_name(enum lg_cmd cmd)
+{
+	return command(cmd)->name;
+}
+
+const char *options_usage(enum lg_cmd cmd)
+{
+	const struct command *c = command(cmd);
+
+	return c->usage ? c->usage : commands[LG_CMD_NONE].usage;
+}
 
 int options_sched(const struct lg_options *o)
 {
 	if (o->sched)
 		return o->sched > 0;
 	return o->cmd == LG_CMD_FLAME || o->cmd == LG_CMD_GOVERN || o->flame_dir || o->policy_path;
-}
-
-const char *options_usage(enum lg_cmd cmd)
-{
-	if (cmd < 0 || cmd >= (int)(sizeof(usages) / sizeof(usages[0])) || !usages[cmd])
-		return usages[LG_CMD_NONE];
-	return usages[cmd];
-}
-
-enum {
-	OPT_PORT = 256, OPT_CGROUP, OPT_SUMMARY, OPT_JSON, OPT_METRICS, OPT_FLAME, OPT_HZ,
-	OPT_OFF_CPU, OPT_REQUESTS_ONLY, OPT_POLICY, OPT_DRY_RUN, OPT_LOG, OPT_CPU, OPT_MEMORY,
-	OPT_ALL, OPT_MAX_CONNS, OPT_SCHED, OPT_NO_SCHED, OPT_CPU_WEIGHT,
-};
-
-static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "summary", required_argument, NULL, OPT_SUMMARY },
-	{ "json", required_argument, NULL, OPT_JSON },	/* no value for check */
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "flame", required_argument, NULL, OPT_FLAME },
-	{ "output", required_argument, NULL, 'o' },
-	{ "hz", required_argument, NULL, OPT_HZ },
-	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
-	{ "requests-only", no_argument, NULL, OPT_REQUESTS_ONLY },
-	{ "policy", required_argument, NULL, OPT_POLICY },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "log", required_argument, NULL, OPT_LOG },
-	{ "cpu", required_argument, NULL, OPT_CPU },
-	{ "memory", required_argument, NULL, OPT_MEMORY },
-	{ "cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-	{ "sched", no_argument, NULL, OPT_SCHED },
-	{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
-};
-
-/* Which options each command takes: a string of the letters/ids above. */
-static int allowed(enum lg_cmd cmd, int opt)
-{
-	switch (cmd) {
-	case LG_CMD_CHECK:
-		return opt == OPT_JSON || opt == 'h';
-	case LG_CMD_TRACE:
-	case LG_CMD_FLAME:
-	case LG_CMD_GOVERN:
-		return opt != OPT_CPU && opt != OPT_MEMORY && opt != OPT_CPU_WEIGHT && opt != OPT_ALL &&
-		       (opt != 'o' || cmd == LG_CMD_FLAME);
-	case LG_CMD_ENFORCE:
-		return opt == OPT_CGROUP || opt == OPT_CPU || opt == OPT_MEMORY || opt == OPT_CPU_WEIGHT ||
-		       opt == 'd' || opt == 'i' || opt == OPT_LOG || opt == OPT_DRY_RUN || opt == 'h';
-	case LG_CMD_RESTORE:
-		return opt == OPT_CGROUP || opt == OPT_ALL || opt == 'h';
-	default:
-		return opt == 'h';
-	}
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -208,17 +259,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-static const char *opt_name(int opt, char *buf, size_t len)
-{
-	for (const struct option *o = long_opts; o->name; o++)
-		if (o->val == opt) {
-			snprintf(buf, len, "--%s", o->name);
-			return buf;
-		}
-	snprintf(buf, len, "-%c", opt);
-	return buf;
 }
 
 static int parse_pids(const char *s, struct lg_options *o, char *err, size_t errlen)
@@ -259,10 +299,25 @@ static int parse_seconds(const char *name, const char *arg, uint64_t *out, char 
 	return 0;
 }
 
+/* The option getopt_long() returned: a letter, or OPT_LONG + its id. -1 for none. */
+static int opt_id(int val)
+{
+	if (val >= OPT_LONG)
+		return val - OPT_LONG < OPT__COUNT ? val - OPT_LONG : -1;
+	for (int i = 0; i < OPT__COUNT; i++)
+		if (opt_specs[i].letter && opt_specs[i].letter == val)
+			return i;
+	return -1;
+}
+
 int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 		  char *err, size_t errlen)
 {
-	char name[32];
+	const struct command *c = command(cmd);
+	/* getopt's tables: every option, so that one of another command is named as such */
+	struct option table[OPT__COUNT + 1];
+	char letters[3 + 2 * OPT__COUNT + 1];
+	size_t nletters = 0;
 	int opt, r;
 
 	memset(o, 0, sizeof(*o));
@@ -271,37 +326,58 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 	o->hz = 99;
 	err[0] = '\0';
 
-	/* 'check --json' is a switch; everywhere else --json takes a FILE. */
-	struct option table[sizeof(long_opts) / sizeof(long_opts[0])];
+	if (c->flags & CMD_NO_OPTIONS) {
+		o->topic = argc > 1 ? argv[1] : NULL;
+		return 0;
+	}
 
-	memcpy(table, long_opts, sizeof(table));
-	for (struct option *t = table; t->name; t++)
-		if (t->val == OPT_JSON && cmd == LG_CMD_CHECK)
-			t->has_arg = no_argument;
+	/* '+': stop at the first non-option, so "-- COMMAND -x" keeps its options. */
+	letters[nletters++] = '+';
+	letters[nletters++] = ':';
+	for (int i = 0; i < OPT__COUNT; i++) {
+		int has_arg = opt_specs[i].has_arg;
+
+		if (i == OPT_JSON && (c->flags & CMD_JSON_SWITCH))
+			has_arg = no_argument;
+		table[i] = (struct option){ opt_specs[i].name, has_arg, NULL, OPT_LONG + i };
+		if (opt_specs[i].letter) {
+			letters[nletters++] = opt_specs[i].letter;
+			if (has_arg == required_argument)
+				letters[nletters++] = ':';
+		}
+	}
+	table[OPT__COUNT] = (struct option){ 0 };
+	letters[nletters] = '\0';
 
 	optind = 0;	/* glibc: full re-initialisation, so the parser can run again */
 	opterr = 0;
-	/* '+': stop at the first non-option, so "-- COMMAND -x" keeps its options. */
-	while ((opt = getopt_long(argc, argv, "+:p:d:i:o:h", table, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, letters, table, NULL)) != -1) {
 		const char *arg = optarg;
+		int id;
 
 		if (opt == '?') {
+			id = opt_id(optopt);
+			if (optopt >= OPT_LONG && id >= 0)
+				return fail(err, errlen, "option '--%s' takes no value", opt_specs[id].name);
 			if (optopt)
 				return fail(err, errlen, "unknown option '-%c' for '%s' (see 'latgov %s --help')",
-					    optopt, options_cmd_name(cmd), options_cmd_name(cmd));
+					    optopt, c->name, c->name);
 			return fail(err, errlen, "unknown option '%s' for '%s' (see 'latgov %s --help')",
-				    argv[optind - 1], options_cmd_name(cmd), options_cmd_name(cmd));
+				    argv[optind - 1], c->name, c->name);
 		}
 		if (opt == ':')
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-		if (!allowed(cmd, opt))
-			return fail(err, errlen, "option '%s' does not apply to '%s' (see 'latgov %s --help')",
-				    opt_name(opt, name, sizeof(name)), options_cmd_name(cmd), options_cmd_name(cmd));
-		switch (opt) {
-		case 'h':
+		id = opt_id(opt);
+		if (id < 0)
+			return fail(err, errlen, "unhandled option");
+		if (!(c->options & OPT_BIT(id)))
+			return fail(err, errlen, "option '--%s' does not apply to '%s' (see 'latgov %s --help')",
+				    opt_specs[id].name, c->name, c->name);
+		switch (id) {
+		case OPT_HELP:
 			o->help = 1;
 			return 0;
-		case 'p':
+		case OPT_PID:
 			r = set_target(o, LG_TARGET_PIDS, err, errlen);
 			if (!r)
 				r = parse_pids(arg, o, err, errlen);
@@ -312,16 +388,17 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 				r = fail(err, errlen, "--port: '%s' is not a TCP port (1-65535)", arg);
 			break;
 		case OPT_CGROUP:
-			if (cmd != LG_CMD_ENFORCE && cmd != LG_CMD_RESTORE)
+			/* enforce and restore name the cgroup to limit, not processes to trace */
+			if (c->flags & CMD_TARGET)
 				r = set_target(o, LG_TARGET_CGROUP, err, errlen);
 			else
 				r = 0;
 			o->cgroup = arg;
 			break;
-		case 'd':
+		case OPT_DURATION:
 			r = parse_seconds("-d", arg, &o->duration_ns, err, errlen);
 			break;
-		case 'i':
+		case OPT_INTERVAL:
 			r = parse_seconds("-i", arg, &o->interval_ns, err, errlen);
 			o->interval_set = 1;
 			if (!r && o->interval_ns < 10000000ull)
@@ -329,7 +406,7 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			break;
 		case OPT_SUMMARY: o->summary_path = arg; r = 0; break;
 		case OPT_JSON:
-			if (cmd == LG_CMD_CHECK)
+			if (c->flags & CMD_JSON_SWITCH)
 				o->json = 1;
 			else
 				o->json_path = arg;
@@ -337,7 +414,7 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			break;
 		case OPT_METRICS: o->metrics_addr = arg; r = 0; break;
 		case OPT_FLAME:
-		case 'o': o->flame_dir = arg; r = 0; break;
+		case OPT_OUTPUT: o->flame_dir = arg; r = 0; break;
 		case OPT_HZ: {
 			long long hz;
 
@@ -398,7 +475,7 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 	if (optind < argc) {
 		int dashdash = optind > 0 && strcmp(argv[optind - 1], "--") == 0;
 
-		if (!dashdash || (cmd != LG_CMD_TRACE && cmd != LG_CMD_FLAME && cmd != LG_CMD_GOVERN))
+		if (!dashdash || !(c->flags & CMD_TARGET))
 			return fail(err, errlen, "unexpected argument '%s' (a command to run goes after '--')",
 				    argv[optind]);
 		r = set_target(o, LG_TARGET_COMMAND, err, errlen);
@@ -407,20 +484,19 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 		o->command = &argv[optind];
 	}
 
-	switch (cmd) {
-	case LG_CMD_TRACE:
-	case LG_CMD_FLAME:
-	case LG_CMD_GOVERN:
+	if (c->flags & CMD_TARGET) {
 		if (o->target == LG_TARGET_NONE)
 			return fail(err, errlen, "'%s' needs a TARGET: -p PID, --port PORT, --cgroup PATH or -- COMMAND",
-				    options_cmd_name(cmd));
+				    c->name);
 		if (cmd == LG_CMD_FLAME && !o->flame_dir)
 			return fail(err, errlen, "'flame' needs an output folder: -o DIR");
 		if (cmd == LG_CMD_GOVERN && !o->policy_path)
 			return fail(err, errlen, "'govern' needs a policy: --policy FILE (examples in policies/)");
 		if (o->dry_run && !o->policy_path)
 			return fail(err, errlen, "--dry-run goes with --policy");
-		break;
+	}
+	/* what a command cannot run without, beyond its options' own checks */
+	switch (cmd) {
 	case LG_CMD_ENFORCE:
 		if (!o->cgroup)
 			return fail(err, errlen, "'enforce' needs --cgroup PATH");

@@ -3,9 +3,12 @@
  * Command-line options of every subcommand, parsed into one struct. Pure:
  * it reads argv and writes the struct or an error message, nothing else.
  *
- * trace, flame and govern are one session underneath (DESIGN.md): they accept
- * the same options, and each only changes the defaults (flame turns on
- * stacks, govern requires a policy).
+ * options.c holds the one table of subcommands (name, usage text, the
+ * options each takes); main.c adds the function that runs each.
+ *
+ * trace, flame and govern are one session underneath: they accept the same
+ * options, and each only changes the defaults (flame turns on stacks, govern
+ * requires a policy).
  */
 #ifndef LATGOV_OPTIONS_H
 #define LATGOV_OPTIONS_H
@@ -38,6 +41,7 @@ enum lg_target_kind {
 struct lg_options {
 	enum lg_cmd cmd;
 	int help;			/* --help given: print the command's usage */
+	const char *topic;		/* help: the word after it (NULL for none) */
 
 	/* target */
 	enum lg_target_kind target;
@@ -79,13 +83,16 @@ struct lg_options {
 /* 1 if the session splits each request's time by scheduler state (--sched, and by default with --flame or a policy). */
 int options_sched(const struct lg_options *o);
 
-/* The subcommand named s, or LG_CMD_NONE. */
+/* The subcommand named s (or one of its aliases, e.g. --help), or LG_CMD_NONE. */
 enum lg_cmd options_cmd(const char *s);
+/* The subcommand's name, or "latgov" for LG_CMD_NONE. */
 const char *options_cmd_name(enum lg_cmd cmd);
 
 /*
  * Parses argv (argv[0] is the subcommand's name). Returns 0 and fills *o, or
- * -EINVAL with a one-line message naming the bad option in err.
+ * -EINVAL with a one-line message naming the bad option in err. help and
+ * version take no options: help keeps its first word in o->topic, and both
+ * ignore the rest.
  */
 int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 		  char *err, size_t errlen);

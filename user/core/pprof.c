@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
-/* profile.proto field numbers (FACTS.md). */
+/* Field numbers of pprof's proto/profile.proto. */
 enum {
 	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
 	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_TIME_NANOS = 9,

@@ -2,7 +2,8 @@
 /*
  * A pprof profile (profile.proto, package perftools.profiles) built from
  * symbolized stacks, encoded as protobuf and gzipped with zlib. Pure: bytes in
- * memory. Field numbers and validity rules: shared/FACTS.md.
+ * memory. Field numbers and validity rules are those of proto/profile.proto in
+ * the pprof project (github.com/google/pprof).
  *
  * Every frame becomes one Function and one Location with one Line (speedscope
  * drops Locations without a Line); ids start at 1; string_table[0] is "".

@@ -83,8 +83,9 @@ int cg_read_knob(const struct cg_target *t, enum cg_knob k, char *buf, size_t le
 
 /*
  * Writes value to a knob as it is. nonblock opens with O_NONBLOCK, which
- * kernels from 2025 on honour for memory.high (no synchronous reclaim); older
- * kernels ignore it, so callers still keep memory writes off their loop.
+ * kernels with "memcg: introduce non-blocking limit setting option" honour
+ * for memory.high (no synchronous reclaim); older kernels ignore it, so
+ * callers still keep memory writes off their loop.
  */
 int cg_write_knob(const struct cg_target *t, enum cg_knob k, const char *value, int nonblock);
 
