@@ -9,7 +9,7 @@ packages=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libjson-c-dev
 	# tests
-	libcmocka-dev nginx-light curl iproute2 procps python3
+	libcmocka-dev nginx-light redis-server redis-tools curl iproute2 procps python3
 	# benchmarks
 	linux-perf bpftrace wrk
 )

@@ -59,7 +59,8 @@ names = {"latgov": "latgov trace", "flame": "latgov trace --flame (99 Hz + off-C
          "bpftrace": "bpftrace anchor (2 syscall tracepoints)"}
 note = ("counted by qemu -icount (1 instruction = 1 ns of guest time) on one vCPU, Linux 6.18; "
         "per request = (run of LARGE - run of SMALL requests) / (LARGE - SMALL)")
-for target, title in (("nginx", "nginx"), ("demo", "demo-infer POST /v1/infer")):
+for target, title in (("nginx", "nginx"), ("redis", "redis GET (redis-benchmark)"),
+                      ("demo", "demo-infer POST /v1/infer")):
     base = by.get((target, "base"), {})
     if not base:
         continue

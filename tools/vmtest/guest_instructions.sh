@@ -15,21 +15,26 @@
 #
 #   tools/vmtest/guest_instructions.sh [--smoke]   (--smoke: one short round on nginx, no
 #                                      flame or bpftrace: only that it works)
+#
+# Targets: nginx (a tiny file), redis (GET, with redis-benchmark) and the demo
+# inference service.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 source tools/bench/lib.sh
 
-rounds=3 targets=(nginx demo) nginx_configs=(base latgov flame bpftrace) demo_configs=(base latgov flame)
-nginx_n=(2000 10000) demo_n=(100 400)
+rounds=3 targets=(nginx redis demo) nginx_configs=(base latgov flame bpftrace) demo_configs=(base latgov flame)
+redis_configs=(base latgov)
+nginx_n=(2000 10000) demo_n=(100 400) redis_n=(2000 10000)
 if [[ ${1:-} == --smoke ]]; then
 	rounds=1 targets=(nginx) nginx_configs=(base latgov) nginx_n=(200 600)
 fi
 tmp=$(mktemp -d)
 chmod 755 "$tmp"	# nginx's workers (www-data) must reach their files
-tracer= demo=
+tracer= demo= redis=
 cleanup() {
 	[[ -n $tracer ]] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null
 	[[ -n $demo ]] && kill "$demo" 2>/dev/null && wait "$demo" 2>/dev/null
+	[[ -n $redis ]] && kill "$redis" 2>/dev/null && wait "$redis" 2>/dev/null
 	nginx_stop
 	rm -rf "$tmp"
 }
@@ -38,12 +43,24 @@ trap cleanup EXIT
 busy_all() { awk '$1 == "cpu0" {print $8}' /proc/schedstat; }
 busy_proc() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
-# run N PID URL LOADGEN-ARGS...: "<system-wide ns> <target ns>" over a closed-loop run of N requests.
-run() {
-	local n=$1 pid=$2 a0 p0
+# The closed-loop clients: N requests, 4 at a time. Redis gets its own benchmark
+# client (GET), whose start-up (two CONFIG GET) cancels out as loadgen's does.
+load() {	# TARGET N ARGS...
+	local target=$1 n=$2
 	shift 2
+	if [[ $target == redis ]]; then
+		redis-benchmark -q -c 4 -n "$n" "$@" -t get >/dev/null 2>&1
+	else
+		"$BUILD/loadgen" -q --closed 4 -n "$n" -d 300s "$@" >/dev/null 2>&1
+	fi
+}
+
+# run TARGET N PID ARGS...: "<system-wide ns> <target ns>" over a closed-loop run of N requests.
+run() {
+	local target=$1 n=$2 pid=$3 a0 p0
+	shift 3
 	a0=$(busy_all) p0=$(busy_proc "$pid")
-	"$BUILD/loadgen" -q --closed 4 -n "$n" -d 300s "$@" >/dev/null 2>&1
+	load "$target" "$n" "$@"
 	echo "$(($(busy_all) - a0)) $(($(busy_proc "$pid") - p0))"
 }
 
@@ -90,8 +107,8 @@ measure() {
 	for ((r = 0; r < nrounds; r++)); do
 		for c in "${configs[@]:r % ${#configs[@]}}" "${configs[@]:0:r % ${#configs[@]}}"; do
 			start_tracer "$c" "$port" "$pid" || continue
-			read -r a1 p1 < <(run "$small" "$pid" "$@")
-			read -r a2 p2 < <(run "$large" "$pid" "$@")
+			read -r a1 p1 < <(run "$target" "$small" "$pid" "$@")
+			read -r a2 p2 < <(run "$target" "$large" "$pid" "$@")
 			stop_tracer
 			printf '{"target":"%s","config":"%s","round":%d,"all":%d,"target_only":%d}\n' "$target" "$c" "$r" \
 				$(((a2 - a1) / (large - small))) $(((p2 - p1) / (large - small)))
@@ -107,6 +124,19 @@ for t in "${targets[@]}"; do
 		measure nginx "$port" "$(nginx_workers)" "${nginx_n[@]}" "${nginx_configs[@]}" -- \
 			"http://127.0.0.1:$port/index.html"
 		nginx_stop
+		;;
+	redis)
+		port=18091
+		command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+			{ echo "# redis: redis-server or redis-benchmark missing (make deps installs them)" >&2; continue; }
+		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+			--logfile "$tmp/redis.log" >/dev/null 2>&1 &
+		redis=$!
+		for ((i = 0; i < 400; i++)); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+		redis-cli -p "$port" set key:__rand_int__ xyz >/dev/null 2>&1
+		measure redis "$port" "$redis" "${redis_n[@]}" "${redis_configs[@]}" -- -p "$port"
+		kill "$redis" && wait "$redis" 2>/dev/null
+		redis=
 		;;
 	demo)
 		port=18090
