@@ -17,21 +17,16 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_log.h"
 #include "commands.h"
 #include "core/check_report.h"
 #include "core/jsonw.h"
 #include "probe.skel.h"
+#include "tracer.h"
 
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT   38
 #define CAP_BPF_BIT       39
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_WARN && getenv("LATGOV_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
 
 static unsigned long long effective_caps(void)
 {
@@ -188,6 +183,25 @@ static void probe_cgroups(struct check_probe *p)
 	fclose(f);
 }
 
+/*
+ * The request tracer in mode m, loaded and attached as a session in that
+ * mode would (tracer_probe: its own plan and load), then detached.
+ */
+static void probe_tracer(enum check_mode m, struct check_tracer *out)
+{
+	struct tracer_config cfg = { .sched = m == CHECK_MODE_SCHED || m == CHECK_MODE_FLAME,
+				     .prof_shared = m == CHECK_MODE_FLAME,
+				     .need_reads = m == CHECK_MODE_READS,
+				     .prof_min_span_ns = LG_OFFCPU_MIN_SPAN_NS };
+	struct tracer_probe probe;
+
+	out->err = tracer_probe(&cfg, &probe);
+	out->path = probe.plan.path;
+	out->load = probe.plan.load;
+	memcpy(out->hook_err, probe.hook_err, sizeof(out->hook_err));
+	snprintf(out->msg, sizeof(out->msg), "%s", probe.msg);
+}
+
 static void probe_machine(struct check_probe *p)
 {
 	unsigned long long caps = effective_caps();
@@ -218,8 +232,8 @@ static void probe_machine(struct check_probe *p)
 	p->tracefs = find_tracefs();
 	p->ringbuf_err = try_program("tp_ringbuf", 1);
 	p->perf_err = try_perf_event();
-	for (size_t i = 0; i < check_nhooks; i++)
-		p->hook_err[i] = try_program(check_hooks[i].prog, 1);
+	for (int m = 0; m < CHECK_MODE__MAX; m++)
+		probe_tracer(m, &p->tracer[m]);
 }
 
 int cmd_check(const struct lg_options *opts)
@@ -230,8 +244,9 @@ int cmd_check(const struct lg_options *opts)
 	char text[8192];
 	int err;
 
-	libbpf_set_print(quiet_print);
+	bpf_log_quiet(1);	/* a probe that fails is a finding, not an error */
 	probe_machine(&probe);
+	bpf_log_quiet(0);
 	check_build(&probe, &report);
 
 	if (opts->json) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "core/agg.h"
 #include "core/decide.h"
 #include "core/hist.h"
@@ -21,14 +22,6 @@
 #include "io/cgroup.h"
 #include "io/statefile.h"
 #include "latgov/abi.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int governor_load_policy(const char *path, struct policy *p, char *err, size_t errlen)
 {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bpf_log.h"
 #include "commands.h"
 #include "core/options.h"
 
@@ -77,9 +78,9 @@ int main(int argc, char **argv)
 	struct lg_options opts;
 	enum lg_cmd cmd;
 	char err[256];
-
 	int ret;
 
+	bpf_log_init();
 	if (argc < 2) {
 		fputs(options_usage(LG_CMD_NONE), stderr);
 		return exit_status(-EINVAL);

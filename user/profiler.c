@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "core/flame.h"
 #include "core/folded.h"
 #include "core/pprof.h"
@@ -52,21 +53,6 @@ struct profiler {
 	struct strbuf summary;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && !getenv("LATGOV_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 {
 	struct profiler *p = calloc(1, sizeof(*p));
@@ -87,7 +73,6 @@ int profiler_open(const struct profiler_config *cfg, struct profiler **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	libbpf_set_print(libbpf_print);
 	p->skel = profile_bpf__open();
 	if (!p->skel) {
 		err = -errno;

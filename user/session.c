@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "core/agg.h"
 #include "core/proto.h"
@@ -72,14 +73,6 @@ void session_hold_restore(struct session *s, int holding)
 {
 	(void)s;
 	restore_pending += holding ? 1 : -1;	/* only the main thread changes it */
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int session_add_part(struct session *s, const struct session_part *p)

@@ -42,31 +42,20 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_log.h"
+#include "core/flush_log.h"
+#include "core/parse.h"
+#include "core/tracer_plan.h"
 #include "latgov/conn.h"
+#include "percpu.h"
 #include "requests.skel.h"
 #include "tracer.h"
-
-#define FLUSHED_BUCKETS 4096
-
-/*
- * A request delivered by an idle flush, awaiting the kernel's copy. Its read
- * time tells that copy apart from a request of a later connection that got
- * the same struct sock address and reached the same seq.
- */
-struct flushed {
-	struct flushed *next;
-	uint64_t conn_id;
-	uint64_t seq;
-	uint64_t t_read_ns;
-};
 
 struct tracer {
 	struct requests_bpf *skel;
 	struct ring_buffer *rb;
 	struct tracer_callbacks cb;
-	int syscall_path;
-	int arrival;			/* arrival mode: no read hook (tracer_config.need_reads) */
-	int dynptr;
+	struct tracer_plan plan;
 	int sched;
 	int prof_shared;
 	int no_batch;			/* the kernel lacks batch lookups on hash maps */
@@ -76,83 +65,15 @@ struct tracer {
 	uint32_t nslots;
 	size_t slots_len;
 	int counters_fd;
-	int ncpus;
-	uint64_t *percpu;		/* ncpus slots, for reading a per-CPU counter */
-	uint64_t duplicates;
-	uint64_t nflushed;		/* entries in flushed[] */
 	uint64_t emitted_before_poll;	/* LG_CNT_ANSWERED_EMITTED read before the last drain */
-	struct flushed *flushed[FLUSHED_BUCKETS];
+	struct flush_log flushed;	/* requests the idle flush delivered, awaiting the kernel's copy */
 };
 
-/* 0 while a load attempt may fail on purpose (a fallback follows): stay quiet. */
-static int libbpf_warnings = 1;
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+static struct flush_id flush_id_of(const struct lg_request *r)
 {
-	if (getenv("LATGOV_DEBUG") || (level == LIBBPF_WARN && libbpf_warnings))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
+	struct flush_id id = { .conn_id = r->conn_id, .seq = r->seq, .t_read_ns = r->t_read_ns };
 
-static size_t flushed_bucket(uint64_t conn_id)
-{
-	return (conn_id >> 6 ^ conn_id >> 18) % FLUSHED_BUCKETS;
-}
-
-/* 1 if r was flushed already; forgets it (the kernel emits each request once). */
-static int flushed_take(struct tracer *t, const struct lg_request *r)
-{
-	struct flushed **pp = &t->flushed[flushed_bucket(r->conn_id)], *f;
-	int dup;
-
-	if (!t->nflushed)
-		return 0;	/* the usual case under load: nothing waits for its copy */
-
-	for (; (f = *pp); pp = &f->next) {
-		if (f->conn_id != r->conn_id)
-			continue;
-		dup = r->seq == f->seq && r->t_read_ns == f->t_read_ns;
-		/* The copy, a later request, or a new connection: the entry is done. */
-		*pp = f->next;
-		free(f);
-		t->nflushed--;
-		return dup;
-	}
-	return 0;
-}
-
-static int flushed_has(struct tracer *t, const struct lg_request *r)
-{
-	struct flushed *f;
-
-	for (f = t->flushed[flushed_bucket(r->conn_id)]; f; f = f->next)
-		if (f->conn_id == r->conn_id && f->seq == r->seq && f->t_read_ns == r->t_read_ns)
-			return 1;
-	return 0;
-}
-
-static int flushed_put(struct tracer *t, const struct lg_request *r)
-{
-	size_t b = flushed_bucket(r->conn_id);
-	struct flushed *f;
-
-	for (f = t->flushed[b]; f; f = f->next) {
-		if (f->conn_id == r->conn_id) {
-			f->seq = r->seq;
-			f->t_read_ns = r->t_read_ns;
-			return 0;
-		}
-	}
-	f = malloc(sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->conn_id = r->conn_id;
-	f->seq = r->seq;
-	f->t_read_ns = r->t_read_ns;
-	f->next = t->flushed[b];
-	t->flushed[b] = f;
-	t->nflushed++;
-	return 0;
+	return id;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -165,10 +86,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&type, data, sizeof(type));
 	if (type == LG_REC_REQUEST && size >= sizeof(*r)) {
-		if (flushed_take(t, r)) {
-			t->duplicates++;
+		struct flush_id id = flush_id_of(r);
+
+		if (flush_log_take(&t->flushed, &id))
 			return 0;
-		}
 		if (t->cb.on_request)
 			t->cb.on_request(t->cb.ctx, r);
 	}
@@ -226,55 +147,121 @@ static void disable_listed(struct bpf_object *obj, const char *list)
 	}
 }
 
-static void choose_programs(struct requests_bpf *skel, int syscall_path, int dynptr,
-			    int has_sendmsg_tp, int sched, int prof_shared, int arrival)
+/*
+ * Applies plan p to the freshly opened skel: each program loads if the plan
+ * says so; only, if >= 0, is the one program to load (check's probe of a
+ * single hook). Returns 0, or -ENOENT with err naming a program the plan's
+ * table does not know (the table and the BPF object must agree).
+ */
+static int apply_plan(struct requests_bpf *skel, const struct tracer_plan *p, int only, char *err,
+		      size_t errlen)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		const char *name = bpf_program__name(prog);
-		int is_sys = strncmp(name, "lg_sys_", 7) == 0;
-		int is_sock = strcmp(name, "lg_sock_recv") == 0 || strcmp(name, "lg_sock_send") == 0;
+		int i = tracer_hook_index(bpf_program__name(prog));
 
-		if ((is_sys && !syscall_path) || (is_sock && syscall_path))
-			bpf_program__set_autoload(prog, false);
+		if (i < 0) {
+			snprintf(err, errlen, "the request tracer's program %s has no row in core/tracer_plan.c: the build is inconsistent",
+				 bpf_program__name(prog));
+			return -ENOENT;
+		}
+		bpf_program__set_autoload(prog, only >= 0 ? i == only : tracer_plan_loads(p, (size_t)i));
 	}
-	bpf_program__set_autoload(dynptr ? skel->progs.lg_tcp_probe_linear : skel->progs.lg_tcp_probe,
-				  false);
-	/*
-	 * tcp_sendmsg_locked (6.16+) is the send's data event on the
-	 * sock_length path, with its buffer: sock_send_length is not needed.
-	 * Without it, sock_send_length alone (no response prefix). The syscall
-	 * path reads the syscalls' own buffers.
-	 */
-	if (!has_sendmsg_tp || syscall_path)
-		bpf_program__set_autoload(skel->progs.lg_tcp_sendmsg, false);
-	else
-		bpf_program__set_autoload(skel->progs.lg_sock_send, false);
-	/* Arrival mode (conn.h): segments and sends are all the events; no read hook. */
-	if (arrival)
-		bpf_program__set_autoload(skel->progs.lg_sock_recv, false);
-	skel->rodata->arrival_mode = arrival ? 1 : 0;
-	if (!sched) {
-		bpf_program__set_autoload(skel->progs.lg_sched_switch, false);
-		bpf_program__set_autoload(skel->progs.lg_sched_wakeup, false);
+	skel->rodata->arrival_mode = p->arrival ? 1 : 0;
+	if (only < 0)
+		disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
+	return 0;
+}
+
+/* The kernel's side of the plan: which hooks its BTF has. */
+static void read_kernel(const struct tracer_config *cfg, struct tracer_kernel *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->sock_length = kernel_has_tracepoint("sock_recv_length");
+	k->sendmsg = kernel_has_tracepoint("tcp_sendmsg_locked");
+	k->force_syscalls = cfg->force_syscall_path;
+}
+
+/* log2 of the connection slots: LATGOV_SLOT_BITS for tests (fewer slots send more to the hash). */
+static uint32_t slot_bits(void)
+{
+	const char *v = getenv("LATGOV_SLOT_BITS");
+	long long bits;
+
+	if (v && parse_int(v, 0, LG_SLOTS_BITS, &bits) == 0)
+		return (uint32_t)bits;
+	return LG_SLOTS_BITS;
+}
+
+/*
+ * Opens the object and loads it as cfg asks on this kernel: the programs of
+ * the plan, trying tcp_probe's whole-skb variant first and its linear one
+ * after (bpf_dynptr_from_skb in tracing programs is 6.15+). only >= 0 loads
+ * that one program of the plan instead. Returns the loaded skeleton and the
+ * plan used, or NULL with *e (-errno) and err set.
+ */
+static struct requests_bpf *load(const struct tracer_config *cfg, int only,
+				 struct tracer_plan *plan, int *e, char *err, size_t errlen)
+{
+	uint32_t max_conns = cfg->max_conns ? cfg->max_conns : LG_CONNS_DEFAULT, bits = slot_bits();
+	struct tracer_mode mode = { .sched = cfg->sched, .prof_shared = cfg->sched && cfg->prof_shared,
+				    .need_reads = cfg->need_reads };
+	struct requests_bpf *skel;
+	struct tracer_kernel k;
+
+	read_kernel(cfg, &k);
+	*e = -EINVAL;
+	for (k.dynptr = 1; k.dynptr >= 0; k.dynptr--) {
+		tracer_plan(&k, &mode, plan);
+		/* The whole-skb variant alone failing leaves the linear one to try. */
+		if (only >= 0 && !tracer_plan_loads(plan, (size_t)only))
+			continue;
+		skel = requests_bpf__open();
+		if (!skel) {
+			*e = -errno;
+			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-*e));
+			return NULL;
+		}
+		*e = apply_plan(skel, plan, only, err, errlen);
+		if (*e) {
+			requests_bpf__destroy(skel);
+			return NULL;
+		}
+		bpf_map__set_max_entries(skel->maps.lg_conns, max_conns);
+		bpf_map__set_max_entries(skel->maps.lg_slots, 1u << bits);
+		skel->rodata->slot_bits = bits;
+		skel->rodata->sched_on = mode.sched ? 1 : 0;
+		skel->rodata->prof_shared = mode.prof_shared ? 1 : 0;
+		skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
+		skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
+		/* not shared: hash and stack maps are preallocated, so keep them to one entry */
+		if (!mode.prof_shared) {
+			bpf_map__set_max_entries(skel->maps.prof_counts, 1);
+			bpf_map__set_max_entries(skel->maps.prof_stacks, 1);
+			bpf_map__set_max_entries(skel->maps.prof_sites, 1);
+		}
+		/* The whole-skb variant may fail on purpose: the linear one follows. */
+		if (k.dynptr)
+			bpf_log_quiet(1);
+		*e = requests_bpf__load(skel);
+		if (k.dynptr)
+			bpf_log_quiet(0);
+		if (!*e)
+			return skel;
+		requests_bpf__destroy(skel);
 	}
-	if (!prof_shared)
-		bpf_program__set_autoload(skel->progs.lg_pending_flush, false);
-	skel->rodata->sched_on = sched ? 1 : 0;
-	skel->rodata->prof_shared = prof_shared ? 1 : 0;
-	disable_listed(skel->obj, getenv("LATGOV_DISABLE_PROGS"));
+	snprintf(err, errlen, "the kernel refused the request tracer's BPF programs (%s): run 'latgov check' to see which feature is missing, LATGOV_DEBUG=1 for the verifier log",
+		 strerror(-*e));
+	return NULL;
 }
 
 int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		const struct tracer_config *cfg, char *err, size_t errlen)
 {
-	uint32_t max_conns = cfg->max_conns ? cfg->max_conns : LG_CONNS_DEFAULT;
 	struct tracer *t;
-	int e, dynptr, has_sendmsg_tp;
-	uint32_t slot_bits;
+	int e;
 
-	libbpf_set_print(libbpf_quiet);
 	e = ensure_tracefs(err, errlen);
 	if (e)
 		return e;
@@ -282,61 +269,13 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 	if (!t)
 		return -ENOMEM;
 	t->cb = *cb;
-	t->syscall_path = cfg->force_syscall_path || !kernel_has_tracepoint("sock_recv_length");
-	/* the flame part's off-CPU spans ride on the scheduler attribution */
-	t->prof_shared = cfg->sched && cfg->prof_shared;
-	has_sendmsg_tp = kernel_has_tracepoint("tcp_sendmsg_locked");
-	/* Fewer slots (0: one) send more connections to the hash: its path under test. */
-	slot_bits = LG_SLOTS_BITS;
-	if (getenv("LATGOV_SLOT_BITS"))
-		slot_bits = (uint32_t)strtoul(getenv("LATGOV_SLOT_BITS"), NULL, 10);
-	if (slot_bits > LG_SLOTS_BITS)
-		slot_bits = LG_SLOTS_BITS;
-	t->nslots = 1u << slot_bits;
-	t->arrival = !t->syscall_path && has_sendmsg_tp && !cfg->sched && !cfg->need_reads;
-	t->ncpus = libbpf_num_possible_cpus();
-	if (t->ncpus <= 0) {
-		e = t->ncpus ? t->ncpus : -EINVAL;
-		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
+	flush_log_init(&t->flushed);
+	t->skel = load(cfg, -1, &t->plan, &e, err, errlen);
+	if (!t->skel)
 		goto err_free;
-	}
-
-	e = -EINVAL;
-	for (dynptr = 1; dynptr >= 0; dynptr--) {
-		t->skel = requests_bpf__open();
-		if (!t->skel) {
-			e = -errno;
-			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-e));
-			goto err_free;
-		}
-		choose_programs(t->skel, t->syscall_path, dynptr, has_sendmsg_tp, cfg->sched,
-				t->prof_shared, t->arrival);
-		bpf_map__set_max_entries(t->skel->maps.lg_conns, max_conns);
-		bpf_map__set_max_entries(t->skel->maps.lg_slots, t->nslots);
-		t->skel->rodata->slot_bits = slot_bits;
-		t->skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
-		t->skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
-		/* not shared: hash and stack maps are preallocated, so keep them to one entry */
-		if (!t->prof_shared) {
-			bpf_map__set_max_entries(t->skel->maps.prof_counts, 1);
-			bpf_map__set_max_entries(t->skel->maps.prof_stacks, 1);
-			bpf_map__set_max_entries(t->skel->maps.prof_sites, 1);
-		}
-		libbpf_warnings = dynptr == 0;
-		e = requests_bpf__load(t->skel);
-		libbpf_warnings = 1;
-		if (!e)
-			break;
-		requests_bpf__destroy(t->skel);
-		t->skel = NULL;
-	}
-	if (!t->skel) {
-		snprintf(err, errlen, "the kernel refused the request tracer's BPF programs (%s): run 'latgov check' to see which feature is missing, LATGOV_DEBUG=1 for the verifier log",
-			 strerror(-e));
-		goto err_free;
-	}
-	t->dynptr = dynptr;
 	t->sched = cfg->sched;
+	t->prof_shared = cfg->sched && cfg->prof_shared;
+	t->nslots = bpf_map__max_entries(t->skel->maps.lg_slots);
 	t->conns_fd = bpf_map__fd(t->skel->maps.lg_conns);
 	t->slots_len = sizeof(struct lg_conn_slot) * t->nslots;
 	t->slots = mmap(NULL, t->slots_len, PROT_READ, MAP_SHARED, bpf_map__fd(t->skel->maps.lg_slots), 0);
@@ -347,13 +286,6 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		goto err_destroy;
 	}
 	t->counters_fd = bpf_map__fd(t->skel->maps.lg_counters);
-	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
-	if (!t->percpu) {
-		e = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto err_destroy;
-	}
-
 	e = requests_bpf__attach(t->skel);
 	if (e) {
 		snprintf(err, errlen, "cannot attach the request tracer's programs: %s", strerror(-e));
@@ -373,41 +305,83 @@ err_destroy:
 		munmap((void *)t->slots, t->slots_len);
 	requests_bpf__destroy(t->skel);
 err_free:
-	free(t->percpu);
 	free(t);
 	return e;
 }
 
+/* Attaches every program skel loaded; 0 or -errno. */
+static int attach_loaded(struct requests_bpf *skel)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link)
+			return -errno;
+		bpf_link__destroy(link);
+	}
+	return 0;
+}
+
+int tracer_probe(const struct tracer_config *cfg, struct tracer_probe *out)
+{
+	struct requests_bpf *skel;
+	struct tracer_plan one;
+	char err[512];
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (ensure_tracefs(out->msg, sizeof(out->msg)))
+		return -ENOENT;
+	skel = load(cfg, -1, &out->plan, &out->err, out->msg, sizeof(out->msg));
+	if (skel) {
+		out->err = attach_loaded(skel);
+		requests_bpf__destroy(skel);
+		if (!out->err)
+			return 0;
+		snprintf(out->msg, sizeof(out->msg), "cannot attach the request tracer's programs: %s",
+			 strerror(-out->err));
+	}
+	/* Which hooks of the plan fail: each loaded and attached alone. */
+	for (size_t i = 0; i < tracer_nhooks; i++) {
+		if (!tracer_plan_loads(&out->plan, i))
+			continue;
+		bpf_log_quiet(1);
+		skel = load(cfg, (int)i, &one, &e, err, sizeof(err));
+		bpf_log_quiet(0);
+		if (skel) {
+			e = attach_loaded(skel);
+			requests_bpf__destroy(skel);
+		}
+		out->hook_err[i] = e;
+	}
+	return out->err;
+}
+
 void tracer_close(struct tracer *t)
 {
-	size_t i;
-
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
 	if (t->slots)
 		munmap((void *)t->slots, t->slots_len);
 	requests_bpf__destroy(t->skel);
-	free(t->percpu);
-	for (i = 0; i < FLUSHED_BUCKETS; i++) {
-		while (t->flushed[i]) {
-			struct flushed *f = t->flushed[i];
-
-			t->flushed[i] = f->next;
-			free(f);
-		}
-	}
+	flush_log_free(&t->flushed);
 	free(t);
 }
 
+
 const char *tracer_hook_path(const struct tracer *t)
 {
-	return t->syscall_path ? "syscalls" : t->arrival ? "arrivals" : "sock_length";
+	return t->plan.path;
 }
 
 int tracer_skb_dynptr(const struct tracer *t)
 {
-	return t->dynptr;
+	return tracer_plan_loads(&t->plan, (size_t)tracer_hook_index("lg_tcp_probe"));
 }
 
 int tracer_add_target(struct tracer *t, uint32_t tgid)
@@ -456,13 +430,9 @@ int tracer_remove_target(struct tracer *t, uint32_t tgid)
 /* Sum over CPUs of one counter; 0 if it cannot be read. */
 static uint64_t counter(struct tracer *t, uint32_t which)
 {
-	uint64_t sum = 0;
+	uint64_t sum;
 
-	if (bpf_map_lookup_elem(t->counters_fd, &which, t->percpu))
-		return 0;
-	for (int c = 0; c < t->ncpus; c++)
-		sum += t->percpu[c];
-	return sum;
+	return percpu_sum(t->counters_fd, which, &sum, 1) ? 0 : sum;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)
@@ -517,10 +487,11 @@ static int flush_one(struct tracer *t, const struct lg_conn_slot *slot, uint64_t
 		     struct lg_conn *c, uint64_t now_ns, uint64_t idle_ns, uint64_t *next)
 {
 	uint64_t at = conn_flush_at(c, idle_ns);
+	struct flush_id id = flush_id_of(&c->req);
 	struct lg_conn again;
 	int e;
 
-	if (at == ~0ull || flushed_has(t, &c->req))
+	if (at == ~0ull || flush_log_has(&t->flushed, &id))
 		return 0;	/* nothing answered, or delivered already */
 	if (at > now_ns) {
 		if (at < *next)
@@ -533,7 +504,7 @@ static int flush_one(struct tracer *t, const struct lg_conn_slot *slot, uint64_t
 		*next = now_ns;	/* moving: the kernel will emit it, or the next poll flushes it */
 		return 0;
 	}
-	e = flushed_put(t, &c->req);
+	e = flush_log_put(&t->flushed, &id);
 	if (e)
 		return e;
 	c->req.end_reason = LG_END_FLUSH;
@@ -564,7 +535,7 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 	 * none is left there is nothing to find, and the scan (every bucket of
 	 * the map, whatever is in use) is skipped. An idle service costs nothing.
 	 */
-	if (idle_ns && counter(t, LG_CNT_ANSWERED) <= t->emitted_before_poll + t->nflushed)
+	if (idle_ns && counter(t, LG_CNT_ANSWERED) <= t->emitted_before_poll + t->flushed.pending)
 		return 0;
 	/*
 	 * Nothing the last scan saw is due before flush_next_ns, nor anything
@@ -629,24 +600,11 @@ int tracer_flush_idle(struct tracer *t, uint64_t now_ns, uint64_t idle_ns)
 
 int tracer_counters(struct tracer *t, uint64_t out[LG_CNT__MAX])
 {
-	int fd = bpf_map__fd(t->skel->maps.lg_counters);
-	uint64_t *percpu;
-	uint32_t i;
-	int c, e = 0;
+	int e = 0;
 
-	percpu = calloc(t->ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	for (i = 0; i < LG_CNT__MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, percpu)) {
-			e = -errno;
-			continue;
-		}
-		for (c = 0; c < t->ncpus; c++)
-			out[i] += percpu[c];
-	}
-	free(percpu);
+	for (uint32_t i = 0; i < LG_CNT__MAX; i++)
+		if (percpu_sum(t->counters_fd, i, &out[i], 1))
+			e = -EIO;
 	return e;
 }
 
@@ -693,27 +651,7 @@ int tracer_counters_fd(const struct tracer *t)
 
 int tracer_sched_hist(struct tracer *t, struct lg_sched_hist *out)
 {
-	struct lg_sched_hist *percpu;
-	uint32_t zero = 0;
-	int e = 0;
-
-	memset(out, 0, sizeof(*out));
-	percpu = calloc(t->ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lg_sched_hist), &zero, percpu)) {
-		e = -errno;
-		goto out;
-	}
-	/* The struct is all __u64: sum it as an array. */
-	for (int c = 0; c < t->ncpus; c++) {
-		const uint64_t *src = (const uint64_t *)&percpu[c];
-		uint64_t *dst = (uint64_t *)out;
-
-		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-			dst[i] += src[i];
-	}
-out:
-	free(percpu);
-	return e;
+	/* The struct is all __u64: summed as an array. */
+	return percpu_sum(bpf_map__fd(t->skel->maps.lg_sched_hist), 0, (uint64_t *)out,
+			  sizeof(*out) / sizeof(uint64_t));
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tracer_plan.h"
 #include "latgov/abi.h"
 
 struct tracer;
@@ -61,6 +62,21 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 		const struct tracer_config *cfg, char *err, size_t errlen);
 /* Detaches and frees everything; NULL is fine. */
 void tracer_close(struct tracer *t);
+
+/* What 'latgov check' learns of a configuration: the tracer's own choice and load. */
+struct tracer_probe {
+	struct tracer_plan plan;	/* the programs tracer_open would load (core/tracer_plan.h) */
+	int err;			/* 0: they all load and attach */
+	int hook_err[64];		/* with err: per tracer_hooks[] row of the plan, 0 or -errno alone */
+	char msg[512];			/* with err: why, as tracer_open would say */
+};
+
+/*
+ * Loads and attaches (then detaches) the programs tracer_open would for
+ * cfg, exactly as it would; if that fails, each of them alone, to find
+ * which. Returns 0, or the error tracer_open would meet (out says more).
+ */
+int tracer_probe(const struct tracer_config *cfg, struct tracer_probe *out);
 
 /*
  * Which hooks carry the data events: "arrivals" (tcp_probe and

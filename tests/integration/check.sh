@@ -36,6 +36,41 @@ else
 	not_ok "check --json: every required feature ok" "$(cat "$out")"
 fi
 
+# One truth: the programs check says trace loads are the programs a running
+# 'latgov trace' has attached (bpftool names them, cut to 15 characters).
+if ! command -v bpftool >/dev/null; then
+	skip "check lists the programs trace attaches" "bpftool missing"
+elif "$LATGOV" check --json >"$out" 2>&1; then
+	tdir=$(mktemp -d /tmp/latgov-test-check.XXXXXX)
+	on_exit "rm -rf '$tdir'"
+	sleep 30 &
+	idle=$!
+	on_exit "kill $idle"
+	"$LATGOV" trace -p "$idle" -d 20 >"$tdir/out" 2>"$tdir/err" &
+	tr=$!
+	on_exit "kill -INT $tr 2>/dev/null; wait $tr"
+	wait_line "$tdir/err" "^latgov: tracing" 10
+	# Its programs: the prog_id of each BPF fd it holds (fdinfo), named by bpftool.
+	attached=$(for id in $(grep -h '^prog_id:' /proc/"$tr"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u); do
+		bpftool -j prog show id "$id" 2>/dev/null
+		echo
+	done | python3 -c 'import json, sys
+names = sorted(json.loads(l)["name"] for l in sys.stdin if l.strip())
+print(" ".join(n for n in names if n.startswith("lg_")))')
+	kill -INT "$tr"
+	wait "$tr"
+	listed=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted(n[:15] for n in d["modes"]["trace"]["programs"])))' "$out")
+	if [[ -n $listed && $listed == "$attached" ]]; then
+		ok "check lists exactly the programs trace attaches: $listed"
+	else
+		not_ok "check lists the programs trace attaches" "check: '$listed'; trace attached: '$attached'"
+	fi
+else
+	not_ok "check --json for the program list" "$(cat "$out")"
+fi
+
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 if ! as_nobody test -x "$LATGOV" 2>/dev/null; then
 	skip "check as an unprivileged user" "uid 65534 cannot execute $LATGOV (a parent folder is private)"

@@ -5,34 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
-const struct check_hook check_hooks[] = {
-	{ "sock:sock_recv_length", "tp_sock_recv_length", USE_SOCK },
-	{ "sock:sock_send_length", "tp_sock_send_length", USE_SOCK },
-	{ "sock:inet_sock_set_state", "tp_inet_sock_set_state", USE_CORE },
-	{ "tcp:tcp_probe", "btf_tcp_probe", USE_DETAIL },
-	{ "tcp:tcp_sendmsg_locked", "btf_tcp_sendmsg_locked", USE_DETAIL },
-	{ "sched:sched_switch", "btf_sched_switch", USE_FLAME },
-	{ "sched:sched_wakeup", "btf_sched_wakeup", USE_FLAME },
-	{ "sched:sched_wakeup_new", "btf_sched_wakeup_new", USE_FLAME },
-	{ "task-local storage", "btf_task_storage", USE_STORAGE },
-	{ "task iterator", "iter_task", USE_ITER },
-	{ "sched:sched_process_fork", "tp_sched_process_fork", USE_CORE },
-	{ "sched:sched_process_exit", "tp_sched_process_exit", USE_CORE },
-	{ "syscalls:sys_enter_read", "tp_sys_enter_read", USE_SYSCALL },
-	{ "syscalls:sys_exit_read", "tp_sys_exit_read", USE_SYSCALL },
-	{ "syscalls:sys_enter_recvfrom", "tp_sys_enter_recvfrom", USE_SYSCALL },
-	{ "syscalls:sys_exit_recvfrom", "tp_sys_exit_recvfrom", USE_SYSCALL },
-	{ "syscalls:sys_enter_write", "tp_sys_enter_write", USE_SYSCALL },
-	{ "syscalls:sys_exit_write", "tp_sys_exit_write", USE_SYSCALL },
-	{ "syscalls:sys_enter_sendto", "tp_sys_enter_sendto", USE_SYSCALL },
-	{ "syscalls:sys_exit_sendto", "tp_sys_exit_sendto", USE_SYSCALL },
-	{ "syscalls:sys_enter_writev", "tp_sys_enter_writev", USE_SYSCALL },
-	{ "syscalls:sys_enter_sendfile64", "tp_sys_enter_sendfile64", USE_SYSCALL },
-	{ "syscalls:sys_enter_close", "tp_sys_enter_close", USE_SYSCALL },
-};
-const size_t check_nhooks = sizeof(check_hooks) / sizeof(check_hooks[0]);
+#include "core/tracer_plan.h"
 
-_Static_assert(sizeof(check_hooks) / sizeof(check_hooks[0]) <= 32, "check_probe.hook_err too small");
+static const char *const mode_names[CHECK_MODE__MAX] = {
+	[CHECK_MODE_TRACE] = "trace",
+	[CHECK_MODE_READS] = "trace of a shared socket",
+	[CHECK_MODE_SCHED] = "--sched",
+	[CHECK_MODE_FLAME] = "flame --off-cpu",
+};
+
+/* The same, as JSON keys. */
+static const char *const mode_keys[CHECK_MODE__MAX] = {
+	[CHECK_MODE_TRACE] = "trace",
+	[CHECK_MODE_READS] = "trace_shared_socket",
+	[CHECK_MODE_SCHED] = "sched",
+	[CHECK_MODE_FLAME] = "flame_off_cpu",
+};
+
+const char *check_mode_name(enum check_mode m)
+{
+	return (unsigned int)m < CHECK_MODE__MAX ? mode_names[m] : "?";
+}
 
 static struct check_row *add(struct check_report *r, const char *name, int required,
 			     enum check_status status)
@@ -69,14 +62,6 @@ static void remedy(struct check_row *row, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(row->remedy, sizeof(row->remedy), fmt, ap);
 	va_end(ap);
-}
-
-static int all_ok(const struct check_probe *p, enum check_use use)
-{
-	for (size_t i = 0; i < check_nhooks; i++)
-		if (check_hooks[i].use == use && p->hook_err[i])
-			return 0;
-	return 1;
 }
 
 static int has_word(const char *list, const char *word)
@@ -154,118 +139,195 @@ static void build_kernel(const struct check_probe *p, struct check_report *r)
 	}
 }
 
-/* The fallback's syscall tracepoints share one row: they stand or fall together. */
-static void build_syscall_row(const struct check_probe *p, struct check_report *r, int sock_ok, int sys_ok)
+/* What a hook's loss costs, and what brings it back. */
+static void hook_loss(enum tracer_hook_kind kind, const char **lost, const char **fix)
 {
-	char missing[160] = "";
-	size_t total = 0, bad = 0, n;
-	struct check_row *row;
-
-	for (size_t i = 0; i < check_nhooks; i++) {
-		if (check_hooks[i].use != USE_SYSCALL)
-			continue;
-		total++;
-		if (!p->hook_err[i])
-			continue;
-		bad++;
-		n = strlen(missing);
-		snprintf(missing + n, sizeof(missing) - n, "%s%s", n ? " " : "",
-			 strchr(check_hooks[i].tracepoint, ':') + 1);
+	switch (kind) {
+	case HOOK_ALWAYS:
+		*lost = "latgov cannot trace requests";
+		*fix = "latgov needs this tracepoint: mount tracefs and use kernel 5.8+";
+		return;
+	case HOOK_SOCK_RECV:
+	case HOOK_SOCK_SEND:
+	case HOOK_SENDMSG:
+		*lost = "requests are not seen in this mode";
+		*fix = "a kernel with BTF for this tracepoint restores it";
+		return;
+	case HOOK_PROBE_DYNPTR:
+	case HOOK_PROBE_LINEAR:
+		*lost = "no arrival times or request bytes";
+		*fix = "a kernel with BTF for this tracepoint (5.5+) restores it";
+		return;
+	case HOOK_SCHED:
+		*lost = "no scheduler attribution (--sched, flame)";
+		*fix = "task-local storage in tracing programs needs kernel 5.11+";
+		return;
+	case HOOK_OFFCPU:
+		*lost = "flame --off-cpu does not load; flame without it works";
+		*fix = "kernel 5.8 or newer has task iterators";
+		return;
+	case HOOK_SYSCALL:
+		*lost = "the syscall fallback does not load";
+		*fix = "enable CONFIG_FTRACE_SYSCALLS";
+		return;
 	}
-	row = add(r, "syscall tracepoints", !sock_ok,
-		  sys_ok ? CHECK_OK : sock_ok ? CHECK_DEGRADED : CHECK_MISSING);
-	if (sys_ok)
-		detail(row, "all %zu attach (%s)", total, sock_ok ? "fallback path, not in use" : "in use");
-	else
-		detail(row, "%zu of %zu cannot attach: %s", bad, total, missing);
-	if (!sys_ok)
-		remedy(row, sock_ok ? "not needed on this kernel" : "enable CONFIG_FTRACE_SYSCALLS");
+	*lost = *fix = "";
 }
 
-/* 1 if the hook of that name attaches. */
-static int hook_ok(const struct check_probe *p, const char *name)
+/* The modes whose plan loads hook i, as a bit mask; the first error any of them met alone. */
+static unsigned int hook_modes(const struct check_probe *p, size_t i, int *err)
 {
-	for (size_t i = 0; i < check_nhooks; i++)
-		if (strcmp(check_hooks[i].tracepoint, name) == 0)
-			return !p->hook_err[i];
-	return 0;
+	unsigned int modes = 0;
+
+	*err = 0;
+	for (int m = 0; m < CHECK_MODE__MAX; m++) {
+		const struct check_tracer *t = &p->tracer[m];
+
+		if (i >= 64 || !((t->load >> i) & 1))
+			continue;
+		modes |= 1u << m;
+		if (t->err && t->hook_err[i] && !*err)
+			*err = t->hook_err[i];
+	}
+	return modes;
+}
+
+static void list_modes(char *buf, size_t len, unsigned int modes)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int m = 0; m < CHECK_MODE__MAX; m++)
+		if (modes >> m & 1)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "",
+					      mode_names[m]);
+}
+
+/*
+ * One row per hook that some mode's plan loads (the syscall fallback's share
+ * one): ok, or what its loss costs. A hook plain trace needs is required.
+ */
+static void build_hook_rows(const struct check_probe *p, struct check_report *r)
+{
+	unsigned int sys_modes = 0;
+	size_t sys_total = 0, sys_bad = 0;
+	int sys_err = 0;
+
+	for (size_t i = 0; i < tracer_nhooks; i++) {
+		const struct tracer_hook *h = &tracer_hooks[i];
+		unsigned int modes;
+		const char *lost, *fix;
+		struct check_row *row;
+		char used[96];
+		int err, required;
+
+		modes = hook_modes(p, i, &err);
+		if (!modes)
+			continue;	/* no mode uses it on this kernel */
+		if (h->kind == HOOK_SYSCALL) {
+			sys_modes |= modes;
+			sys_total++;
+			sys_bad += err != 0;
+			if (err && !sys_err)
+				sys_err = err;
+			continue;
+		}
+		required = modes & (1u << CHECK_MODE_TRACE);
+		list_modes(used, sizeof(used), modes);
+		row = add(r, h->hook, required, err ? (required ? CHECK_MISSING : CHECK_DEGRADED) : CHECK_OK);
+		if (!err) {
+			detail(row, "attaches (used by %s)", used);
+			continue;
+		}
+		hook_loss(h->kind, &lost, &fix);
+		detail(row, "cannot load or attach (error %d): %s", err, lost);
+		remedy(row, "%s", fix);
+	}
+	if (sys_total) {
+		struct check_row *row;
+		int required = sys_modes & (1u << CHECK_MODE_TRACE);
+
+		row = add(r, "syscall tracepoints", required,
+			  sys_bad ? (required ? CHECK_MISSING : CHECK_DEGRADED) : CHECK_OK);
+		if (sys_bad) {
+			detail(row, "%zu of %zu cannot load or attach (error %d)", sys_bad, sys_total, sys_err);
+			remedy(row, "enable CONFIG_FTRACE_SYSCALLS");
+		} else {
+			detail(row, "all %zu attach (the fallback carries the requests)", sys_total);
+		}
+	}
+}
+
+/* 1 if mode's plan loads the program named prog. */
+static int plan_loads(const struct check_tracer *t, const char *prog)
+{
+	int i = tracer_hook_index(prog);
+
+	return i >= 0 && (t->load >> i & 1);
+}
+
+/* What trace's plan says of this kernel: the older paths it falls back to. */
+static void build_plan_rows(const struct check_probe *p, struct check_report *r)
+{
+	const struct check_tracer *t = &p->tracer[CHECK_MODE_TRACE];
+	struct check_row *row;
+
+	if (t->path && !strcmp(t->path, "syscalls")) {
+		row = add(r, "socket tracepoints", 0, CHECK_DEGRADED);
+		detail(row, "sock:sock_recv_length is missing (kernel < 6.3): the syscall fallback carries the requests, which slows every syscall on the machine");
+		remedy(row, "kernel 6.3 or newer has it");
+	} else if (plan_loads(t, "lg_sock_send")) {
+		row = add(r, "tcp:tcp_sendmsg_locked", 0, CHECK_DEGRADED);
+		detail(row, "missing (kernel < 6.16): answers are seen without their bytes (no status codes, no pipelined answers, no stream ends)");
+		remedy(row, "kernel 6.16 or newer has it");
+	}
+	if (plan_loads(t, "lg_tcp_probe_linear")) {
+		row = add(r, "tcp:tcp_probe payload", 0, CHECK_DEGRADED);
+		detail(row, "read from the skb's linear part only (bpf_dynptr_from_skb in tracing programs is 6.15+): endpoints may show as tcp:PORT");
+		remedy(row, "kernel 6.15 or newer reads the whole skb");
+	}
+}
+
+/* A mode that does not load although each of its hooks does alone (a map, the verifier, tracefs). */
+static void build_mode_rows(const struct check_probe *p, struct check_report *r)
+{
+	for (int m = 0; m < CHECK_MODE__MAX; m++) {
+		const struct check_tracer *t = &p->tracer[m];
+		struct check_row *row;
+		char name[48];
+		int any = 0;
+
+		r->mode_ok[m] = !t->err;
+		r->mode_load[m] = t->load;
+		if (!t->err)
+			continue;
+		for (size_t i = 0; i < tracer_nhooks && i < 64; i++)
+			any |= t->load >> i & 1 && t->hook_err[i];
+		if (any)
+			continue;	/* its hooks' rows say why */
+		snprintf(name, sizeof(name), "tracer for %s", mode_names[m]);
+		row = add(r, name, m == CHECK_MODE_TRACE, m == CHECK_MODE_TRACE ? CHECK_MISSING : CHECK_DEGRADED);
+		detail(row, "does not load (error %d): %s", t->err, t->msg);
+		remedy(row, "LATGOV_DEBUG=1 latgov check prints the verifier's log");
+	}
 }
 
 static void build_hooks(const struct check_probe *p, struct check_report *r)
 {
-	int sock_ok = all_ok(p, USE_SOCK), sys_ok = all_ok(p, USE_SYSCALL);
+	const struct check_tracer *t = &p->tracer[CHECK_MODE_TRACE];
 
-	for (size_t i = 0; i < check_nhooks; i++) {
-		const struct check_hook *h = &check_hooks[i];
-		int err = p->hook_err[i];
-		enum check_status st = CHECK_OK;
-		int required = 0;
-		struct check_row *row;
-
-		switch (h->use) {
-		case USE_CORE:
-		case USE_STORAGE:	/* the tracer's object holds the map: it loads with it or not at all */
-			required = 1;
-			st = err ? CHECK_MISSING : CHECK_OK;
-			break;
-		case USE_SOCK:
-			/* Missing on kernels < 6.3; the syscall path stands in. */
-			required = !sys_ok;
-			st = err ? (sys_ok ? CHECK_DEGRADED : CHECK_MISSING) : CHECK_OK;
-			break;
-		default:
-			st = err ? CHECK_DEGRADED : CHECK_OK;
-			break;
-		}
-		if (h->use == USE_SYSCALL)
-			continue;	/* one combined row below */
-		row = add(r, h->tracepoint, required, st);
-		if (!err) {
-			detail(row, h->use == USE_STORAGE ? "usable from sched_switch" : "attaches");
-			continue;
-		}
-		switch (h->use) {
-		case USE_SOCK:
-			detail(row, "cannot attach (error %d)%s", err,
-			       sys_ok ? ": using the syscall fallback, which costs more per syscall" : "");
-			remedy(row, "kernel 6.3 or newer has it; nothing to do if the fallback is ok");
-			break;
-		case USE_DETAIL:
-			if (strstr(h->tracepoint, "sendmsg"))
-				detail(row, "cannot attach (error %d): no response status; sock_send_length "
-					    "carries the sends", err);
-			else
-				detail(row, "cannot attach (error %d): no queueing time or request prefix", err);
-			remedy(row, "a kernel with BTF for this tracepoint (5.5+) restores it");
-			break;
-		case USE_FLAME:
-			detail(row, "cannot attach (error %d): no scheduler attribution", err);
-			remedy(row, "a kernel with BTF-enabled tracepoints (5.5+) restores it");
-			break;
-		case USE_STORAGE:
-			detail(row, "cannot be used from sched_switch (error %d): the tracer does not load", err);
-			remedy(row, "kernel 5.11 or newer has it for tracing programs");
-			break;
-		case USE_ITER:
-			detail(row, "cannot attach (error %d): flame --off-cpu does not load", err);
-			remedy(row, "kernel 5.8 or newer has it; flame without --off-cpu works");
-			break;
-		default:
-			detail(row, "cannot attach (error %d)", err);
-			remedy(row, "latgov needs this tracepoint; mount tracefs and use kernel 5.8+");
-			break;
-		}
-	}
-	build_syscall_row(p, r, sock_ok, sys_ok);
-	if (sock_ok && hook_ok(p, "tcp:tcp_sendmsg_locked") && hook_ok(p, "tcp:tcp_probe"))
+	build_hook_rows(p, r);
+	build_plan_rows(p, r);
+	build_mode_rows(p, r);
+	if (t->err || !t->path)
+		r->tracer_path = NULL;
+	else if (!strcmp(t->path, "arrivals"))
 		r->tracer_path = "tcp_probe and tcp_sendmsg_locked (with sock_recv_length under --sched, "
 				 "or where another process shares a target's listening socket)";
-	else if (sock_ok)
+	else if (!strcmp(t->path, "sock_length"))
 		r->tracer_path = "sock_*_length tracepoints";
-	else if (sys_ok)
-		r->tracer_path = "syscall tracepoints (fallback)";
 	else
-		r->tracer_path = NULL;
+		r->tracer_path = "syscall tracepoints (fallback)";
 }
 
 static void build_cgroups(const struct check_probe *p, struct check_report *r)
@@ -392,6 +454,22 @@ void check_format_json(const struct check_report *r, struct jsonw *jw)
 	jw_kv_bool(jw, "ok", !check_exit_status(r));
 	jw_kv_str(jw, "tracer_path", r->tracer_path);
 	jw_kv_str(jw, "cgroup_mode", r->cgroup_mode);
+	/* What each mode loads: the programs a session in that mode attaches. */
+	jw_key(jw, "modes");
+	jw_obj_begin(jw);
+	for (int m = 0; m < CHECK_MODE__MAX; m++) {
+		jw_key(jw, mode_keys[m]);
+		jw_obj_begin(jw);
+		jw_kv_bool(jw, "ok", r->mode_ok[m]);
+		jw_key(jw, "programs");
+		jw_arr_begin(jw);
+		for (size_t i = 0; i < tracer_nhooks && i < 64; i++)
+			if (r->mode_load[m] >> i & 1)
+				jw_str(jw, tracer_hooks[i].prog);
+		jw_arr_end(jw);
+		jw_obj_end(jw);
+	}
+	jw_obj_end(jw);
 	jw_key(jw, "features");
 	jw_arr_begin(jw);
 	for (size_t i = 0; i < r->nrows; i++) {

@@ -8,29 +8,34 @@
 #define LATGOV_CHECK_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/jsonw.h"
 
-/* What a hook is for decides how much its absence matters. */
-enum check_use {
-	USE_CORE,		/* the tracer cannot work without it */
-	USE_SOCK,		/* fast request path; the syscall path can stand in */
-	USE_SYSCALL,		/* fallback request path (kernels < 6.3) */
-	USE_DETAIL,		/* arrival times and prefixes: accuracy, not function */
-	USE_FLAME,		/* scheduler attribution and flame graphs */
-	USE_STORAGE,		/* task-local storage: the tracer's per-thread state */
-	USE_ITER,		/* task iterator: off-CPU time still held by threads, for --flame --off-cpu */
+/*
+ * The configurations 'latgov check' loads the request tracer in, each as a
+ * session would (the tracer's own plan and load, user/tracer.c), so that
+ * check reports exactly the hooks each will use.
+ */
+enum check_mode {
+	CHECK_MODE_TRACE = 0,	/* latgov trace */
+	CHECK_MODE_READS,	/* trace of a process that shares its listening socket with others */
+	CHECK_MODE_SCHED,	/* trace --sched, govern */
+	CHECK_MODE_FLAME,	/* flame --off-cpu */
+	CHECK_MODE__MAX
 };
 
-struct check_hook {
-	const char *tracepoint;	/* "sock:sock_recv_length", or the name of a feature */
-	const char *prog;	/* program name in bpf/probe.bpf.c */
-	enum check_use use;
-};
+/* The name of a mode as the report shows it ("trace", "--sched", ...). */
+const char *check_mode_name(enum check_mode m);
 
-/* Every hook latgov uses, in display order. */
-extern const struct check_hook check_hooks[];
-extern const size_t check_nhooks;
+/* What loading the tracer in one mode found. */
+struct check_tracer {
+	int err;			/* 0: it loads and attaches */
+	const char *path;		/* its plan's hook path: "arrivals", "sock_length", "syscalls" */
+	uint64_t load;			/* its plan's programs: bit i is tracer_hooks[i] (core/tracer_plan.h) */
+	int hook_err[64];		/* with err: each program of the plan loaded alone, 0 or -errno */
+	char msg[160];			/* with err: what the tracer would say */
+};
 
 /* What the shell found. -errno values are kept for the detail text. */
 struct check_probe {
@@ -42,7 +47,7 @@ struct check_probe {
 	int ringbuf_err;		/* 0 if a ring buffer map and a program using it loaded */
 	int perf_err;			/* 0 if a perf_event program with stacks loaded and attached */
 	const char *tracefs;		/* mount point of tracefs, NULL if none */
-	int hook_err[32];		/* per check_hooks[] entry: 0 = loaded and attached */
+	struct check_tracer tracer[CHECK_MODE__MAX];
 	char kernel[64];		/* uname -r */
 	/* cgroups, as found in /proc/self/mounts */
 	char cgroup_v1[256];		/* "cpu,cpuacct,memory,..." mounted as v1, "" if none */
@@ -66,7 +71,10 @@ struct check_row {
 struct check_report {
 	struct check_row rows[CHECK_MAX_ROWS];
 	size_t nrows;
-	const char *tracer_path;	/* "sock_*_length tracepoints", "syscall tracepoints (fallback)" or NULL */
+	/* Per mode, for the JSON form: whether it loads, and its programs. */
+	int mode_ok[CHECK_MODE__MAX];
+	uint64_t mode_load[CHECK_MODE__MAX];
+	const char *tracer_path;	/* how trace carries requests here, NULL if it cannot */
 	const char *cgroup_mode;	/* "v1", "v2", "hybrid" or "none" */
 };
 
