@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Probe programs for 'latgov check': the features that are not hooks of the
- * request tracer (which check loads itself, as trace would): the ring
- * buffer and perf_event sampling with stacks. Each does nothing useful;
- * loading real programs beats guessing from version numbers.
+ * Probe programs: what the kernel allows that its BTF does not tell. The
+ * request tracer's plan asks whether tcp_probe may read an skb through a
+ * dynptr (user/kfeatures.c); 'latgov check' also asks about the ring buffer
+ * and perf_event sampling with stacks (the tracer's own hooks it loads as
+ * trace would). Each does nothing useful; loading real programs beats
+ * guessing from version numbers.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
+#include "compat.bpf.h"
 #include "latgov/abi.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -48,5 +48,22 @@ SEC("perf_event")
 int perf_sample(struct bpf_perf_event_data *ctx)
 {
 	bpf_get_stackid(ctx, &probe_stacks, BPF_F_USER_STACK);
+	return touch();
+}
+
+/*
+ * A tracing program reading an skb through a dynptr: 6.15 lets tp_btf
+ * programs call bpf_dynptr_from_skb (user/kfeatures.c). Where it may not,
+ * the verifier refuses this, and the tracer reads the linear part only.
+ */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(probe_skb_dynptr, struct sock *sk, const struct sk_buff *skb)
+{
+	struct bpf_dynptr p;
+	__u8 b;
+
+	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &p))
+		return 0;
+	bpf_dynptr_read(&b, sizeof(b), &p, 0, 0);
 	return touch();
 }

@@ -124,4 +124,27 @@ static __always_inline void send_prefixes(struct lg_conn *c, const void *src, __
 		answer_first_send(c, src, avail, total);
 }
 
+/*
+ * The same two, as global functions (__noinline, not static), for the
+ * syscall fallback: the verifier checks a global function once per
+ * program, whatever states reach its calls, where an inlined copy is walked
+ * again for each, and the fallback has nine programs that send, on kernels
+ * that verify more slowly. The send hook keeps the inlined ones: its buffer
+ * is a BTF pointer, which a global function cannot take, and it runs on
+ * every send. A global function's pointer may be NULL: it checks.
+ */
+__noinline int sys_send_prefixes(struct lg_conn *c, __u64 src, __u64 avail, __u64 total)
+{
+	if (c)
+		send_prefixes(c, (const void *)src, avail, total);
+	return 0;
+}
+
+__noinline int sys_answer_first_send(struct lg_conn *c, __u64 src, __u64 avail, __u64 total)
+{
+	if (c)
+		answer_first_send(c, (const void *)src, avail, total);
+	return 0;
+}
+
 #endif /* LATGOV_PROTO_BPF_H */

@@ -71,6 +71,19 @@ static __always_inline struct lg_thread *thread_of(struct task_struct *task, int
 }
 
 /*
+ * The route key of c's request (its cache updated): a global function, so
+ * that the verifier checks the protocols' parsing once per program rather
+ * than for every state that reaches a read (as in the answer functions of
+ * proto.bpf.h). 0 if c is NULL.
+ */
+__noinline __u32 conn_route_key(struct lg_conn *c)
+{
+	if (!c)
+		return 0;
+	return lg_route_key_cached(&c->route, c->req.req_prefix, c->req.req_len, c->req.lport);
+}
+
+/*
  * After a data event of thread tid on c (and once c's prefixes and write
  * ends are noted): the thread's totals at the first read of a request and
  * at each write of its answer; a server's request marks its thread in flight.
@@ -85,8 +98,7 @@ static __always_inline void sched_note(struct lg_conn *c, int dir, __u32 tid)
 	if (dir == conn_request_dir(c)) {
 		if (c->state != LG_CONN_REQUEST || c->req.reads != 1 || c->sched_ok)
 			return;
-		key = c->req.role == LG_ROLE_SERVER ?
-		      lg_route_key_cached(&c->route, c->req.req_prefix, c->req.req_len, c->req.lport) : 0;
+		key = c->req.role == LG_ROLE_SERVER ? conn_route_key(c) : 0;
 		/* The CPU's copy of this thread if it is there (it is, once the thread was switched in). */
 		o = oncpu();
 		if (o && o->tid == tid) {

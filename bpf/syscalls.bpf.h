@@ -29,8 +29,7 @@ struct sys_call {
 	__u64 buf;
 	__u64 start_ns;		/* syscall entry: a send's data is handed over from here */
 	__u32 fd;
-	__u16 dir;
-	__u16 kind;		/* enum sys_buf */
+	__u32 kind;		/* enum sys_buf */
 };
 
 struct {
@@ -91,11 +90,10 @@ static __always_inline const void *sys_user_start(const struct sys_call *call, l
 	return iov.iov_base;
 }
 
-static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int dir, int kind)
+static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_call call = { .buf = ctx->args[1], .fd = ctx->args[0], .dir = dir,
-				 .kind = kind };
+	struct sys_call call = { .buf = ctx->args[1], .fd = ctx->args[0], .kind = kind };
 
 	if (!is_target(id >> 32))
 		return 0;
@@ -104,7 +102,12 @@ static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, int 
 	return 0;
 }
 
-static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
+/*
+ * dir is the program's own (a constant): the verifier then drops the other
+ * direction's work from each program (a read never checks an answer's
+ * bytes, a write never keys a route).
+ */
+static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid(), avail = 0;
 	const void *src = NULL;
@@ -125,44 +128,44 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	sk = fd_to_sock(call.fd);
 	if (!sk)
 		return 0;
-	c = conn_of_data(sk, sk_id_of_addr((__u64)sk), call.dir);
+	c = conn_of_data(sk, sk_id_of_addr((__u64)sk), dir);
 	if (!c)
 		return 0;
 	/* A server's send during its answer: the protocol's say first (the buffer is still the user's). */
-	if (call.dir == LG_DIR_OUT && c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
+	if (dir == LG_DIR_OUT && c->state == LG_CONN_RESPONSE && c->req.role == LG_ROLE_SERVER) {
 		src = sys_user_start(&call, ret, &avail);
-		send_prefixes(c, src, avail, ret);
+		sys_send_prefixes(c, (__u64)src, avail, ret);
 	}
-	on_data(c, call.dir, ret, id, call.dir == LG_DIR_OUT ? call.start_ns : 0);
+	on_data(c, dir, ret, id, dir == LG_DIR_OUT ? call.start_ns : 0);
 	/*
 	 * Prefixes where tcp_probe / tcp_sendmsg_locked could not give them
 	 * (older kernels): the request's first read, the response's first write.
 	 */
 	if (c->state == LG_CONN_REQUEST && c->req.reads == 1 && c->req.req_len == 0 &&
-	    call.dir == conn_request_dir(c)) {
+	    dir == conn_request_dir(c)) {
 		src = sys_user_start(&call, ret, &avail);
 		if (src)
 			c->req.req_len = user_prefix(src, avail, c->req.req_prefix, LG_REQ_PREFIX);
 	} else if (c->state == LG_CONN_RESPONSE && c->req.resp_writes == 1 && c->req.resp_len == 0 &&
-		   call.dir != conn_request_dir(c)) {
+		   dir != conn_request_dir(c)) {
 		src = sys_user_start(&call, ret, &avail);
-		if (src && c->req.role == LG_ROLE_SERVER)
-			answer_first_send(c, src, avail, ret);
+		if (src && dir == LG_DIR_OUT && c->req.role == LG_ROLE_SERVER)
+			sys_answer_first_send(c, (__u64)src, avail, ret);
 		else if (src)
 			c->req.resp_len = user_prefix(src, avail, c->req.resp_prefix, LG_RESP_PREFIX);
 	}
 	if (sched_on)
-		sched_note(c, call.dir, (__u32)id);
+		sched_note(c, dir, (__u32)id);
 	return 0;
 }
 
 #define SYS_PAIR(name, dir, kind)						\
 SEC("tracepoint/syscalls/sys_enter_" #name)					\
 int lg_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)			\
-{ return sys_enter(ctx, dir, kind); }						\
+{ return sys_enter(ctx, kind); }						\
 SEC("tracepoint/syscalls/sys_exit_" #name)					\
 int lg_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)			\
-{ return sys_exit(ctx); }
+{ return sys_exit(ctx, dir); }
 
 SYS_PAIR(read, LG_DIR_IN, SYS_BUF_PLAIN)
 SYS_PAIR(readv, LG_DIR_IN, SYS_BUF_IOVEC)

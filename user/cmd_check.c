@@ -184,10 +184,11 @@ static void probe_cgroups(struct check_probe *p)
 }
 
 /*
- * The request tracer in mode m, loaded and attached as a session in that
- * mode would (tracer_probe: its own plan and load), then detached.
+ * The request tracer in mode m, as a session in that mode would load it
+ * (tracer_probe: its own plan and load, attached then detached); with load
+ * 0, only its plan (its load is known to work from a mode that loads more).
  */
-static void probe_tracer(enum check_mode m, struct check_tracer *out)
+static void probe_tracer(enum check_mode m, int load, struct check_tracer *out)
 {
 	struct tracer_config cfg = { .sched = m == CHECK_MODE_SCHED || m == CHECK_MODE_FLAME,
 				     .prof_shared = m == CHECK_MODE_FLAME,
@@ -195,11 +196,35 @@ static void probe_tracer(enum check_mode m, struct check_tracer *out)
 				     .prof_min_span_ns = LG_OFFCPU_MIN_SPAN_NS };
 	struct tracer_probe probe;
 
-	out->err = tracer_probe(&cfg, &probe);
+	memset(&probe, 0, sizeof(probe));
+	if (load)
+		tracer_probe(&cfg, &probe);
+	else
+		tracer_plan_of(&cfg, &probe.plan);
+	out->err = probe.err;
 	out->path = probe.plan.path;
 	out->load = probe.plan.load;
 	memcpy(out->hook_err, probe.hook_err, sizeof(out->hook_err));
 	snprintf(out->msg, sizeof(out->msg), "%s", probe.msg);
+}
+
+/*
+ * Plain trace is loaded as it is; flame --off-cpu loads every program the
+ * other modes do and more, so where it loads, so do they (their plans are
+ * still their own). Only where it fails are they loaded one by one, to
+ * tell which work: loads are slow where the syscall fallback is in use.
+ */
+static void probe_tracer_modes(struct check_tracer *t)
+{
+	const struct check_tracer *flame = &t[CHECK_MODE_FLAME];
+
+	probe_tracer(CHECK_MODE_TRACE, 1, &t[CHECK_MODE_TRACE]);
+	probe_tracer(CHECK_MODE_FLAME, 1, &t[CHECK_MODE_FLAME]);
+	for (enum check_mode m = CHECK_MODE_READS; m <= CHECK_MODE_SCHED; m++) {
+		probe_tracer(m, 0, &t[m]);
+		if (flame->err || (t[m].load & ~flame->load))
+			probe_tracer(m, 1, &t[m]);
+	}
 }
 
 static void probe_machine(struct check_probe *p)
@@ -232,8 +257,7 @@ static void probe_machine(struct check_probe *p)
 	p->tracefs = find_tracefs();
 	p->ringbuf_err = try_program("tp_ringbuf", 1);
 	p->perf_err = try_perf_event();
-	for (int m = 0; m < CHECK_MODE__MAX; m++)
-		probe_tracer(m, &p->tracer[m]);
+	probe_tracer_modes(p->tracer);
 }
 
 int cmd_check(const struct lg_options *opts)

@@ -2,18 +2,12 @@
 /*
  * Loader and consumer for bpf/requests.bpf.c (see tracer.h).
  *
- * Kernel differences are decided here, once, at load time:
- *   - sock:sock_{recv,send}_length (>= 6.3) or the syscall-tracepoint
- *     fallback: whichever is not used is not loaded (set_autoload false);
- *   - tcp_probe reading payload through bpf_dynptr_from_skb (tp_btf support
- *     since 6.15) or only the skb's linear part: tried in that order;
- *   - tcp_sendmsg_locked, where the kernel has it, is the send's data event
- *     (with the response prefix) in place of sock_send_length; the syscall
- *     fallback copies prefixes from the syscalls' own buffers;
- *   - arrival mode (conn.h), with tcp_sendmsg_locked and without scheduler
- *     attribution: segments are the request side's events and
- *     sock_recv_length is not loaded, unless another process shares a
- *     target's listening socket (targets_listen_shared).
+ * Which programs load is decided once, at load time, by the plan of
+ * core/tracer_plan.c from the kernel's BTF and the session's mode (the
+ * syscall fallback or the socket tracepoints, tcp_sendmsg_locked or
+ * sock_send_length, arrival mode or reads); tcp_probe's whole-skb variant
+ * is tried first and its linear one after. 'latgov check' runs the same
+ * plan and load (tracer_probe).
  *
  * Idle flush and de-duplication. The kernel emits a request when the next
  * one starts or the connection closes; a keep-alive connection left idle
@@ -46,6 +40,7 @@
 #include "core/flush_log.h"
 #include "core/parse.h"
 #include "core/tracer_plan.h"
+#include "kfeatures.h"
 #include "latgov/conn.h"
 #include "percpu.h"
 #include "requests.skel.h"
@@ -180,7 +175,18 @@ static void read_kernel(const struct tracer_config *cfg, struct tracer_kernel *k
 	memset(k, 0, sizeof(*k));
 	k->sock_length = kernel_has_tracepoint("sock_recv_length");
 	k->sendmsg = kernel_has_tracepoint("tcp_sendmsg_locked");
+	k->dynptr = kfeatures_skb_dynptr();
 	k->force_syscalls = cfg->force_syscall_path;
+}
+
+void tracer_plan_of(const struct tracer_config *cfg, struct tracer_plan *plan)
+{
+	struct tracer_mode mode = { .sched = cfg->sched, .prof_shared = cfg->sched && cfg->prof_shared,
+				    .need_reads = cfg->need_reads };
+	struct tracer_kernel k;
+
+	read_kernel(cfg, &k);
+	tracer_plan(&k, &mode, plan);
 }
 
 /* log2 of the connection slots: LATGOV_SLOT_BITS for tests (fewer slots send more to the hash). */
@@ -196,10 +202,9 @@ static uint32_t slot_bits(void)
 
 /*
  * Opens the object and loads it as cfg asks on this kernel: the programs of
- * the plan, trying tcp_probe's whole-skb variant first and its linear one
- * after (bpf_dynptr_from_skb in tracing programs is 6.15+). only >= 0 loads
- * that one program of the plan instead. Returns the loaded skeleton and the
- * plan used, or NULL with *e (-errno) and err set.
+ * the plan; only >= 0 loads that one program of the plan instead. Returns
+ * the loaded skeleton and the plan used, or NULL with *e (-errno) and err
+ * set.
  */
 static struct requests_bpf *load(const struct tracer_config *cfg, int only,
 				 struct tracer_plan *plan, int *e, char *err, size_t errlen)
@@ -208,51 +213,37 @@ static struct requests_bpf *load(const struct tracer_config *cfg, int only,
 	struct tracer_mode mode = { .sched = cfg->sched, .prof_shared = cfg->sched && cfg->prof_shared,
 				    .need_reads = cfg->need_reads };
 	struct requests_bpf *skel;
-	struct tracer_kernel k;
 
-	read_kernel(cfg, &k);
-	*e = -EINVAL;
-	for (k.dynptr = 1; k.dynptr >= 0; k.dynptr--) {
-		tracer_plan(&k, &mode, plan);
-		/* The whole-skb variant alone failing leaves the linear one to try. */
-		if (only >= 0 && !tracer_plan_loads(plan, (size_t)only))
-			continue;
-		skel = requests_bpf__open();
-		if (!skel) {
-			*e = -errno;
-			snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-*e));
-			return NULL;
-		}
-		*e = apply_plan(skel, plan, only, err, errlen);
-		if (*e) {
-			requests_bpf__destroy(skel);
-			return NULL;
-		}
-		bpf_map__set_max_entries(skel->maps.lg_conns, max_conns);
-		bpf_map__set_max_entries(skel->maps.lg_slots, 1u << bits);
-		skel->rodata->slot_bits = bits;
-		skel->rodata->sched_on = mode.sched ? 1 : 0;
-		skel->rodata->prof_shared = mode.prof_shared ? 1 : 0;
-		skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
-		skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
-		/* not shared: hash and stack maps are preallocated, so keep them to one entry */
-		if (!mode.prof_shared) {
-			bpf_map__set_max_entries(skel->maps.prof_counts, 1);
-			bpf_map__set_max_entries(skel->maps.prof_stacks, 1);
-			bpf_map__set_max_entries(skel->maps.prof_sites, 1);
-		}
-		/* The whole-skb variant may fail on purpose: the linear one follows. */
-		if (k.dynptr)
-			bpf_log_quiet(1);
-		*e = requests_bpf__load(skel);
-		if (k.dynptr)
-			bpf_log_quiet(0);
-		if (!*e)
-			return skel;
-		requests_bpf__destroy(skel);
+	tracer_plan_of(cfg, plan);
+	skel = requests_bpf__open();
+	if (!skel) {
+		*e = -errno;
+		snprintf(err, errlen, "cannot open the request tracer's BPF object: %s", strerror(-*e));
+		return NULL;
 	}
+	*e = apply_plan(skel, plan, only, err, errlen);
+	if (*e)
+		goto err;
+	bpf_map__set_max_entries(skel->maps.lg_conns, max_conns);
+	bpf_map__set_max_entries(skel->maps.lg_slots, 1u << bits);
+	skel->rodata->slot_bits = bits;
+	skel->rodata->sched_on = mode.sched ? 1 : 0;
+	skel->rodata->prof_shared = mode.prof_shared ? 1 : 0;
+	skel->rodata->prof_min_span_ns = cfg->prof_min_span_ns;
+	skel->rodata->prof_requests_only = cfg->prof_requests_only ? 1 : 0;
+	/* not shared: hash and stack maps are preallocated, so keep them to one entry */
+	if (!mode.prof_shared) {
+		bpf_map__set_max_entries(skel->maps.prof_counts, 1);
+		bpf_map__set_max_entries(skel->maps.prof_stacks, 1);
+		bpf_map__set_max_entries(skel->maps.prof_sites, 1);
+	}
+	*e = requests_bpf__load(skel);
+	if (!*e)
+		return skel;
 	snprintf(err, errlen, "the kernel refused the request tracer's BPF programs (%s): run 'latgov check' to see which feature is missing, LATGOV_DEBUG=1 for the verifier log",
 		 strerror(-*e));
+err:
+	requests_bpf__destroy(skel);
 	return NULL;
 }
 
@@ -334,8 +325,10 @@ int tracer_probe(const struct tracer_config *cfg, struct tracer_probe *out)
 	int e;
 
 	memset(out, 0, sizeof(*out));
-	if (ensure_tracefs(out->msg, sizeof(out->msg)))
-		return -ENOENT;
+	if (ensure_tracefs(out->msg, sizeof(out->msg))) {
+		out->err = -ENOENT;
+		return out->err;
+	}
 	skel = load(cfg, -1, &out->plan, &out->err, out->msg, sizeof(out->msg));
 	if (skel) {
 		out->err = attach_loaded(skel);

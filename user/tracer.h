@@ -63,6 +63,9 @@ int tracer_open(struct tracer **out, const struct tracer_callbacks *cb,
 /* Detaches and frees everything; NULL is fine. */
 void tracer_close(struct tracer *t);
 
+/* The programs tracer_open would load for cfg on this kernel (no load). */
+void tracer_plan_of(const struct tracer_config *cfg, struct tracer_plan *plan);
+
 /* What 'latgov check' learns of a configuration: the tracer's own choice and load. */
 struct tracer_probe {
 	struct tracer_plan plan;	/* the programs tracer_open would load (core/tracer_plan.h) */

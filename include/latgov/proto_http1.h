@@ -20,6 +20,7 @@
 #define LATGOV_PROTO_HTTP1_H
 
 #include "latgov/abi.h"
+#include "latgov/prefix_words.h"
 
 #define LG_HTTP1_FN static inline __attribute__((always_inline))
 
@@ -106,33 +107,6 @@ LG_HTTP1_FN int http1_answer_open(const struct lg_http1_answer *a, const __u8 *r
 	return (a->chunked && !a->chunked_done) ||
 	       (a->open_end && http1_body_may_follow(resp, rn, req, qn));
 }
-
-/*
- * The bytes of w equal to c, as the top bit of each such byte. Exact: the
- * sum cannot carry from one byte into the next (the well-known "has zero
- * byte" trick with the subtraction can flag a byte above a match).
- */
-LG_HTTP1_FN __u64 lg_bytes_eq(__u64 w, __u8 c)
-{
-	const __u64 low7 = 0x7f7f7f7f7f7f7f7full;
-	__u64 v = w ^ (c * 0x0101010101010101ull);
-
-	return ~(((v & low7) + low7) | v | low7);
-}
-
-/* The 8 bytes at p + off, of which the first len - off count (little-endian: the low ones). */
-LG_HTTP1_FN __u64 lg_prefix_word(const __u8 *p, __u32 off, __u32 len)
-{
-	__u64 w;
-
-	__builtin_memcpy(&w, __builtin_assume_aligned(p + off, 8), sizeof(w));
-	if (len - off < 8)
-		w &= (1ull << (8 * (len - off))) - 1;
-	return w;
-}
-
-#define LG_FNV_BASIS 0xcbf29ce484222325ull
-#define LG_FNV_PRIME 0x100000001b3ull
 
 /*
  * The route key hash of an HTTP/1.x request line in p (len valid bytes, p

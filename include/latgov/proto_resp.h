@@ -17,6 +17,7 @@
 #define LATGOV_PROTO_RESP_H
 
 #include "latgov/abi.h"
+#include "latgov/prefix_words.h"
 
 #define LG_RESP_FN static inline __attribute__((always_inline))
 
@@ -148,42 +149,103 @@ LG_RESP_FN int resp_groups_subcommands(__u64 name8, __u32 len)
 	       name8 == LG_RESP_W('S', 'L', 'O', 'W', 'L', 'O', 'G', 0);
 }
 
-/* FNV-1a over len bytes of p from off, upper-cased; at most 32 are hashed. */
-LG_RESP_FN __u64 resp_hash_word(const __u8 *p, __u32 off, __u32 len, __u64 h)
+/* The 8 bytes of p (len valid, LG_REQ_PREFIX long) from off, at any alignment; 0 past len. */
+LG_RESP_FN __u64 resp_word_at(const __u8 *p, __u32 off, __u32 len)
 {
-	__u32 i;
+	__u32 i = off / 8, r = off % 8;
+	__u64 lo = 0, hi = 0;
 
-	for (i = 0; i < 32 && i < len; i++) {
-		__u8 ch = p[(off + i) & (LG_REQ_PREFIX - 1)];
-
-		if (ch >= 'a' && ch <= 'z')
-			ch -= 'a' - 'A';
-		h = (h ^ ch) * 0x100000001b3ull;
-	}
-	return h;
+	if (i < LG_REQ_PREFIX / 8 && i * 8 < len)
+		lo = lg_prefix_word(p, i * 8, len);
+	if (!r)
+		return lo;
+	if (i + 1 < LG_REQ_PREFIX / 8 && (i + 1) * 8 < len)
+		hi = lg_prefix_word(p, (i + 1) * 8, len);
+	return lo >> (8 * r) | hi << (64 - 8 * r);
 }
 
 /*
- * The route key hash of a RESP request in p (len valid bytes), seeded with
- * h: its command's name, and its subcommand's for a command that groups
- * them. Sets *used to the bytes the key (and the endpoint's name) depends
- * on: through the last element hashed and its CRLF; 0 if the name is not
- * there whole (the caller then keys the port alone).
+ * A decimal of one or two digits at p[*off] (len valid bytes of
+ * LG_REQ_PREFIX), ended by CRLF: its value, with *off moved past the CRLF;
+ * -1 if there is none. No loop: the verifier walks each of its few paths.
+ */
+LG_RESP_FN int resp_small_number(const __u8 *p, __u32 len, __u32 *off)
+{
+	__u32 o = *off;
+	__u8 c;
+	int v;
+
+	if (o + 2 >= len)
+		return -1;
+	c = p[o & (LG_REQ_PREFIX - 1)];
+	if (c < '0' || c > '9')
+		return -1;
+	v = c - '0';
+	c = p[(o + 1) & (LG_REQ_PREFIX - 1)];
+	if (c >= '0' && c <= '9') {
+		v = v * 10 + (c - '0');
+		o++;
+		if (o + 2 >= len)
+			return -1;
+	}
+	if (p[(o + 1) & (LG_REQ_PREFIX - 1)] != '\r' || p[(o + 2) & (LG_REQ_PREFIX - 1)] != '\n')
+		return -1;
+	*off = o + 3;
+	return v;
+}
+
+/*
+ * The route key hash of a RESP request in p (len valid bytes of
+ * LG_REQ_PREFIX, 8-byte aligned), seeded with h: its bytes up to the end of
+ * its command's name ("*2\r\n$3\r\nGET\r\n"), or of its subcommand's for
+ * a command that groups them ("*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n").
+ * Sets *used to those bytes' count; 0 if the name is not there whole, or
+ * the array's or a length's count has more than two digits (the caller then
+ * keys the port alone: user space still names such requests).
+ *
+ * No loop over bytes, which the verifier walks byte by byte: one- and
+ * two-digit counts at computed offsets, and a word-wise hash. The case of
+ * the name is part of the key ("get" and "GET" key apart; user space names
+ * both GET), which spares folding it.
  */
 LG_RESP_FN __u64 resp_route_hash(const __u8 *p, __u32 len, __u64 h, __u32 *used)
 {
-	struct lg_resp_words w = {};
-	int n = resp_request_words(p, len, &w);
+	__u32 off = 1, end, i, o;
+	__u64 name8;
+	int n, l;
 
 	*used = 0;
-	if (n < 1)
+	if (len > LG_REQ_PREFIX)
+		len = LG_REQ_PREFIX;
+	n = resp_small_number(p, len, &off);
+	if (n < 1 || off >= len || p[off & (LG_REQ_PREFIX - 1)] != '$')
 		return h;
-	h = resp_hash_word(p, w.off[0], w.len[0], h);
-	*used = w.off[0] + w.len[0] + 2;
-	if (n == 2 && resp_groups_subcommands(resp_word_upper8(p, w.off[0], w.len[0]), w.len[0])) {
-		h = resp_hash_word(p, w.off[1], w.len[1], h ^ ' ');
-		*used = w.off[1] + w.len[1] + 2;
+	off++;
+	l = resp_small_number(p, len, &off);
+	if (l < 1 || off + (__u32)l + 2 > len)
+		return h;
+	end = off + (__u32)l + 2;
+	if (n >= 2 && l <= 8) {
+		name8 = resp_word_at(p, off, len);
+		if (l < 8)
+			name8 &= (1ull << (8 * l)) - 1;
+		/* Letters only in the names compared: clearing 0x20 upper-cases them. */
+		o = end;
+		if (resp_groups_subcommands(name8 & ~0x2020202020202020ull, (__u32)l) && o < len &&
+		    p[o & (LG_REQ_PREFIX - 1)] == '$') {
+			o++;
+			l = resp_small_number(p, len, &o);
+			if (l >= 1 && o + (__u32)l + 2 <= len)
+				end = o + (__u32)l + 2;
+		}
 	}
+	for (i = 0; i < LG_REQ_PREFIX / 8; i++) {
+		o = i * 8;
+		if (o >= end)
+			break;
+		h = (h ^ lg_prefix_word(p, o, end)) * LG_FNV_PRIME;
+	}
+	*used = end;
 	return h;
 }
 

@@ -32,58 +32,22 @@ static void test_frames_sum_and_sanitize(void **state)
 	folded_free(f);
 }
 
-static void test_merge_and_format(void **state)
+static void test_sum_and_format(void **state)
 {
-	struct folded *x = folded_new(), *y = folded_new();
+	struct folded *x = folded_new();
 	struct strbuf sb;
 
 	(void)state;
 	assert_int_equal(folded_add(x, "p;b", 2), 0);
 	assert_int_equal(folded_add(x, "p;a", 1), 0);
-	assert_int_equal(folded_add(y, "p;b", 3), 0);
-	assert_int_equal(folded_add(y, "q", 4), 0);
-	assert_int_equal(folded_merge(x, y), 0);
+	assert_int_equal(folded_add(x, "p;b", 3), 0);
+	assert_int_equal(folded_add(x, "q", 4), 0);
 	assert_int_equal(folded_total(x), 10);
 	sb_init(&sb);
 	assert_int_equal(folded_format(x, &sb), 0);
 	assert_string_equal(sb.buf, "p;a 1\np;b 5\nq 4\n");
 	sb_free(&sb);
 	folded_free(x);
-	folded_free(y);
-}
-
-static void test_parse_roundtrip(void **state)
-{
-	const char text[] = "main;do work;leaf 10\n\nmain;other 3\r\nmain;do work;leaf 5\n";
-	struct folded *f = folded_new();
-	struct folded_entry *e;
-	size_t bad = 0;
-	long n;
-
-	(void)state;
-	assert_int_equal(folded_parse(f, text, strlen(text), &bad), 3);
-	/* Spaces inside a frame are allowed: the weight is after the last one. */
-	assert_int_equal(folded_weight(f, "main;do work;leaf"), 15);
-	n = folded_entries(f, FOLDED_BY_WEIGHT, &e);
-	assert_int_equal(n, 2);
-	assert_string_equal(e[0].stack, "main;do work;leaf");
-	assert_string_equal(e[1].stack, "main;other");
-	free(e);
-	folded_free(f);
-}
-
-static void test_parse_errors(void **state)
-{
-	struct folded *f = folded_new();
-	size_t bad = 0;
-
-	(void)state;
-	assert_int_equal(folded_parse(f, "a 1\nnoweight\n", 13, &bad), -EINVAL);
-	assert_int_equal(bad, 2);
-	assert_int_equal(folded_parse(f, "a -3\n", 5, &bad), -EINVAL);
-	assert_int_equal(bad, 1);
-	assert_int_equal(folded_parse(f, " 3\n", 3, &bad), -EINVAL);
-	folded_free(f);
 }
 
 static void test_many_stacks_grow(void **state)
@@ -106,9 +70,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frames_sum_and_sanitize),
-		cmocka_unit_test(test_merge_and_format),
-		cmocka_unit_test(test_parse_roundtrip),
-		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_sum_and_format),
 		cmocka_unit_test(test_many_stacks_grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -204,19 +204,20 @@ static void test_roundtrip(void **state)
 	static uint8_t back[1 << 16];
 	struct decoded d;
 	const int64_t v1[] = { 3, 30303 }, v2[] = { 0, 1500000 };
+	const char *hot[] = { "hot", "work", "main" }, *nap[] = { "nanosleep_[k]", "nap", "main" };
 	size_t n;
 
 	(void)state;
 	assert_non_null(p);
-	assert_int_equal(pprof_add_folded(p, "main;work", v1, NULL, NULL), -EINVAL);	/* no type yet */
+	assert_int_equal(pprof_add(p, hot + 1, 2, v1, NULL, NULL), -EINVAL);	/* no type yet */
 	assert_int_equal(pprof_sample_type(p, "samples", "count"), 0);
 	assert_int_equal(pprof_sample_type(p, "wall", "microseconds"), 1);
 	assert_int_equal(pprof_default_type(p, "wall"), 0);
 	assert_int_equal(pprof_default_type(p, "nope"), -EINVAL);
 	assert_int_equal(pprof_period(p, "cpu", "nanoseconds", 10101010), 0);
 	pprof_time(p, 1700000000000000000, 5000000000);
-	assert_int_equal(pprof_add_folded(p, "main;work;hot", v1, "phase", "oncpu"), 0);
-	assert_int_equal(pprof_add_folded(p, "main;nap;nanosleep_[k]", v2, "phase", "blocked"), 0);
+	assert_int_equal(pprof_add(p, hot, 3, v1, "phase", "oncpu"), 0);
+	assert_int_equal(pprof_add(p, nap, 3, v2, "phase", "blocked"), 0);
 
 	sb_init(&raw);
 	sb_init(&gz);

@@ -159,7 +159,7 @@ static void test_reply_count(void **state)
 	assert_int_equal(resp_count_replies(buf, sizeof(buf)), sizeof(buf) / 5 + 1);
 }
 
-/* The scheduler tag's key: the command (and subcommand) and the port; not the keys or case. */
+/* The scheduler tag's key: the command (and subcommand) and the port; not the keys. */
 static void test_route_keys(void **state)
 {
 	_Alignas(8) __u8 a[LG_REQ_PREFIX], b[LG_REQ_PREFIX];
@@ -168,7 +168,7 @@ static void test_route_keys(void **state)
 
 	(void)state;
 	assert_int_equal(KEY(a, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 6379),
-			 KEY(b, "*2\r\n$3\r\nget\r\n$6\r\nkey:99\r\n", 6379));
+			 KEY(b, "*2\r\n$3\r\nGET\r\n$6\r\nkey:99\r\n", 6379));
 	assert_int_not_equal(KEY(a, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 6379),
 			     KEY(b, "*2\r\n$3\r\nSET\r\n$1\r\nk\r\n", 6379));
 	assert_int_not_equal(KEY(a, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 6379),
@@ -176,7 +176,15 @@ static void test_route_keys(void **state)
 	assert_int_not_equal(KEY(a, "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n", 6379),
 			     KEY(b, "*3\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$4\r\nsave\r\n", 6379));
 	assert_int_equal(KEY(a, "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n", 6379),
-			 KEY(b, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$10\r\nappendonly\r\n", 6379));
+			 KEY(b, "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$10\r\nappendonly\r\n", 6379));
+	/* A command that groups others is known whatever its case. */
+	assert_int_not_equal(KEY(a, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$4\r\nsave\r\n", 6379),
+			     KEY(b, "*3\r\n$6\r\nconfig\r\n$3\r\nset\r\n$4\r\nsave\r\n", 6379));
+	/* Pipelined requests in one prefix: the first one's name alone. */
+	assert_int_equal(KEY(a, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n", 6379),
+			 KEY(b, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n", 6379));
+	/* A name cut by the prefix: the port alone, as for a protocol without names. */
+	assert_int_equal(KEY(a, "*2\r\n$3\r\nGE", 6379), KEY(b, "\x01\x02", 6379));
 	/* Through a connection's cache, each request gets the key it gets without one. */
 	{
 		static const char *const lines[] = {

@@ -22,11 +22,6 @@ static const char *const mode_keys[CHECK_MODE__MAX] = {
 	[CHECK_MODE_FLAME] = "flame_off_cpu",
 };
 
-const char *check_mode_name(enum check_mode m)
-{
-	return (unsigned int)m < CHECK_MODE__MAX ? mode_names[m] : "?";
-}
-
 static struct check_row *add(struct check_report *r, const char *name, int required,
 			     enum check_status status)
 {

@@ -25,9 +25,6 @@ enum check_mode {
 	CHECK_MODE__MAX
 };
 
-/* The name of a mode as the report shows it ("trace", "--sched", ...). */
-const char *check_mode_name(enum check_mode m);
-
 /* What loading the tracer in one mode found. */
 struct check_tracer {
 	int err;			/* 0: it loads and attaches */

@@ -150,63 +150,6 @@ int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uin
 	return err;
 }
 
-int folded_merge(struct folded *dst, const struct folded *src)
-{
-	for (size_t i = 0; i < src->cap; i++) {
-		const struct slot *s = &src->slots[i];
-		int err;
-
-		if (!s->stack)
-			continue;
-		err = folded_add(dst, s->stack, s->weight);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int folded_parse(struct folded *f, const char *text, size_t len, size_t *bad_line)
-{
-	size_t line = 0, pos = 0;
-	int n = 0;
-
-	while (pos < len) {
-		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
-		size_t l = nl ? (size_t)(nl - s) : len - pos;
-		const char *sp;
-		char num[24];
-		long long w;
-		int err;
-
-		pos += l + (nl ? 1 : 0);
-		line++;
-		if (l && s[l - 1] == '\r')
-			l--;
-		if (l == 0)
-			continue;
-		for (sp = s + l; sp > s && sp[-1] != ' '; sp--)
-			;
-		if (sp <= s + 1 || (size_t)(s + l - sp) >= sizeof(num))
-			goto bad;
-		memcpy(num, sp, (size_t)(s + l - sp));
-		num[s + l - sp] = '\0';
-		if (parse_int(num, 0, INT64_MAX, &w))
-			goto bad;
-		err = add_n(f, s, (size_t)(sp - 1 - s), (uint64_t)w);
-		if (err == -EINVAL)
-			goto bad;
-		if (err)
-			return err;
-		n++;
-		continue;
-bad:
-		if (bad_line)
-			*bad_line = line;
-		return -EINVAL;
-	}
-	return n;
-}
-
 size_t folded_count(const struct folded *f)
 {
 	return f->count;

@@ -38,17 +38,6 @@ int folded_add(struct folded *f, const char *stack, uint64_t weight);
  */
 int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uint64_t weight);
 
-/* Adds every stack of src to dst. Returns 0 or -ENOMEM. */
-int folded_merge(struct folded *dst, const struct folded *src);
-
-/*
- * Parses folded text (as written by folded_format or flamegraph tools) into f,
- * summing repeated stacks. Blank lines are skipped. Returns the number of
- * stacks read, or -EINVAL with the 1-based number of the first bad line in
- * *bad_line (a line without " WEIGHT" at its end), or -ENOMEM.
- */
-int folded_parse(struct folded *f, const char *text, size_t len, size_t *bad_line);
-
 size_t folded_count(const struct folded *f);	/* distinct stacks */
 uint64_t folded_total(const struct folded *f);	/* sum of all weights */
 /* The weight of one stack, 0 if absent. */

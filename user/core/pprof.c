@@ -253,44 +253,6 @@ int pprof_add(struct pprof *p, const char *const *frames, size_t n, const int64_
 	return 0;
 }
 
-int pprof_add_folded(struct pprof *p, const char *stack, const int64_t *values,
-		     const char *label_key, const char *label_str)
-{
-	char *copy = strdup(stack), *tok, *save = NULL;
-	const char **frames = NULL;
-	size_t n = 0, cap = 0;
-	int err = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			const char **nfr = realloc(frames, nc * sizeof(*nfr));
-
-			if (!nfr) {
-				err = -ENOMEM;
-				goto out;
-			}
-			frames = nfr;
-			cap = nc;
-		}
-		frames[n++] = tok;
-	}
-	/* folded is root first; pprof wants the leaf first. */
-	for (size_t i = 0; i < n / 2; i++) {
-		const char *t = frames[i];
-
-		frames[i] = frames[n - 1 - i];
-		frames[n - 1 - i] = t;
-	}
-	err = pprof_add(p, frames, n, values, label_key, label_str);
-out:
-	free(frames);
-	free(copy);
-	return err;
-}
-
 /* ---- protobuf encoding ------------------------------------------------------ */
 
 static void put_varint(struct strbuf *b, uint64_t v)

@@ -45,10 +45,6 @@ void pprof_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos);
 int pprof_add(struct pprof *p, const char *const *frames_leaf_first, size_t nframes,
 	      const int64_t *values, const char *label_key, const char *label_str);
 
-/* Same, from a folded stack (root first, ';'-joined). */
-int pprof_add_folded(struct pprof *p, const char *stack, const int64_t *values,
-		     const char *label_key, const char *label_str);
-
 /* Appends the encoded (uncompressed) Profile message to out. 0 or -ENOMEM. */
 int pprof_encode(const struct pprof *p, struct strbuf *out);
 

@@ -42,7 +42,7 @@ int tracer_hook_index(const char *prog);
 struct tracer_kernel {
 	int sock_length;	/* sock:sock_{recv,send}_length */
 	int sendmsg;		/* tcp:tcp_sendmsg_locked */
-	int dynptr;		/* tcp_probe may read the skb through bpf_dynptr_from_skb (tried at load) */
+	int dynptr;		/* tcp_probe may read the skb through bpf_dynptr_from_skb (a probe tells) */
 	int force_syscalls;	/* LATGOV_FORCE_SYSCALL_PATH=1 */
 };
 
