@@ -177,8 +177,9 @@ say "cgroup v$cgv $cg_target: cpu ${CPU} cores, memory $MEMORY"
 
 # ---- latgov ---------------------------------------------------------------------------
 # One session that traces, profiles (--flame) and governs (--policy) the cgroup;
-# where this latgov cannot do all of that yet, tracing alone; where it cannot
-# trace, nothing: the demo still shows the client's view, and says what is missing.
+# where the machine cannot do all of that (no perf events, no cgroup
+# controllers), tracing alone; where it cannot trace, nothing: the demo still
+# shows the client's view, and says what is missing.
 latgov_mode=none
 latgov_note=
 start_latgov() {

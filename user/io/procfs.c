@@ -298,27 +298,39 @@ static int socket_inode(char *target, uint64_t *inode)
 	return 0;
 }
 
+/* Opens a folder of /proc without following a link: the stream, or NULL with *err (-errno). */
+static DIR *open_dir(const char *path, int *err)
+{
+	int fd = open(path, PROC_DIR_FLAGS);
+	DIR *d;
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		*err = -errno;
+		close(fd);
+	}
+	return d;
+}
+
 int procfs_pid_ports(const char *root, uint32_t pid, const struct procfs_sock *socks,
 		     size_t nsocks, uint16_t *ports, size_t cap)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	size_t n = 0, i;
-	int fd, e;
+	int e;
 	DIR *d;
 
 	e = path_of(path, sizeof(path), root, "/proc/%u/fd", pid);
 	if (e)
 		return e;
-	fd = open(path, PROC_DIR_FLAGS);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		e = -errno;
-		close(fd);
+	d = open_dir(path, &e);
+	if (!d)
 		return e;
-	}
 	while (n < cap && (de = readdir(d))) {
 		char target[64];
 		uint64_t inode;
@@ -346,7 +358,7 @@ int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_
 	char path[PATH_MAX];
 	struct dirent *de;
 	size_t n = 0, i;
-	int fd, e;
+	int e;
 	DIR *d;
 
 	if (!nsocks || !cap)
@@ -354,15 +366,9 @@ int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_
 	e = path_of(path, sizeof(path), root, "/proc");
 	if (e)
 		return e;
-	fd = open(path, PROC_DIR_FLAGS);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		e = -errno;
-		close(fd);
+	d = open_dir(path, &e);
+	if (!d)
 		return e;
-	}
 	while (n < cap && (de = readdir(d))) {
 		uint16_t port;
 		uint32_t pid;
