@@ -40,6 +40,13 @@ extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags,
 			       struct bpf_dynptr *ptr__uninit) __ksym __weak;
 
 /*
+ * bpf_loop: added in 5.17 (commit e6f2dd0f8067 "bpf: Add bpf_loop
+ * helper"). Where it is missing the code that calls it is dead: libbpf
+ * relocates this test against the kernel's own enum of helpers.
+ */
+#define LG_HAS_BPF_LOOP bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)
+
+/*
  * A port as an index of a 65,536-entry array, masked where the verifier
  * sees it: 6.1's verifier loses the bounds of a byte-swapped value.
  */

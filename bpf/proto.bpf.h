@@ -58,7 +58,8 @@ static __always_inline __u32 answer_batch(__u32 n)
 {
 	struct answer_scan a = { .buf = send_buf() };
 
-	if (!a.buf)
+	/* Without bpf_loop (before 5.17) a batch counts as one request. */
+	if (!LG_HAS_BPF_LOOP || !a.buf)
 		return 1;
 	lg_proto_scan_init(&a.buf->scan, n);
 	bpf_loop(LG_RESP_SCAN, answer_scan_step, &a, 0);

@@ -208,6 +208,33 @@ static void test_route_keys(void **state)
 #undef KEY
 }
 
+/* The bytes an endpoint's name depends on, which user space caches names by. */
+static void test_name_bytes(void **state)
+{
+	_Alignas(8) __u8 p[LG_REQ_PREFIX];
+	char line[LG_REQ_PREFIX + 1];
+
+	(void)state;
+	/* HTTP: up to the CR, wherever it falls in a word; the whole prefix without one. */
+	for (int n = 5; n < LG_REQ_PREFIX - 2; n++) {
+		memset(line, 'a', sizeof(line));
+		memcpy(line, "GET /", 5);
+		memcpy(line + n, "\r\n", 2);
+		memset(p, 0, sizeof(p));
+		memcpy(p, line, LG_REQ_PREFIX);
+		assert_int_equal(lg_proto_name_bytes(p, LG_REQ_PREFIX), n);
+		assert_int_equal(lg_proto_name_bytes(p, (__u32)n), n);	/* cut before its CR */
+	}
+	/* RESP: through the name, or the subcommand; another protocol: none. */
+	memset(p, 0, sizeof(p));
+	memcpy(p, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 20);
+	assert_int_equal(lg_proto_name_bytes(p, 20), 13);
+	memcpy(p, "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n", 35);
+	assert_int_equal(lg_proto_name_bytes(p, 35), 25);
+	memcpy(p, "\x16\x03\x01", 3);
+	assert_int_equal(lg_proto_name_bytes(p, 3), 0);
+}
+
 /* A RESP answer's later writes are more of it (a long reply), never a new answer. */
 static void test_resp_send(void **state)
 {
@@ -231,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_reply_count),
 		cmocka_unit_test(test_route_keys),
+		cmocka_unit_test(test_name_bytes),
 		cmocka_unit_test(test_resp_send),
 	};
 
