@@ -129,7 +129,7 @@ struct lg_conn {
 	/* Scheduler totals of the request's thread (sched.h) at its read and at its last write. */
 	struct lg_span sched_start;
 	struct lg_span sched_last;
-	struct lg_route_cache route;	/* the route key of the last request's line (sched.h) */
+	struct lg_route_cache route;	/* the route key of the last request (proto.h) */
 };
 _Static_assert(sizeof(struct lg_conn) == sizeof(struct lg_request) + 40 + LG_REQ_PREFIX + 48 + 40,
 	       "struct lg_conn layout changed");
