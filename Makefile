@@ -166,7 +166,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libio.a $(BUILD)/li
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libloadgen.a $(BUILD)/libdemo.a $(BUILD)/libio.a $(BUILD)/libcore.a $(TEST_LIBS) $(DEMO_LIBS) $(CORE_LIBS) -lpthread
 
 # Small programs the integration tests run (servers, clients, profiling targets).
-$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libcore.a
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libio.a $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) -lpthread
 

@@ -153,6 +153,25 @@ static void test_pid_alive(void **state)
 	assert_int_equal(procfs_pid_alive(f->root, 104), 1);
 }
 
+/* The start time (field 22) that tells a process from a later one with its pid. */
+static void test_stat_fields(void **state)
+{
+	struct fake *f = *state;
+	char buf[512];
+
+	put(f->root, "proc/200/stat",
+	    "200 (a) b (c) S 1 200 200 0 -1 4194560 311 0 0 0 5 6 0 0 20 0 1 0 987654 1000 10\n");
+	assert_true(procfs_stat(f->root, 200, buf, sizeof(buf)) > 0);
+	assert_memory_equal(procfs_stat_field(buf, 3), "S ", 2);
+	assert_memory_equal(procfs_stat_field(buf, 22), "987654 ", 7);
+	assert_null(procfs_stat_field(buf, 40));
+	assert_null(procfs_stat_field("no name here", 3));
+	assert_int_equal(procfs_stat(f->root, 201, buf, sizeof(buf)), -ENOENT);
+	/* cut to the buffer, still a string */
+	assert_int_equal(procfs_stat(f->root, 200, buf, 8), 7);
+	assert_string_equal(buf, "200 (a)");
+}
+
 static void test_listen_socks(void **state)
 {
 	struct fake *f = *state;
@@ -448,6 +467,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_task_tgid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_alive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stat_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_socks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sock_holders, setup, teardown),

@@ -178,27 +178,53 @@ int procfs_task_tgid(const char *root, uint32_t pid, uint32_t *tgid)
 	return e;
 }
 
-int procfs_pid_alive(const char *root, uint32_t pid)
+int procfs_stat(const char *root, uint32_t pid, char *buf, size_t len)
 {
-	char path[PATH_MAX], buf[512], *p;
+	char path[PATH_MAX];
 	ssize_t n;
-	int fd;
+	int fd, e;
 
-	if (path_of(path, sizeof(path), root, "/proc/%u/stat", pid))
-		return 0;
+	if (len < 2)
+		return -EINVAL;
+	e = path_of(path, sizeof(path), root, "/proc/%u/stat", pid);
+	if (e)
+		return e;
 	fd = open(path, PROC_FILE_FLAGS);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -errno;
+	n = read(fd, buf, len - 1);
+	e = n < 0 ? -errno : 0;
 	close(fd);
-	if (n <= 0)
-		return 0;
+	if (e)
+		return e;
 	buf[n] = 0;
-	/* "pid (comm) S ...": comm may hold spaces and ')', so the state follows the last one */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
+	return (int)n;
+}
+
+const char *procfs_stat_field(const char *stat, int n)
+{
+	/* "pid (comm) S ...": comm may hold spaces and ')', so the fields follow the last one */
+	const char *p = strrchr(stat, ')');
+	int field;
+
+	if (!p || n < 3)
+		return NULL;
+	for (field = 2; p && field < n; field++)
+		p = strchr(p + 1, ' ');
+	return p && p[1] ? p + 1 : NULL;
+}
+
+int procfs_pid_alive(const char *root, uint32_t pid)
+{
+	char buf[512];
+	const char *state;
+
+	if (procfs_stat(root, pid, buf, sizeof(buf)) <= 0)
+		return 0;
+	state = procfs_stat_field(buf, 3);
+	if (!state)
 		return 1;
-	return p[2] != 'Z' && p[2] != 'X';
+	return *state != 'Z' && *state != 'X';
 }
 
 /*

@@ -41,6 +41,18 @@ int procfs_task_tgid(const char *root, uint32_t pid, uint32_t *tgid);
 int procfs_pid_alive(const char *root, uint32_t pid);
 
 /*
+ * The text of root/proc/PID/stat into buf (NUL-terminated, cut at len - 1
+ * bytes), opened without following a link. Returns its length or -errno.
+ */
+int procfs_stat(const char *root, uint32_t pid, char *buf, size_t len);
+
+/*
+ * Field n (3 is the state, 22 the start time) of a stat text, found after
+ * the command name, which may hold spaces and ')'; NULL if there is none.
+ */
+const char *procfs_stat_field(const char *stat, int n);
+
+/*
  * The TCP sockets in state LISTEN of the network namespace of pid (pid 0:
  * the reader's own, /proc/net), IPv4 then IPv6; malformed lines are skipped.
  * Stores up to cap and returns how many, or -errno if net/tcp cannot be read

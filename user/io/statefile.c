@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/parse.h"
+#include "io/procfs.h"
 
 #ifndef CGROUP_SUPER_MAGIC
 #define CGROUP_SUPER_MAGIC 0x27e0eb
@@ -80,29 +81,22 @@ static int sf_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 /* Start time of pid in clock ticks (field 22 of /proc/PID/stat); 0 if gone. */
 static unsigned long long proc_start(long long pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-	ssize_t n;
-	int fd, field;
+	char buf[1024], num[32];
+	const char *f;
+	long long v;
+	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (pid <= 0 || pid > UINT32_MAX || procfs_stat("/", (uint32_t)pid, buf, sizeof(buf)) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	f = procfs_stat_field(buf, 22);
+	if (!f)
 		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');	/* the command name may hold spaces and parentheses */
-	if (!p)
+	n = strcspn(f, " ");
+	if (n >= sizeof(num))
 		return 0;
-	for (field = 2; p && field < 22; field++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (p)
-		v = strtoull(p + 1, NULL, 10);
-	return v;
+	memcpy(num, f, n);
+	num[n] = 0;
+	return parse_int(num, 0, INT64_MAX, &v) ? 0 : (unsigned long long)v;
 }
 
 static int owner_alive(long long pid, unsigned long long start)
