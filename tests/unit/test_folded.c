@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/folded.h"
+#include "core/utf8.h"
 
 static void test_frames_sum_and_sanitize(void **state)
 {
@@ -29,6 +30,31 @@ static void test_frames_sum_and_sanitize(void **state)
 	assert_int_equal(folded_weight(f, "main;work;hot"), 12);
 	/* ';' would split the frame, a newline would split the line; empty is kept. */
 	assert_int_equal(folded_weight(f, "main;a:b;line?break;[unknown]"), 1);
+	folded_free(f);
+}
+
+/* Names are any bytes their owner chose: the folded text stays UTF-8, one stack a line, no escape sequence. */
+static void test_frames_not_utf8(void **state)
+{
+	const char *a[] = { "svc\xff\xfe\x1b[2J", "sym\xe2\x82", "c1\xc2\x9b;del\x7f", "ok\xc3\xa9" };
+	struct folded *f = folded_new();
+	struct strbuf sb;
+	size_t lines = 0;
+
+	(void)state;
+	assert_int_equal(folded_add_frames(f, a, 4, 3), 0);
+	assert_int_equal(folded_add(f, "raw\xff;line\nbreak\x1b", 2), 0);
+	assert_int_equal(folded_weight(f, "svc\xef\xbf\xbd\xef\xbf\xbd?[2J;sym\xef\xbf\xbd;c1?:del?;ok\xc3\xa9"), 3);
+	assert_int_equal(folded_weight(f, "raw\xef\xbf\xbd;line?break?"), 2);
+	sb_init(&sb);
+	assert_int_equal(folded_format(f, &sb), 0);
+	assert_true(utf8_valid(sb.buf, sb.len));
+	for (size_t i = 0; i < sb.len; i++) {
+		assert_true((unsigned char)sb.buf[i] >= 0x20 ? sb.buf[i] != 0x7f : sb.buf[i] == '\n');
+		lines += sb.buf[i] == '\n';
+	}
+	assert_int_equal(lines, 2);
+	sb_free(&sb);
 	folded_free(f);
 }
 
@@ -70,6 +96,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frames_sum_and_sanitize),
+		cmocka_unit_test(test_frames_not_utf8),
 		cmocka_unit_test(test_sum_and_format),
 		cmocka_unit_test(test_many_stacks_grow),
 	};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/parse.h"
+#include "core/utf8.h"
 
 /* ---- the table: open addressing, FNV-1a ------------------------------------ */
 
@@ -113,9 +114,32 @@ static int add_n(struct folded *f, const char *s, size_t n, uint64_t weight)
 	return 0;
 }
 
+/* Appends frame as shown (core/utf8.h), with ';' as ':' unless keep_semicolons. */
+static void add_frame(struct strbuf *tb, const char *frame, int keep_semicolons)
+{
+	size_t start = tb->len;
+
+	utf8_sanitize(tb, frame, strlen(frame));
+	if (tb->failed || keep_semicolons)
+		return;
+	/* ';' is ASCII, so never a byte of a longer character */
+	for (size_t j = start; j < tb->len; j++)
+		if (tb->buf[j] == ';')
+			tb->buf[j] = ':';
+}
+
 int folded_add(struct folded *f, const char *stack, uint64_t weight)
 {
-	return add_n(f, stack, strlen(stack), weight);
+	struct strbuf tb;
+	int err;
+
+	sb_init(&tb);
+	add_frame(&tb, stack, 1);
+	err = sb_finish(&tb);
+	if (!err)
+		err = add_n(f, tb.buf, tb.len, weight);
+	sb_free(&tb);
+	return err;
 }
 
 int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uint64_t weight)
@@ -126,22 +150,10 @@ int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uin
 	if (n == 0)
 		return -EINVAL;
 	sb_init(&tb);
-	for (size_t i = 0; i < n; i++) {
-		const char *fr = frames[i] && frames[i][0] ? frames[i] : "[unknown]";
-		size_t start;
-
+	for (size_t i = 0; i < n && !tb.failed; i++) {
 		if (i)
 			sb_add(&tb, ";", 1);
-		start = tb.len;
-		sb_puts(&tb, fr);
-		if (tb.failed)
-			break;
-		for (size_t j = start; j < tb.len; j++) {
-			if (tb.buf[j] == ';')
-				tb.buf[j] = ':';
-			else if ((unsigned char)tb.buf[j] < 0x20)
-				tb.buf[j] = '?';
-		}
+		add_frame(&tb, frames[i] && frames[i][0] ? frames[i] : "[unknown]", 0);
 	}
 	err = sb_finish(&tb);
 	if (!err)

@@ -25,16 +25,19 @@ struct folded *folded_new(void);
 void folded_free(struct folded *f);
 
 /*
- * Adds weight to a stack given as ';'-joined text (root first). Adding to an
- * existing stack sums. Returns 0, -EINVAL for an empty stack, -ENOMEM.
+ * Adds weight to a stack given as ';'-joined text (root first), shown as
+ * core/utf8.h says (control characters as '?', bytes that are not UTF-8 as
+ * U+FFFD). Adding to an existing stack sums. Returns 0, -EINVAL for an empty
+ * stack, -ENOMEM.
  */
 int folded_add(struct folded *f, const char *stack, uint64_t weight);
 
 /*
  * Adds weight to a stack given as frames, root first. Each frame is cleaned
- * so the line stays parseable: ';' becomes ':', newlines and other control
- * characters become '?', an empty frame becomes "[unknown]". Frames are never
- * dropped. Returns 0, -EINVAL when n == 0, -ENOMEM.
+ * so the line stays parseable and safe to print: ';' becomes ':', newlines
+ * and other control characters (C0, DEL, C1) become '?', bytes that are not
+ * UTF-8 become U+FFFD (core/utf8.h), an empty frame becomes "[unknown]".
+ * Frames are never dropped. Returns 0, -EINVAL when n == 0, -ENOMEM.
  */
 int folded_add_frames(struct folded *f, const char *const *frames, size_t n, uint64_t weight);
 
