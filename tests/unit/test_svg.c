@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/svg.h"
+#include "core/utf8.h"
 
 /*
  * A minimal well-formedness check: every tag closes in order, attributes are
@@ -159,6 +160,75 @@ static void test_escaping_and_tiny_frames(void **state)
 	folded_free(f);
 }
 
+/* What an XML parser takes: UTF-8, and no character XML 1.0 forbids (C0 but tab and newlines, U+FFFE/U+FFFF). */
+static int xml_chars_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!utf8_valid(s, n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return 0;
+		if (c == 0xef && i + 2 < n && (unsigned char)s[i + 1] == 0xbf && (unsigned char)s[i + 2] >= 0xbe)
+			return 0;
+	}
+	return 1;
+}
+
+/* A process may name itself any bytes (prctl(PR_SET_NAME)); symbols and perf-map lines too. */
+static void test_names_not_utf8(void **state)
+{
+	struct folded *f = folded_new();
+	struct svg_options opt = { .title = "t\xff\x1b[2J", .subtitle = "s\xe2\x82", .weight = SVG_WEIGHT_US };
+	struct strbuf sb;
+
+	(void)state;
+	assert_int_equal(folded_add(f, "svc\xff\xfe\x1b[2J;sym\xe2\x82;c1\xc2\x9b;nc\xef\xbf\xbe", 1000), 0);
+	assert_int_equal(folded_add(f, "svc\xff\xfe\x1b[2J;ok\xc3\xa9", 1000), 0);
+	sb_init(&sb);
+	assert_int_equal(svg_write(f, &opt, &sb), 0);
+	assert_null(xml_check(sb.buf));
+	assert_true(xml_chars_ok(sb.buf));
+	/* invalid bytes read as U+FFFD, controls as '?' */
+	assert_non_null(strstr(sb.buf, "<title>svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "?[2J ("));
+	assert_non_null(strstr(sb.buf, "<title>ok\xc3\xa9 ("));
+	assert_non_null(strstr(sb.buf, ">t" UTF8_REPLACEMENT "?[2J</text>"));
+	sb_free(&sb);
+	folded_free(f);
+}
+
+/* A label cut to its frame's width ends on a character, never inside one. */
+static void test_labels_cut_on_characters(void **state)
+{
+	struct folded *f = folded_new();
+	struct svg_options opt = { .weight = SVG_WEIGHT_SAMPLES, .width = 1200 };
+	char stack[128], name[96];
+	struct strbuf sb;
+
+	(void)state;
+	for (size_t i = 0; i + 2 < sizeof(name); i += 2)
+		memcpy(name + i, "\xc3\xa9", 2);	/* 47 times U+00E9 */
+	name[94] = '\0';
+	/* widths 1180 * k / 36 px: labels of 1 to 40-odd characters, odd and even */
+	for (int k = 1; k <= 8; k++) {
+		snprintf(stack, sizeof(stack), "%d;%s%d", k, name, k);
+		assert_int_equal(folded_add(f, stack, (uint64_t)k), 0);
+	}
+	sb_init(&sb);
+	assert_int_equal(svg_write(f, &opt, &sb), 0);
+	assert_null(xml_check(sb.buf));
+	assert_true(xml_chars_ok(sb.buf));
+	/* 32.8 px wide: room for 3 characters, so one and ".." */
+	assert_non_null(strstr(sb.buf, ">\xc3\xa9..</text>"));
+	/* 65.6 px: 8 characters, so six and ".." */
+	assert_non_null(strstr(sb.buf, ">\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9..</text>"));
+	sb_free(&sb);
+	folded_free(f);
+}
+
 static void test_empty(void **state)
 {
 	struct folded *f = folded_new();
@@ -188,6 +258,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_widths_proportional),
 		cmocka_unit_test(test_escaping_and_tiny_frames),
+		cmocka_unit_test(test_names_not_utf8),
+		cmocka_unit_test(test_labels_cut_on_characters),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_checker_catches_errors),
 	};

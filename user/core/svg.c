@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/units.h"
+#include "core/utf8.h"
 
 #define FRAME_H   16.0
 #define MARGIN    10.0
@@ -15,32 +16,38 @@
 #define BOTTOM    28.0	/* details line */
 #define CHAR_W    7.0	/* 12px monospace, roughly */
 
-/* Appends s escaped for XML text and attribute values. */
+/*
+ * Appends s[0..n) escaped for XML text and attribute values, as core/utf8.h
+ * shows it: an XML parser refuses bytes that are not UTF-8 and most control
+ * characters, even escaped.
+ */
+static void xml_text_n(struct strbuf *sb, const char *s, size_t n)
+{
+	const char *shown;
+	size_t len;
+
+	for (size_t i = 0; i < n;) {
+		i += utf8_shown(s + i, n - i, &shown, &len);
+		if (len != 1)
+			sb_add(sb, shown, len);
+		else if (*shown == '&')
+			sb_puts(sb, "&amp;");
+		else if (*shown == '<')
+			sb_puts(sb, "&lt;");
+		else if (*shown == '>')
+			sb_puts(sb, "&gt;");
+		else if (*shown == '"')
+			sb_puts(sb, "&quot;");
+		else if (*shown == '\'')
+			sb_puts(sb, "&apos;");
+		else
+			sb_add(sb, shown, 1);
+	}
+}
+
 static void xml_text(struct strbuf *sb, const char *s)
 {
-	const char *run = s;
-
-	for (; *s; s++) {
-		const char *esc = NULL;
-
-		switch (*s) {
-		case '&': esc = "&amp;"; break;
-		case '<': esc = "&lt;"; break;
-		case '>': esc = "&gt;"; break;
-		case '"': esc = "&quot;"; break;
-		case '\'': esc = "&apos;"; break;
-		default:
-			/* XML 1.0 forbids most control characters, even escaped. */
-			if ((unsigned char)*s < 0x20)
-				esc = "?";
-		}
-		if (esc) {
-			sb_add(sb, run, (size_t)(s - run));
-			sb_puts(sb, esc);
-			run = s + 1;
-		}
-	}
-	sb_add(sb, run, (size_t)(s - run));
+	xml_text_n(sb, s, strlen(s));
 }
 
 struct node {
@@ -183,23 +190,18 @@ struct layout {
 	enum svg_weight weight;
 };
 
+/* The name, or as many characters as fit in w px and "..", or nothing. */
 static void label(struct strbuf *out, const char *name, double w)
 {
 	long fit = (long)((w - 6) / CHAR_W);
 	size_t len = strlen(name);
 
-	if (fit >= (long)len) {
-		xml_text(out, name);
+	if (fit >= (long)utf8_count(name, len)) {
+		xml_text_n(out, name, len);
 	} else if (fit >= 3) {
-		char *cut = strndup(name, (size_t)fit - 2);
-
-		if (!cut) {
-			out->failed = 1;
-			return;
-		}
-		xml_text(out, cut);
+		/* whole characters: a cut inside one is not UTF-8 */
+		xml_text_n(out, name, utf8_prefix(name, len, SIZE_MAX, (size_t)fit - 2));
 		sb_puts(out, "..");
-		free(cut);
 	}
 }
 
@@ -254,6 +256,7 @@ static const char script[] =
 	"    var r = g.querySelector(\"rect\"), t = g.querySelector(\"title\").textContent;\n"
 	"    g.lg = { x: +r.getAttribute(\"x\"), w: +r.getAttribute(\"width\"), d: +g.getAttribute(\"data-d\"),\n"
 	"             name: t.substring(0, t.lastIndexOf(\" (\")), title: t, fill: r.getAttribute(\"fill\") };\n"
+	"    g.lg.chars = Array.from(g.lg.name); /* code points: a cut never splits a surrogate pair */\n"
 	"    g.addEventListener(\"click\", function () { zoom(g); });\n"
 	"    g.addEventListener(\"mouseover\", function () { details.textContent = g.lg.title; });\n"
 	"    g.addEventListener(\"mouseout\", function () { details.textContent = \" \"; });\n"
@@ -266,9 +269,9 @@ static const char script[] =
 	"  });\n"
 	"}\n"
 	"function label(g, w) {\n"
-	"  var t = g.querySelector(\"text\"), n = g.lg.name, fit = Math.floor((w - 6) / 7);\n"
-	"  if (fit >= n.length) t.textContent = n;\n"
-	"  else if (fit >= 3) t.textContent = n.substring(0, fit - 2) + \"..\";\n"
+	"  var t = g.querySelector(\"text\"), n = g.lg.chars, fit = Math.floor((w - 6) / 7);\n"
+	"  if (fit >= n.length) t.textContent = g.lg.name;\n"
+	"  else if (fit >= 3) t.textContent = n.slice(0, fit - 2).join(\"\") + \"..\";\n"
 	"  else t.textContent = \"\";\n"
 	"}\n"
 	"function place(g, x, w) {\n"

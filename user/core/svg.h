@@ -9,7 +9,9 @@
  * Pure: folded stacks in, SVG text out. The root is at the bottom; each
  * frame's width is weight / total * (width - 2 * margin). Frames narrower than
  * SVG_MIN_PX are not drawn (their weight still counts in their parents), which
- * keeps files of deep, wide profiles small.
+ * keeps files of deep, wide profiles small. Names, the title and the subtitle
+ * are shown as core/utf8.h says, and labels are cut between characters, so
+ * the file is always well-formed XML in UTF-8.
  */
 #ifndef LATGOV_SVG_H
 #define LATGOV_SVG_H
