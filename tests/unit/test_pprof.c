@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/pprof.h"
+#include "core/utf8.h"
 
 #define MAXN 64
 
@@ -269,6 +270,39 @@ static void test_roundtrip(void **state)
 	pprof_free(p);
 }
 
+/*
+ * protobuf strings must be valid UTF-8 (pprof refuses the file otherwise), and
+ * pprof -top prints function names to a terminal: no escape sequence either.
+ */
+static void test_strings_valid_utf8(void **state)
+{
+	struct pprof *p = pprof_new();
+	const int64_t v[] = { 1 };
+	const char *frames[] = { "sym\xe2\x82", "c1\xc2\x9b", "svc\xff\xfe\x1b]2;pwned\x07" };
+	struct strbuf raw;
+	struct decoded d;
+
+	(void)state;
+	assert_int_equal(pprof_sample_type(p, "samples", "count"), 0);
+	assert_int_equal(pprof_add(p, frames, 3, v, "phase", "on\xff"), 0);
+	sb_init(&raw);
+	assert_int_equal(pprof_encode(p, &raw), 0);
+	decode((const uint8_t *)raw.buf, raw.len, &d);
+	for (int i = 0; i < d.nstrs; i++) {
+		assert_true(utf8_valid(d.strs[i], strlen(d.strs[i])));
+		for (const char *c = d.strs[i]; *c; c++)
+			assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+	}
+	assert_string_equal(func_of_loc(&d, d.samples[0].locs[0]), "sym" UTF8_REPLACEMENT);
+	assert_string_equal(func_of_loc(&d, d.samples[0].locs[1]), "c1?");
+	assert_string_equal(func_of_loc(&d, d.samples[0].locs[2]),
+			    "svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "?]2;pwned?");
+	assert_string_equal(d.strs[d.samples[0].label_str], "on" UTF8_REPLACEMENT);
+	decoded_free(&d);
+	sb_free(&raw);
+	pprof_free(p);
+}
+
 static void test_empty_profile_valid(void **state)
 {
 	struct pprof *p = pprof_new();
@@ -293,6 +327,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_strings_valid_utf8),
 		cmocka_unit_test(test_empty_profile_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/utf8.h"
+
 /* Field numbers of pprof's proto/profile.proto. */
 enum {
 	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
@@ -35,6 +37,7 @@ struct pprof {
 	size_t nstrs, strs_cap;
 	uint32_t *hash;		/* 0 = empty, else index+1 */
 	size_t hash_cap;
+	struct strbuf shown;	/* the string being interned, as core/utf8.h shows it */
 	/* function id per string index (0 = none); location id == function id */
 	uint64_t *func_of;
 	uint64_t *func_name;	/* function id-1 -> string index */
@@ -80,11 +83,21 @@ static int rehash(struct pprof *p, size_t cap)
 	return 0;
 }
 
-/* Index of s in the string table, adding it. -ENOMEM on failure. */
-static int64_t intern(struct pprof *p, const char *s)
+/*
+ * Index of s in the string table, adding it as core/utf8.h shows it:
+ * protobuf strings must be UTF-8, and pprof prints names to a terminal.
+ * -ENOMEM on failure.
+ */
+static int64_t intern(struct pprof *p, const char *raw)
 {
+	const char *s;
 	size_t j;
 
+	sb_reset(&p->shown);
+	utf8_sanitize(&p->shown, raw, strlen(raw));
+	if (sb_finish(&p->shown))
+		return -ENOMEM;
+	s = p->shown.buf ? p->shown.buf : "";
 	if ((p->nstrs + 1) * 2 > p->hash_cap && rehash(p, p->hash_cap * 2))
 		return -ENOMEM;
 	for (j = hash_str(s) & (p->hash_cap - 1); p->hash[j]; j = (j + 1) & (p->hash_cap - 1))
@@ -123,6 +136,7 @@ struct pprof *pprof_new(void)
 	p->func_of = calloc(p->strs_cap, sizeof(*p->func_of));
 	p->hash_cap = 128;
 	p->hash = calloc(p->hash_cap, sizeof(*p->hash));
+	sb_init(&p->shown);
 	if (!p->strs || !p->func_of || !p->hash || intern(p, "") != 0) {
 		pprof_free(p);
 		return NULL;
@@ -140,6 +154,7 @@ void pprof_free(struct pprof *p)
 	free(p->hash);
 	free(p->func_of);
 	free(p->func_name);
+	sb_free(&p->shown);
 	for (size_t i = 0; i < p->nsamples; i++)
 		free(p->samples[i].locs);
 	free(p->samples);

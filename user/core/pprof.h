@@ -7,7 +7,8 @@
  *
  * Every frame becomes one Function and one Location with one Line (speedscope
  * drops Locations without a Line); ids start at 1; string_table[0] is "".
- * Samples list location ids leaf first.
+ * Samples list location ids leaf first. Every string (frames, labels) is
+ * stored as core/utf8.h shows it: protobuf strings must be valid UTF-8.
  */
 #ifndef LATGOV_PPROF_H
 #define LATGOV_PPROF_H
