@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/jsonw.h"
+#include "core/utf8.h"
 
 static void test_commas_and_nesting(void **state)
 {
@@ -90,6 +91,37 @@ static void test_escaping(void **state)
 	jw_free(&jw);
 }
 
+/* Names that are not UTF-8 (a process's, a cgroup's) still make a document every parser reads. */
+static void test_invalid_utf8_repaired(void **state)
+{
+	struct jsonw jw;
+
+	(void)state;
+	jw_init(&jw);
+	jw_obj_begin(&jw);
+	jw_kv_str(&jw, "comm", "svc\xff\xfe");
+	jw_kv_str(&jw, "cut", "sym\xe2\x82");
+	jw_kv_str(&jw, "overlong", "\xc0\xaf");
+	jw_kv_str(&jw, "surrogate", "\xed\xa0\x80");
+	jw_kv_str(&jw, "4byte", "\xf0\x9d\x84\x9e");
+	/* C1 controls are escaped like C0; U+2028/9 end a line in JavaScript */
+	jw_kv_str(&jw, "c1", "\xc2\x9b" "2J");
+	jw_kv_str(&jw, "ls", "a\xe2\x80\xa8" "b\xe2\x80\xa9");
+	jw_kv_str(&jw, "k\xff", "");
+	jw_obj_end(&jw);
+	assert_int_equal(jw_finish(&jw), 0);
+	assert_true(utf8_valid(jw.buf, jw.len));
+	assert_string_equal(jw.buf, "{\"comm\":\"svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "\","
+				    "\"cut\":\"sym" UTF8_REPLACEMENT "\","
+				    "\"overlong\":\"" UTF8_REPLACEMENT UTF8_REPLACEMENT "\","
+				    "\"surrogate\":\"" UTF8_REPLACEMENT UTF8_REPLACEMENT UTF8_REPLACEMENT "\","
+				    "\"4byte\":\"\xf0\x9d\x84\x9e\","
+				    "\"c1\":\"\\u009b2J\","
+				    "\"ls\":\"a\\u2028b\\u2029\","
+				    "\"k" UTF8_REPLACEMENT "\":\"\"}");
+	jw_free(&jw);
+}
+
 static void test_numbers(void **state)
 {
 	struct jsonw jw;
@@ -128,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commas_and_nesting),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_invalid_utf8_repaired),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_too_deep_fails),
 	};

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void jw_init(struct jsonw *jw)
 {
 	memset(jw, 0, sizeof(*jw));
@@ -100,28 +102,60 @@ void jw_obj_end(struct jsonw *jw) { close_container(jw, '}'); }
 void jw_arr_begin(struct jsonw *jw) { open_container(jw, '['); }
 void jw_arr_end(struct jsonw *jw) { close_container(jw, ']'); }
 
+/*
+ * A JSON string of s[0..n): always valid UTF-8 (JSON text must be, RFC 8259
+ * section 8.1), so bytes that are not become U+FFFD (core/utf8.h). Control
+ * characters, C1 included, are escaped: the text stays one line and prints
+ * safely. U+2028 and U+2029 are escaped too, as JavaScript before ES2019
+ * ends a line at them.
+ */
 static void quoted(struct jsonw *jw, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	size_t i = 0, len;
+	int32_t cp;
 
 	append(jw, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		char esc[6] = { '\\', 'u', '0', '0', '0', '0' };
+		const char *out = esc;
+		size_t out_len = 6;
 
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			append(jw, e, 2);
-		} else if (c == '\n') {
-			append(jw, "\\n", 2);
-		} else if (c == '\t') {
-			append(jw, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			append(jw, esc, 6);
-		} else {
-			append(jw, (const char *)&s[i], 1);
+		/* printable ASCII, most of what is written, stays in the run */
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			continue;
 		}
+		len = utf8_decode(s + i, n - i, &cp);
+		if (cp == UTF8_INVALID) {
+			out = UTF8_REPLACEMENT;
+			out_len = sizeof(UTF8_REPLACEMENT) - 1;
+		} else if (cp == '"' || cp == '\\') {
+			esc[1] = (char)cp;
+			out_len = 2;
+		} else if (cp == '\n') {
+			esc[1] = 'n';
+			out_len = 2;
+		} else if (cp == '\t') {
+			esc[1] = 't';
+			out_len = 2;
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+			esc[2] = hex[cp >> 12];
+			esc[3] = hex[(cp >> 8) & 15];
+			esc[4] = hex[(cp >> 4) & 15];
+			esc[5] = hex[cp & 15];
+		} else {
+			i += len;
+			continue;
+		}
+		append(jw, run, (size_t)(s + i - run));
+		append(jw, out, out_len);
+		i += len;
+		run = s + i;
 	}
+	append(jw, run, (size_t)(s + n - run));
 	append(jw, "\"", 1);
 }
 

@@ -2,7 +2,9 @@
 /*
  * A small JSON writer into a growable buffer, shared by every JSON output
  * (summary, JSONL windows, audit log, loadgen, check --json). It tracks
- * commas itself so callers only say what goes where.
+ * commas itself so callers only say what goes where. Strings come out as
+ * valid UTF-8 whatever bytes they are given (core/utf8.h: U+FFFD for what is
+ * not UTF-8), with control characters escaped.
  *
  * Allocation failure is sticky: jw->failed is set and later calls do nothing;
  * jw_finish() then returns -ENOMEM.
