@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/flame.h"
+#include "core/utf8.h"
 #include "latgov/abi.h"
 
 #define HZ 100		/* a sample stands for 10 ms */
@@ -250,6 +251,41 @@ static void test_summary_top_stacks(void **state)
 	flame_free(f);
 }
 
+/*
+ * The summary goes to the terminal: a process named after an escape sequence,
+ * or with bytes that are not UTF-8, is shown, not run.
+ */
+static void test_summary_odd_names(void **state)
+{
+	static const struct flame_target targets[] = {
+		{ 4242, "svc\xff\xfe\x1b[2J" }, { 4243, "\x1b]2;pwned\x07" },
+	};
+	static const char *const frames[] = { "main\xc2\x9b", "sym\xe2\x82" };
+	struct flame_run run = { .duration_ns = 1000000000ull, .targets = targets, .ntargets = 2 };
+	struct flame_config cfg = { .hz = HZ, .off_cpu = 1, .min_span_ns = 10000 };
+	struct flame_stack s = { .process = "svc\xff\xfe\x1b[2J", .endpoint = 7, .phase = LG_PHASE_ONCPU,
+				 .frames = frames, .nframes = 2, .value = 1 };
+	struct flame *f = flame_new(&cfg);
+	struct strbuf sb;
+
+	(void)state;
+	assert_non_null(f);
+	sb_init(&sb);
+	assert_int_equal(flame_set_endpoint(f, 7, "GET /\x1b[2J"), 0);
+	assert_int_equal(flame_add(f, &s), 0);
+	assert_int_equal(flame_summary(f, &run, &sb), 0);
+	assert_true(utf8_valid(sb.buf, sb.len));
+	for (size_t i = 0; i < sb.len; i++)
+		assert_true((unsigned char)sb.buf[i] >= 0x20 ? sb.buf[i] != 0x7f : sb.buf[i] == '\n');
+	assert_non_null(strstr(sb.buf, " 4242 (svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "?[2J) 4243 (?]2;pwned?)"));
+	assert_non_null(strstr(sb.buf, "GET /?[2J;[on-cpu];main?;sym" UTF8_REPLACEMENT "\n"));
+	/* the profiles' roots are the names as shown */
+	assert_int_equal(weight(f, FLAME_ONCPU, "svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "?[2J;main?;sym"
+				UTF8_REPLACEMENT), 1);
+	sb_free(&sb);
+	flame_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_top_stacks),
 		cmocka_unit_test(test_endpoint_times),
 		cmocka_unit_test(test_summary_top_stacks),
+		cmocka_unit_test(test_summary_odd_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

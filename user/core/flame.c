@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/units.h"
+#include "core/utf8.h"
 
 static const char *const phase_frame[LG_PHASE__MAX] = {
 	[LG_PHASE_ONCPU] = "[on-cpu]",
@@ -104,15 +105,19 @@ static struct endpoint *endpoint_of(struct flame *f, uint32_t key)
 int flame_set_endpoint(struct flame *f, uint32_t key, const char *name)
 {
 	struct endpoint *e = endpoint_of(f, key);
-	char *n;
+	struct strbuf shown;
 
 	if (!e)
 		return -ENOMEM;
-	n = strdup(name);
-	if (!n)
+	/* The summary prints it and flame_endpoint_times hands it out: keep it as shown. */
+	sb_init(&shown);
+	utf8_sanitize(&shown, name, strlen(name));
+	if (sb_finish(&shown) || !shown.buf) {
+		sb_free(&shown);
 		return -ENOMEM;
+	}
 	free(e->name);
-	e->name = n;
+	e->name = shown.buf;
 	return 0;
 }
 
@@ -322,8 +327,12 @@ int flame_summary(const struct flame *f, const struct flame_run *run, struct str
 	if (cfg->off_cpu)
 		sb_printf(sb, ">= %s", units_ns(cfg->min_span_ns, t, sizeof(t)));
 	sb_printf(sb, "\ntargets:");
-	for (size_t i = 0; i < run->ntargets && i < 16; i++)
-		sb_printf(sb, " %u (%s)", run->targets[i].pid, run->targets[i].name);
+	for (size_t i = 0; i < run->ntargets && i < 16; i++) {
+		/* a process names itself: show it, never let the terminal run it */
+		sb_printf(sb, " %u (", run->targets[i].pid);
+		utf8_sanitize(sb, run->targets[i].name, strlen(run->targets[i].name));
+		sb_puts(sb, ")");
+	}
 	if (run->ntargets > 16)
 		sb_printf(sb, " ... %zu in all", run->ntargets);
 	sb_printf(sb, "\n\ntime of the target threads by state:\n");

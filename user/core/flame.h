@@ -15,6 +15,10 @@
  *            flight: the latency flame, rooted at the request's endpoint;
  *   pprof    leaf first, values (samples, wall µs), labelled phase=STATE.
  * STATE is [on-cpu], [runqueue], [blocked] or [throttled] (flame_phase_frame).
+ *
+ * Process, endpoint and frame names are whatever their owners chose; every
+ * profile and the summary hold them as core/utf8.h shows them (control
+ * characters as '?', bytes that are not UTF-8 as U+FFFD).
  */
 #ifndef LATGOV_FLAME_H
 #define LATGOV_FLAME_H
