@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/report.h"
+#include "core/utf8.h"
 #include "latgov/abi.h"
 
 #define MS 1000000ull
@@ -439,6 +440,37 @@ static void test_tables(void **state)
 	agg_free(a);
 }
 
+/* The tables go to a terminal: what a client sends is shown, never run (escape sequences, bytes that are not UTF-8). */
+static void test_tables_show_odd_requests(void **state)
+{
+	struct agg_config cfg = { .start_ns = START, .window_ns = SEC };
+	struct agg *a = agg_new(&cfg);
+	struct lg_request r;
+	struct strbuf sb;
+
+	(void)state;
+	assert_non_null(a);
+	r = req("GET /\x1b]2;pwned\x07/\x1b[2J\xff\xc2\x9b HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START, MS);
+	assert_int_equal(agg_add(a, &r), 0);
+	r = req("\x1b[2J\xff\r\n", "\x1b[2J", START, MS);
+	assert_int_equal(agg_add(a, &r), 0);
+	agg_roll(a, START + SEC);
+	sb_init(&sb);
+	for (int table = 0; table < 3; table++) {
+		sb_reset(&sb);
+		if (table < 2)
+			assert_int_equal(report_window_table(&sb, a, table), 0);
+		else
+			assert_int_equal(report_summary_table(&sb, a, SEC, NULL, NULL), 0);
+		assert_true(utf8_valid(sb.buf, sb.len));
+		for (size_t i = 0; i < sb.len; i++)
+			assert_true((unsigned char)sb.buf[i] >= 0x20 ? sb.buf[i] != 0x7f : sb.buf[i] == '\n');
+		assert_non_null(strstr(sb.buf, "tcp:8080"));
+	}
+	sb_free(&sb);
+	agg_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_checker_refuses_bad_json),
 		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_tables_show_odd_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include "core/counters.h"
 #include "core/sched_hist.h"
 #include "core/units.h"
+#include "core/utf8.h"
 
 static double ns_to_us(uint64_t ns)
 {
@@ -213,10 +214,17 @@ static int name_width(const struct row *rows, size_t n)
 	return (int)(w > 48 ? 48 : w);
 }
 
-/* Client-role endpoints are marked "> " (calls out to a dependency). */
+/*
+ * Client-role endpoints are marked "> " (calls out to a dependency). The
+ * protocol parsers name endpoints in printable ASCII; the tables go to a
+ * terminal, so the name is shown as core/utf8.h says all the same.
+ */
 static void row_name(const struct agg_endpoint *ep, char *out, size_t size)
 {
-	snprintf(out, size, "%s%s", ep->role == LG_ROLE_CLIENT ? "> " : "", ep->name);
+	size_t n = (size_t)snprintf(out, size, "%s", ep->role == LG_ROLE_CLIENT ? "> " : "");
+
+	if (n < size)
+		utf8_sanitize_to(out + n, size - n, ep->name);
 }
 
 int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
@@ -242,7 +250,8 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 	for (size_t i = 0; i < n; i++) {
 		const struct hist *lat = agg_hist(rows[i].f, AGG_H_LATENCY);
 
-		row_name(rows[i].ep, name, sizeof(name));
+		/* the column holds w bytes: cut there, between characters */
+		row_name(rows[i].ep, name, plain ? sizeof(name) : (size_t)w + 1);
 		units_ns(hist_quantile(lat, 0.50), p50, sizeof(p50));
 		units_ns(hist_quantile(lat, 0.99), p99, sizeof(p99));
 		units_ns(lat->count ? lat->max : 0, max, sizeof(max));
@@ -251,7 +260,7 @@ int report_window_table(struct strbuf *sb, const struct agg *a, int plain)
 				  name, (double)rows[i].f->requests / window_s, p50, p99, max,
 				  rows[i].f->errors);
 		else
-			sb_printf(sb, "%-*.*s %10.1f %8s %8s %8s %8" PRIu64 "\n", w, w, name,
+			sb_printf(sb, "%-*s %10.1f %8s %8s %8s %8" PRIu64 "\n", w, name,
 				  (double)rows[i].f->requests / window_s, p50, p99, max,
 				  rows[i].f->errors);
 	}
@@ -284,8 +293,8 @@ static void sched_table(struct strbuf *sb, const struct row *rows, size_t n,
 				sb_printf(sb, " %19s", heads[k]);
 			sb_printf(sb, "\n");
 		}
-		row_name(rows[i].ep, name, sizeof(name));
-		sb_printf(sb, "%-*.*s", w, w, name);
+		row_name(rows[i].ep, name, (size_t)w + 1);
+		sb_printf(sb, "%-*s", w, name);
 		for (int k = AGG_H_ONCPU; k <= AGG_H_THROTTLED; k++) {
 			const struct hist *h = agg_hist(f, (enum agg_hist_kind)k);
 
@@ -353,7 +362,7 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
 		const struct hist *lat = agg_hist(f, AGG_H_LATENCY);
 		const struct hist *ttfb = agg_hist(f, AGG_H_TTFB);
 
-		row_name(rows[i].ep, name, sizeof(name));
+		row_name(rows[i].ep, name, (size_t)w + 1);
 		units_ns(hist_quantile(lat, 0.50), q[0], sizeof(q[0]));
 		units_ns(hist_quantile(lat, 0.90), q[1], sizeof(q[1]));
 		units_ns(hist_quantile(lat, 0.99), q[2], sizeof(q[2]));
@@ -362,8 +371,8 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
 		units_ns((uint64_t)hist_mean(lat), q[5], sizeof(q[5]));
 		units_ns(hist_quantile(ttfb, 0.50), q[6], sizeof(q[6]));
 		units_ns(hist_quantile(ttfb, 0.99), q[7], sizeof(q[7]));
-		sb_printf(sb, "%-*.*s %9" PRIu64 " %9.1f %7" PRIu64 " %8s %8s %8s %8s %8s %8s %9s %9s\n",
-			  w, w, name, f->requests, seconds > 0 ? (double)f->requests / seconds : 0.0,
+		sb_printf(sb, "%-*s %9" PRIu64 " %9.1f %7" PRIu64 " %8s %8s %8s %8s %8s %8s %9s %9s\n",
+			  w, name, f->requests, seconds > 0 ? (double)f->requests / seconds : 0.0,
 			  f->errors, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
 		requests += f->requests;
 		errors += f->errors;
