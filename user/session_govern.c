@@ -16,6 +16,7 @@
 #include "core/governor_prom.h"
 #include "core/strbuf.h"
 #include "core/units.h"
+#include "core/utf8.h"
 #include "governor.h"
 #include "session.h"
 
@@ -162,7 +163,7 @@ int session_governor_parts(struct session *s)
 				     .status = governor_part_status,
 				     .metrics = governor_part_metrics,
 				     .on_end = governor_part_on_end };
-	char err[512], path[PATH_MAX];
+	char err[512], path[PATH_MAX], shown[PATH_MAX];
 	const char *cgroup = session_cgroup_dir(s);
 	const uint32_t *pids;
 	struct governor *g;
@@ -190,7 +191,9 @@ int session_governor_parts(struct session *s)
 	}
 	e = governor_open(&g, &policy, cgroup, o->dry_run, o->log_path, err, sizeof(err));
 	if (e) {
-		fprintf(stderr, "latgov govern: %s\n", err);
+		/* It may name the target's cgroup, which whoever made it named: show it, do not run it. */
+		utf8_sanitize_to(shown, sizeof(shown), err);
+		fprintf(stderr, "latgov govern: %s\n", shown);
 		return e;
 	}
 	part.ctx = g;
@@ -201,7 +204,8 @@ int session_governor_parts(struct session *s)
 	}
 	/* Released by governor_part_on_end (a dry run has nothing to restore, but its end is as short). */
 	session_hold_restore(s, 1);
-	fprintf(stderr, "latgov: governing %s with %s%s\n", cgroup, o->policy_path,
+	utf8_sanitize_to(shown, sizeof(shown), cgroup);
+	fprintf(stderr, "latgov: governing %s with %s%s\n", shown, o->policy_path,
 		o->dry_run ? " (dry run: nothing is written)" : "");
 	return 0;
 }
