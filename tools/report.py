@@ -9,6 +9,11 @@ Reads, where present: meta.json, loadgen-{infer,generate}.jsonl and
 view), cgroup.jsonl (CPU usage, limit, throttling), governor.jsonl.
 The page is self-contained: inline SVG, no script, nothing fetched, so it
 opens offline. Python standard library only.
+
+Names in these files (processes, symbols, endpoints) belong to whoever chose
+them. latgov writes them as valid UTF-8, but files are read with bytes that
+are not UTF-8 replaced by U+FFFD whatever the locale, and report.txt, which
+demo.sh prints, shows control characters as '?', as latgov does.
 """
 import html
 import json
@@ -22,9 +27,25 @@ COLORS = {
 }
 
 
+# What the files are read and written as, whatever the locale says.
+TEXT = {"encoding": "utf-8", "errors": "replace"}
+# C0, DEL and C1: a terminal would run them.
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text):
+    """text as a terminal may print it: control characters as '?'."""
+    return CONTROLS.sub("?", text)
+
+
+def read_text(path):
+    with open(path, **TEXT) as f:
+        return f.read()
+
+
 def load_json(path):
     try:
-        with open(path) as f:
+        with open(path, **TEXT) as f:
             return json.load(f)
     except (OSError, ValueError):
         return None
@@ -33,7 +54,7 @@ def load_json(path):
 def load_jsonl(path):
     rows = []
     try:
-        with open(path) as f:
+        with open(path, **TEXT) as f:
             for line in f:
                 line = line.strip()
                 if not line:
@@ -171,7 +192,7 @@ def endpoint_rows(summary, source, seconds=None):
         lat = ep.get("latency_us") or {}
         ttfb = ep.get("ttfb_us") or {}
         rows.append({
-            "endpoint": ep.get("name", "?"), "source": source,
+            "endpoint": str(ep.get("name") or "?"), "source": source,
             "requests": ep.get("requests"), "errors": ep.get("errors"),
             "rps": float(ep["requests"] / seconds if seconds and ep.get("requests") is not None
                          else ep.get("rps") or 0),
@@ -319,8 +340,7 @@ def main():
         flame_svg = os.path.join(d, "flame", name)
         if not os.path.isfile(flame_svg):
             continue
-        with open(flame_svg) as f:
-            svg = f.read()
+        svg = read_text(flame_svg)
         # Inline, so the page stays one file; the XML prolog is not allowed inside HTML.
         svg = re.sub(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg)
         extra.append("<h2>%s</h2><p>%s (flame/%s; click to zoom, Search to find a frame).</p>"
@@ -328,8 +348,7 @@ def main():
         break
     flame_txt = os.path.join(d, "flame", "summary.txt")
     if os.path.isfile(flame_txt):
-        with open(flame_txt) as f:
-            extra.append("<h3>Where request time goes</h3><pre>%s</pre>" % html.escape(f.read()[:20000]))
+        extra.append("<h3>Where request time goes</h3><pre>%s</pre>" % html.escape(read_text(flame_txt)[:20000]))
     if governor:
         keys = []
         for r in governor:
@@ -377,7 +396,7 @@ socket tracepoints without touching the service. Times are seconds since the loa
 </body></html>
 """.format(facts=fact_html, charts="\n".join(charts), table="\n".join(table), extra="\n".join(extra),
            files=file_html)
-    with open(os.path.join(d, "report.html"), "w") as f:
+    with open(os.path.join(d, "report.html"), "w", **TEXT) as f:
         f.write(page)
 
     # The terminal summary.
@@ -390,8 +409,8 @@ socket tracepoints without touching the service. Times are seconds since the loa
         lines.append("  %-24s %-7s %9s %8s %7s %9s %9s %9s" % (
             r["endpoint"][:24], r["source"], fmt(r["requests"]), fmt(r["rps"], 1), fmt(r["errors"]),
             fmt(r["p50"]), fmt(r["p99"]), fmt(r["max"])))
-    with open(os.path.join(d, "report.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(d, "report.txt"), "w", **TEXT) as f:
+        f.write("\n".join(printable(line) for line in lines) + "\n")
 
 
 if __name__ == "__main__":
