@@ -348,7 +348,8 @@ def main():
         break
     flame_txt = os.path.join(d, "flame", "summary.txt")
     if os.path.isfile(flame_txt):
-        extra.append("<h3>Where request time goes</h3><pre>%s</pre>" % html.escape(read_text(flame_txt)[:20000]))
+        extra.append("<h3>Where request time goes</h3><pre>%s</pre>"
+                     % html.escape(read_text(flame_txt)[:20000]))
     if governor:
         keys = []
         for r in governor:

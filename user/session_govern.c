@@ -191,7 +191,7 @@ int session_governor_parts(struct session *s)
 	}
 	e = governor_open(&g, &policy, cgroup, o->dry_run, o->log_path, err, sizeof(err));
 	if (e) {
-		/* It may name the target's cgroup, which whoever made it named: show it, do not run it. */
+		/* It may name the target's cgroup, which another user may have named. */
 		utf8_sanitize_to(shown, sizeof(shown), err);
 		fprintf(stderr, "latgov govern: %s\n", shown);
 		return e;

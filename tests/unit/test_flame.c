@@ -21,6 +21,7 @@
 #define HZ 100		/* a sample stands for 10 ms */
 #define SAMPLE_US (1000000 / HZ)
 #define EP "GET /users/:id"
+#define FFFD UTF8_REPLACEMENT
 
 static const char *const hot[] = { "main", "serve", "hash" };
 static const char *const sleepy[] = { "main", "serve", "nanosleep" };
@@ -263,8 +264,9 @@ static void test_summary_odd_names(void **state)
 	static const char *const frames[] = { "main\xc2\x9b", "sym\xe2\x82" };
 	struct flame_run run = { .duration_ns = 1000000000ull, .targets = targets, .ntargets = 2 };
 	struct flame_config cfg = { .hz = HZ, .off_cpu = 1, .min_span_ns = 10000 };
-	struct flame_stack s = { .process = "svc\xff\xfe\x1b[2J", .endpoint = 7, .phase = LG_PHASE_ONCPU,
-				 .frames = frames, .nframes = 2, .value = 1 };
+	struct flame_stack s = { .process = "svc\xff\xfe\x1b[2J", .endpoint = 7,
+				 .phase = LG_PHASE_ONCPU, .frames = frames, .nframes = 2,
+				 .value = 1 };
 	struct flame *f = flame_new(&cfg);
 	struct strbuf sb;
 
@@ -275,13 +277,15 @@ static void test_summary_odd_names(void **state)
 	assert_int_equal(flame_add(f, &s), 0);
 	assert_int_equal(flame_summary(f, &run, &sb), 0);
 	assert_true(utf8_valid(sb.buf, sb.len));
-	for (size_t i = 0; i < sb.len; i++)
-		assert_true((unsigned char)sb.buf[i] >= 0x20 ? sb.buf[i] != 0x7f : sb.buf[i] == '\n');
-	assert_non_null(strstr(sb.buf, " 4242 (svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "?[2J) 4243 (?]2;pwned?)"));
-	assert_non_null(strstr(sb.buf, "GET /?[2J;[on-cpu];main?;sym" UTF8_REPLACEMENT "\n"));
+	for (size_t i = 0; i < sb.len; i++) {
+		unsigned char c = (unsigned char)sb.buf[i];
+
+		assert_true(c >= 0x20 ? c != 0x7f : c == '\n');
+	}
+	assert_non_null(strstr(sb.buf, " 4242 (svc" FFFD FFFD "?[2J) 4243 (?]2;pwned?)"));
+	assert_non_null(strstr(sb.buf, "GET /?[2J;[on-cpu];main?;sym" FFFD "\n"));
 	/* the profiles' roots are the names as shown */
-	assert_int_equal(weight(f, FLAME_ONCPU, "svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "?[2J;main?;sym"
-				UTF8_REPLACEMENT), 1);
+	assert_int_equal(weight(f, FLAME_ONCPU, "svc" FFFD FFFD "?[2J;main?;sym" FFFD), 1);
 	sb_free(&sb);
 	flame_free(f);
 }

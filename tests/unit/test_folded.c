@@ -13,6 +13,8 @@
 #include "core/folded.h"
 #include "core/utf8.h"
 
+#define FFFD UTF8_REPLACEMENT
+
 static void test_frames_sum_and_sanitize(void **state)
 {
 	const char *a[] = { "main", "work", "hot" };
@@ -33,7 +35,10 @@ static void test_frames_sum_and_sanitize(void **state)
 	folded_free(f);
 }
 
-/* Names are any bytes their owner chose: the folded text stays UTF-8, one stack a line, no escape sequence. */
+/*
+ * Names are any bytes their owner chose: the folded text stays UTF-8, one
+ * stack a line, with no escape sequence.
+ */
 static void test_frames_not_utf8(void **state)
 {
 	const char *a[] = { "svc\xff\xfe\x1b[2J", "sym\xe2\x82", "c1\xc2\x9b;del\x7f", "ok\xc3\xa9" };
@@ -44,14 +49,17 @@ static void test_frames_not_utf8(void **state)
 	(void)state;
 	assert_int_equal(folded_add_frames(f, a, 4, 3), 0);
 	assert_int_equal(folded_add(f, "raw\xff;line\nbreak\x1b", 2), 0);
-	assert_int_equal(folded_weight(f, "svc\xef\xbf\xbd\xef\xbf\xbd?[2J;sym\xef\xbf\xbd;c1?:del?;ok\xc3\xa9"), 3);
-	assert_int_equal(folded_weight(f, "raw\xef\xbf\xbd;line?break?"), 2);
+	assert_int_equal(folded_weight(f, "svc" FFFD FFFD "?[2J;sym" FFFD ";c1?:del?;ok\xc3\xa9"),
+			 3);
+	assert_int_equal(folded_weight(f, "raw" FFFD ";line?break?"), 2);
 	sb_init(&sb);
 	assert_int_equal(folded_format(f, &sb), 0);
 	assert_true(utf8_valid(sb.buf, sb.len));
 	for (size_t i = 0; i < sb.len; i++) {
-		assert_true((unsigned char)sb.buf[i] >= 0x20 ? sb.buf[i] != 0x7f : sb.buf[i] == '\n');
-		lines += sb.buf[i] == '\n';
+		unsigned char c = (unsigned char)sb.buf[i];
+
+		assert_true(c >= 0x20 ? c != 0x7f : c == '\n');
+		lines += c == '\n';
 	}
 	assert_int_equal(lines, 2);
 	sb_free(&sb);

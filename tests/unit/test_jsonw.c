@@ -114,7 +114,8 @@ static void test_invalid_utf8_repaired(void **state)
 	assert_string_equal(jw.buf, "{\"comm\":\"svc" UTF8_REPLACEMENT UTF8_REPLACEMENT "\","
 				    "\"cut\":\"sym" UTF8_REPLACEMENT "\","
 				    "\"overlong\":\"" UTF8_REPLACEMENT UTF8_REPLACEMENT "\","
-				    "\"surrogate\":\"" UTF8_REPLACEMENT UTF8_REPLACEMENT UTF8_REPLACEMENT "\","
+				    "\"surrogate\":\"" UTF8_REPLACEMENT UTF8_REPLACEMENT
+				    UTF8_REPLACEMENT "\","
 				    "\"4byte\":\"\xf0\x9d\x84\x9e\","
 				    "\"c1\":\"\\u009b2J\","
 				    "\"ls\":\"a\\u2028b\\u2029\","

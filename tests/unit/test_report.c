@@ -440,7 +440,10 @@ static void test_tables(void **state)
 	agg_free(a);
 }
 
-/* The tables go to a terminal: what a client sends is shown, never run (escape sequences, bytes that are not UTF-8). */
+/*
+ * The tables go to a terminal: what a client sends is shown, never run
+ * (escape sequences, bytes that are not UTF-8).
+ */
 static void test_tables_show_odd_requests(void **state)
 {
 	struct agg_config cfg = { .start_ns = START, .window_ns = SEC };
@@ -450,7 +453,8 @@ static void test_tables_show_odd_requests(void **state)
 
 	(void)state;
 	assert_non_null(a);
-	r = req("GET /\x1b]2;pwned\x07/\x1b[2J\xff\xc2\x9b HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START, MS);
+	r = req("GET /\x1b]2;pwned\x07/\x1b[2J\xff\xc2\x9b HTTP/1.1\r\n", "HTTP/1.1 200 OK\r",
+		START, MS);
 	assert_int_equal(agg_add(a, &r), 0);
 	r = req("\x1b[2J\xff\r\n", "\x1b[2J", START, MS);
 	assert_int_equal(agg_add(a, &r), 0);
@@ -463,8 +467,11 @@ static void test_tables_show_odd_requests(void **state)
 		else
 			assert_int_equal(report_summary_table(&sb, a, SEC, NULL, NULL), 0);
 		assert_true(utf8_valid(sb.buf, sb.len));
-		for (size_t i = 0; i < sb.len; i++)
-			assert_true((unsigned char)sb.buf[i] >= 0x20 ? sb.buf[i] != 0x7f : sb.buf[i] == '\n');
+		for (size_t i = 0; i < sb.len; i++) {
+			unsigned char c = (unsigned char)sb.buf[i];
+
+			assert_true(c >= 0x20 ? c != 0x7f : c == '\n');
+		}
 		assert_non_null(strstr(sb.buf, "tcp:8080"));
 	}
 	sb_free(&sb);

@@ -93,8 +93,8 @@ static void test_short_sequences_exhaustive(void **state)
 			b[0] = (unsigned char)x;
 			b[1] = (unsigned char)y;
 			used = utf8_decode((const char *)b, 2, &cp);
-			canonical = cp != UTF8_INVALID && used == 2 && encode((uint32_t)cp, back) == 2 &&
-				    !memcmp(back, b, 2);
+			canonical = cp != UTF8_INVALID && used == 2 &&
+				    encode((uint32_t)cp, back) == 2 && !memcmp(back, b, 2);
 			assert_int_equal(utf8_valid((const char *)b, 2), canonical);
 			assert_true(used >= 1 && used <= 2);
 		}

@@ -141,7 +141,8 @@ static void quoted(struct jsonw *jw, const char *s, size_t n)
 		} else if (cp == '\t') {
 			esc[1] = 't';
 			out_len = 2;
-		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+			   cp == 0x2029) {
 			esc[2] = hex[cp >> 12];
 			esc[3] = hex[(cp >> 8) & 15];
 			esc[4] = hex[(cp >> 4) & 15];

@@ -256,7 +256,7 @@ static const char script[] =
 	"    var r = g.querySelector(\"rect\"), t = g.querySelector(\"title\").textContent;\n"
 	"    g.lg = { x: +r.getAttribute(\"x\"), w: +r.getAttribute(\"width\"), d: +g.getAttribute(\"data-d\"),\n"
 	"             name: t.substring(0, t.lastIndexOf(\" (\")), title: t, fill: r.getAttribute(\"fill\") };\n"
-	"    g.lg.chars = Array.from(g.lg.name); /* code points: a cut never splits a surrogate pair */\n"
+	"    g.lg.chars = Array.from(g.lg.name); /* code points: never cut a surrogate pair */\n"
 	"    g.addEventListener(\"click\", function () { zoom(g); });\n"
 	"    g.addEventListener(\"mouseover\", function () { details.textContent = g.lg.title; });\n"
 	"    g.addEventListener(\"mouseout\", function () { details.textContent = \" \"; });\n"
