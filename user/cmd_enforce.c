@@ -328,7 +328,8 @@ out_release:
 	statefile_release(sf, 1);
 out_log:
 	if (log && fclose(log) && !log_failed) {
-		fprintf(stderr, "latgov enforce: cannot write the log %s: %s\n", o->log_path, strerror(errno));
+		fprintf(stderr, "latgov enforce: cannot write the log %s: %s\n", o->log_path,
+			strerror(errno));
 		log_failed = 1;
 	}
 	if (log_failed && !rc)

@@ -65,8 +65,8 @@ static int write_summary_file(struct session *s, struct json_output *out)
 		e = jw_finish(&out->jw);
 	}
 	if (!e)
-		e = outfile_replace_at(out->summary.dirfd, out->summary.name, out->jw.buf, out->jw.len,
-				       OUTFILE_MODE);
+		e = outfile_replace_at(out->summary.dirfd, out->summary.name, out->jw.buf,
+				       out->jw.len, OUTFILE_MODE);
 	if (e)
 		fprintf(stderr, "latgov: cannot write the summary to %s: %s\n",
 			session_options(s)->summary_path, strerror(-e));

@@ -552,7 +552,8 @@ static int write_bytes(const struct out_dir *dir, const char *name, const void *
 	int err = outfile_replace_at(dir->fd, name, buf, len, OUTFILE_MODE);
 
 	if (err)
-		fprintf(stderr, "latgov: cannot write %s/%s: %s\n", dir->name, name, strerror(-err));
+		fprintf(stderr, "latgov: cannot write %s/%s: %s\n", dir->name, name,
+			strerror(-err));
 	return err;
 }
 

@@ -479,7 +479,7 @@ int cmd_session(const struct lg_options *opts)
 			goto out_parts;
 		}
 		s->outs.records = -1;
-		setvbuf(s->records, NULL, _IOLBF, 0);	/* whole lines only, even after a crash */
+		setvbuf(s->records, NULL, _IOLBF, 0);	/* whole lines, even after a crash */
 		jw_init(&s->records_jw);
 	}
 	e = targets_start_command(&s->tg, err, sizeof(err));

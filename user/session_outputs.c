@@ -28,11 +28,13 @@ int session_outputs_open(struct session_outputs *out, const struct lg_options *o
 	out->summary.dirfd = -1;
 	/* latgov writes the flame files as root: into a folder only root can change */
 	if (o->flame_dir) {
-		out->flame_dir = outfile_open_private_dir(o->flame_dir, geteuid(), err, sizeof(err));
+		out->flame_dir = outfile_open_private_dir(o->flame_dir, geteuid(), err,
+							  sizeof(err));
 		if (out->flame_dir < 0)
 			return refuse(o, o->cmd == LG_CMD_FLAME ? "-o" : "--flame", err);
 	}
-	if (o->summary_path && outfile_target_open(&out->summary, o->summary_path, err, sizeof(err)))
+	if (o->summary_path &&
+	    outfile_target_open(&out->summary, o->summary_path, err, sizeof(err)))
 		return refuse(o, "--summary", err);
 	if (o->json_path) {
 		out->json = outfile_open_stream(o->json_path, 1, err, sizeof(err));

@@ -194,14 +194,15 @@ static void test_stream_writable_by_others(void **state)
 	assert_string_equal(slurp(t->path), "old\n");
 }
 
-static void test_stream_folder_or_missing_folder(void **state)
+/* a folder, and a file in a missing one */
+static void test_stream_folders(void **state)
 {
 	struct tree *t = *state;
 	char err[512];
 
 	assert_int_equal(mkdir(at(t, "dir"), 0755), 0);
 	assert_int_equal(outfile_open_stream(t->path, 0, err, sizeof(err)), -EISDIR);
-	assert_int_equal(outfile_open_stream(at(t, "missing/x.jsonl"), 0, err, sizeof(err)), -ENOENT);
+	assert_int_equal(outfile_open_stream(at(t, "missing/x"), 0, err, sizeof(err)), -ENOENT);
 }
 
 static void test_private_dir(void **state)
@@ -225,7 +226,8 @@ static void test_private_dir(void **state)
 	close(fd);
 
 	/* someone else's (as if a user made it before root's run) */
-	assert_int_equal(outfile_open_private_dir(t->path, geteuid() + 1, err, sizeof(err)), -EPERM);
+	assert_int_equal(outfile_open_private_dir(t->path, geteuid() + 1, err, sizeof(err)),
+			 -EPERM);
 	assert_int_equal(chmod(t->path, 0775), 0);
 	assert_int_equal(outfile_open_private_dir(t->path, geteuid(), err, sizeof(err)), -EPERM);
 	assert_int_equal(chmod(t->path, 01777), 0);
@@ -236,9 +238,10 @@ static void test_private_dir(void **state)
 	assert_int_equal(symlink("out", at(t, "link")), 0);
 	assert_int_equal(outfile_open_private_dir(t->path, geteuid(), err, sizeof(err)), -ELOOP);
 	/* a file (flame -o /etc/passwd), a folder under a missing one */
-	assert_int_equal(outfile_open_private_dir(t->canary, geteuid(), err, sizeof(err)), -ENOTDIR);
+	assert_int_equal(outfile_open_private_dir(t->canary, geteuid(), err, sizeof(err)),
+			 -ENOTDIR);
 	assert_canary_untouched(t);
-	assert_int_equal(outfile_open_private_dir(at(t, "missing/out"), geteuid(), err, sizeof(err)),
+	assert_int_equal(outfile_open_private_dir(at(t, "missing/d"), geteuid(), err, sizeof(err)),
 			 -ENOENT);
 }
 
@@ -258,7 +261,7 @@ static void test_target_checks(void **state)
 	assert_int_equal(mkdir(at(t, "dir"), 0755), 0);
 	assert_int_equal(outfile_target_open(&tg, t->path, err, sizeof(err)), -EISDIR);
 	assert_int_equal(outfile_target_open(&tg, at(t, "dir/"), err, sizeof(err)), -EISDIR);
-	assert_int_equal(outfile_target_open(&tg, at(t, "missing/s.json"), err, sizeof(err)), -ENOENT);
+	assert_int_equal(outfile_target_open(&tg, at(t, "missing/s"), err, sizeof(err)), -ENOENT);
 	assert_int_equal(outfile_target_open(&tg, "/dev/null", err, sizeof(err)), -EINVAL);
 	assert_canary_untouched(t);
 
@@ -285,7 +288,8 @@ static void test_replace(void **state)
 	put(at(t, "s.json"), "old\n", 0644);
 	assert_int_equal(link(t->path, copy), 0);
 	assert_int_equal(outfile_target_open(&tg, at(t, "s.json"), err, sizeof(err)), 0);
-	assert_int_equal(outfile_replace_at(tg.dirfd, tg.name, "{\"new\": 1}\n", 11, OUTFILE_MODE), 0);
+	assert_int_equal(outfile_replace_at(tg.dirfd, tg.name, "{\"new\": 1}\n", 11, OUTFILE_MODE),
+			 0);
 	assert_string_equal(slurp(t->path), "{\"new\": 1}\n");
 	assert_string_equal(slurp(copy), "old\n");
 	assert_int_equal(lstat(at(t, "s.json"), &st), 0);
@@ -316,7 +320,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stream_hard_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_writable_by_others, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stream_folder_or_missing_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),

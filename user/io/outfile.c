@@ -72,7 +72,7 @@ int outfile_open_stream(const char *path, int truncate, char *err, size_t errlen
 	/* A file created between the lstat and the O_EXCL open is looked at again, once. */
 	for (tries = 0; tries < 2; tries++) {
 		if (lstat(path, &st) == 0) {
-			/* A device or FIFO is refused before it is opened: opening one can have effects. */
+			/* a device or FIFO is refused unopened: opening one can have effects */
 			e = check_existing(&st, 0, path, err, errlen);
 			if (e)
 				return e;
@@ -80,7 +80,7 @@ int outfile_open_stream(const char *path, int truncate, char *err, size_t errlen
 			fd = open(path, flags | O_NONBLOCK);
 			if (fd < 0)
 				return open_failed(-errno, path, err, errlen);
-			/* what was opened is what counts: it may have been swapped since the lstat */
+			/* what was opened counts: it may have been swapped since */
 			if (fstat(fd, &st)) {
 				e = -errno;
 				snprintf(err, errlen, "cannot stat %s: %s", path, strerror(-e));
@@ -122,7 +122,8 @@ int outfile_open_private_dir(const char *path, uid_t owner, char *err, size_t er
 			snprintf(err, errlen, "the folder above %s does not exist: create it first (latgov creates %s itself)",
 				 path, path);
 		else
-			snprintf(err, errlen, "cannot create the folder %s: %s", path, strerror(-e));
+			snprintf(err, errlen, "cannot create the folder %s: %s", path,
+				 strerror(-e));
 		return e;
 	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -192,9 +193,11 @@ int outfile_target_open(struct outfile_target *t, const char *path, char *err, s
 	if (t->dirfd < 0) {
 		e = -errno;
 		if (e == -ENOENT)
-			snprintf(err, errlen, "the folder of %s does not exist: create it first", path);
+			snprintf(err, errlen, "the folder of %s does not exist: create it first",
+				 path);
 		else
-			snprintf(err, errlen, "cannot open %s, the folder of %s: %s", dir, path, strerror(-e));
+			snprintf(err, errlen, "cannot open %s, the folder of %s: %s", dir, path,
+				 strerror(-e));
 		return e;
 	}
 	snprintf(t->name, sizeof(t->name), "%s", base);
