@@ -11,48 +11,50 @@
 
 #include "session.h"
 
-/* Prints what is wrong with option's destination. Returns -EINVAL: the user gave it. */
-static int refuse(const struct lg_options *o, const char *option, const char *err)
-{
-	fprintf(stderr, "latgov %s: %s: %s\n", options_cmd_name(o->cmd), option, err);
-	return -EINVAL;
-}
-
 int session_outputs_open(struct session_outputs *out, const struct lg_options *o)
 {
-	const char *records = getenv("LATGOV_RECORDS");
+	const char *records = getenv("LATGOV_RECORDS"), *option;
 	char err[768];
 	int fd;
 
 	out->flame_dir = out->json = out->records = -1;
 	out->summary.dirfd = -1;
 	/* latgov writes the flame files as root: into a folder only root can change */
+	option = o->cmd == LG_CMD_FLAME ? "-o" : "--flame";
 	if (o->flame_dir) {
 		out->flame_dir = outfile_open_private_dir(o->flame_dir, geteuid(), err,
 							  sizeof(err));
 		if (out->flame_dir < 0)
-			return refuse(o, o->cmd == LG_CMD_FLAME ? "-o" : "--flame", err);
+			goto fail;
 	}
+	option = "--summary";
 	if (o->summary_path &&
 	    outfile_target_open(&out->summary, o->summary_path, err, sizeof(err)))
-		return refuse(o, "--summary", err);
+		goto fail;
+	option = "--json";
 	if (o->json_path) {
 		out->json = outfile_open_stream(o->json_path, 1, err, sizeof(err));
 		if (out->json < 0)
-			return refuse(o, "--json", err);
+			goto fail;
 	}
+	option = "LATGOV_RECORDS";
 	if (records && *records) {
 		out->records = outfile_open_stream(records, 1, err, sizeof(err));
 		if (out->records < 0)
-			return refuse(o, "LATGOV_RECORDS", err);
+			goto fail;
 	}
+	option = "--log";
 	if (o->log_path) {
 		fd = outfile_open_stream(o->log_path, 0, err, sizeof(err));
 		if (fd < 0)
-			return refuse(o, "--log", err);
+			goto fail;
 		close(fd);
 	}
 	return 0;
+fail:
+	/* the user named the destination: bad input, whatever the call said */
+	fprintf(stderr, "latgov %s: %s: %s\n", options_cmd_name(o->cmd), option, err);
+	return -EINVAL;
 }
 
 void session_outputs_close(struct session_outputs *out)
