@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "commands.h"
@@ -20,6 +21,7 @@
 #include "core/units.h"
 #include "governor.h"
 #include "io/cgroup.h"
+#include "io/outfile.h"
 #include "io/statefile.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -129,7 +131,7 @@ int cmd_enforce(const struct lg_options *o)
 	struct jsonw jw;
 	uint64_t period = 0, start, deadline, prev_ns, now;
 	FILE *log = NULL, *dry = o->dry_run ? stdout : NULL;
-	int ret, rc = -EIO, left, foreign;
+	int ret, rc = -EIO, left, foreign, log_failed = 0;
 
 	jw_init(&jw);
 	ret = cg_open(&cg, o->cgroup, NULL, err, sizeof(err));
@@ -179,10 +181,17 @@ int cmd_enforce(const struct lg_options *o)
 		cg_format_weight(&cg, o->cpu_weight, weight_val, sizeof(weight_val));
 
 	if (o->log_path) {
-		log = fopen(o->log_path, "ae");
+		/* appended to as root: never through a link, nor to a file others can change */
+		ret = outfile_open_stream(o->log_path, 0, err, sizeof(err));
+		if (ret < 0) {
+			fprintf(stderr, "latgov enforce: --log: %s\n", err);
+			return -EINVAL;
+		}
+		log = fdopen(ret, "a");
 		if (!log) {
 			fprintf(stderr, "latgov enforce: cannot open the log %s: %s\n", o->log_path,
 				strerror(errno));
+			close(ret);
 			return -EIO;
 		}
 		setvbuf(log, NULL, _IOLBF, 0);
@@ -275,8 +284,15 @@ int cmd_enforce(const struct lg_options *o)
 			foreign |= o->memory_bytes && knob_ctl_check(&mem, &cg, sf);
 			foreign |= o->cpu_weight && knob_ctl_check(&weight, &cg, sf);
 		}
-		if (now > prev_ns)
+		if (now > prev_ns) {
 			report_window(o, &cg, log, &jw, (now - start) / 1e9, &r, &cur, &tot, foreign);
+			/* errno is still the failed write's: report_window writes the line last */
+			if (log && ferror(log) && !log_failed) {
+				fprintf(stderr, "latgov enforce: cannot write the log %s: %s\n", o->log_path,
+					strerror(errno));
+				log_failed = 1;
+			}
+		}
 		prev = cur;
 		prev_ns = now;
 		if (now >= end)
@@ -311,8 +327,13 @@ out_restore:
 out_release:
 	statefile_release(sf, 1);
 out_log:
-	if (log)
-		fclose(log);
+	if (log && fclose(log) && !log_failed) {
+		fprintf(stderr, "latgov enforce: cannot write the log %s: %s\n", o->log_path,
+			strerror(errno));
+		log_failed = 1;
+	}
+	if (log_failed && !rc)
+		rc = -EIO;
 	jw_free(&jw);
 	return rc;
 }

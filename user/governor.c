@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "core/agg.h"
@@ -20,6 +21,7 @@
 #include "core/hist.h"
 #include "core/jsonw.h"
 #include "io/cgroup.h"
+#include "io/outfile.h"
 #include "io/statefile.h"
 #include "latgov/abi.h"
 
@@ -67,6 +69,8 @@ struct governor {
 	int writes;		/* enforce mode */
 	FILE *dry_out;		/* dry-run: where "would write" goes */
 	FILE *log;
+	const char *log_path;
+	int log_failed;		/* a line could not be written (said once) */
 	struct jsonw jw;
 
 	struct decide_state st;
@@ -193,13 +197,24 @@ int governor_open(struct governor **out, const struct policy *policy, const char
 		}
 	}
 	if (log_path) {
-		g->log = fopen(log_path, "ae");
+		char why[768];
+		/* appended to as root: never through a link, nor to a file others can change */
+		int fd = outfile_open_stream(log_path, 0, why, sizeof(why));
+
+		if (fd < 0) {
+			ret = fd;
+			snprintf(err, errlen, "--log: %s", why);
+			goto fail;
+		}
+		g->log = fdopen(fd, "a");
 		if (!g->log) {
 			ret = -errno;
-			snprintf(err, errlen, "cannot open the audit log %s: %s", log_path, strerror(errno));
+			close(fd);
+			snprintf(err, errlen, "cannot open the audit log %s: %s", log_path, strerror(-ret));
 			goto fail;
 		}
 		setvbuf(g->log, NULL, _IOLBF, 0);
+		g->log_path = log_path;
 	}
 	cg_read_stats(&g->cg, &g->prev);
 	g->prev_ns = mono_ns();
@@ -402,9 +417,18 @@ static void governor_apply(struct governor *g, const struct tick_inputs *ti, con
 			 &d->mem_why, mem_val, mem_outcome);
 		jw_obj_end(&g->jw);
 		jw_raw(&g->jw, "\n");
-		if (!jw_finish(&g->jw))
-			fwrite(g->jw.buf, 1, g->jw.len, g->log);
+		if (!jw_finish(&g->jw) && fwrite(g->jw.buf, 1, g->jw.len, g->log) != g->jw.len &&
+		    !g->log_failed) {
+			fprintf(stderr, "latgov: cannot write the audit log %s: %s\n", g->log_path,
+				strerror(errno));
+			g->log_failed = 1;
+		}
 	}
+}
+
+int governor_log_failed(const struct governor *g)
+{
+	return g->log_failed;
 }
 
 int governor_tick(struct governor *g, const struct governor_window *w, uint64_t now_ns)

@@ -79,6 +79,9 @@ int governor_check_saturation(struct governor *g, uint64_t now_ns);
 /* Copies what the latest tick or change between ticks left for the live view and /metrics. */
 void governor_status(const struct governor *g, struct governor_status *st);
 
+/* 1 when a line of the audit log could not be written (the message is printed), else 0. */
+int governor_log_failed(const struct governor *g);
+
 /*
  * Restores every limit changed, removes the state file and frees g.
  * Returns 0, or 1 if something could not be restored (the state file is

@@ -21,6 +21,7 @@
 #include "core/pprof.h"
 #include "core/svg.h"
 #include "core/units.h"
+#include "io/outfile.h"
 #include "io/symbolize.h"
 #include "profile.skel.h"
 
@@ -539,34 +540,24 @@ void profiler_counters(const struct profiler *p, uint64_t out[LG_CNT__MAX])
 	memcpy(out, p->counters, sizeof(p->counters));
 }
 
-static int write_bytes(const char *dir, const char *name, const void *buf, size_t len)
-{
-	char path[4096], tmp[4200];
-	FILE *f;
-	int err = 0;
+/* Where the output files go: the folder opened at the start, and its name for messages. */
+struct out_dir {
+	int fd;
+	const char *name;
+};
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		err = -errno;
-		fprintf(stderr, "latgov: cannot write %s: %s\n", tmp, strerror(-err));
-		return err;
-	}
-	if (len && fwrite(buf, 1, len, f) != len)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "latgov: cannot write %s: %s\n", path, strerror(-err));
-		unlink(tmp);
-	}
+/* A new file renamed over the old one (io/outfile.h): a link planted in dir is never followed. */
+static int write_bytes(const struct out_dir *dir, const char *name, const void *buf, size_t len)
+{
+	int err = outfile_replace_at(dir->fd, name, buf, len, OUTFILE_MODE);
+
+	if (err)
+		fprintf(stderr, "latgov: cannot write %s/%s: %s\n", dir->name, name,
+			strerror(-err));
 	return err;
 }
 
-static int write_folded(const char *dir, const char *name, const struct folded *f)
+static int write_folded(const struct out_dir *dir, const char *name, const struct folded *f)
 {
 	struct strbuf sb;
 	int err;
@@ -579,7 +570,7 @@ static int write_folded(const char *dir, const char *name, const struct folded *
 	return err;
 }
 
-static int write_svg(const char *dir, const char *name, const struct folded *f,
+static int write_svg(const struct out_dir *dir, const char *name, const struct folded *f,
 		     const struct svg_options *so)
 {
 	struct strbuf sb;
@@ -593,8 +584,9 @@ static int write_svg(const char *dir, const char *name, const struct folded *f,
 	return err;
 }
 
-int profiler_write(struct profiler *p, const char *dir)
+int profiler_write(struct profiler *p, int dirfd, const char *dir_name)
 {
+	const struct out_dir dir = { .fd = dirfd, .name = dir_name };
 	struct svg_options so = { 0 };
 	struct strbuf sb, raw;
 	char subtitle[256], duration[UNITS_LEN];
@@ -605,16 +597,11 @@ int profiler_write(struct profiler *p, const char *dir)
 		if (err)
 			return err;
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		err = -errno;
-		fprintf(stderr, "latgov: cannot create the output folder %s: %s\n", dir, strerror(-err));
-		return err;
-	}
-	err = write_folded(dir, "oncpu.folded", flame_folded(p->flame, FLAME_ONCPU));
+	err = write_folded(&dir, "oncpu.folded", flame_folded(p->flame, FLAME_ONCPU));
 	if (!err)
-		err = write_folded(dir, "offcpu.folded", flame_folded(p->flame, FLAME_OFFCPU));
+		err = write_folded(&dir, "offcpu.folded", flame_folded(p->flame, FLAME_OFFCPU));
 	if (!err)
-		err = write_folded(dir, "latency.folded", flame_folded(p->flame, FLAME_LATENCY));
+		err = write_folded(&dir, "latency.folded", flame_folded(p->flame, FLAME_LATENCY));
 	if (err)
 		return err;
 
@@ -624,13 +611,13 @@ int profiler_write(struct profiler *p, const char *dir)
 	so.title = p->cfg.off_cpu ? "Wall-time flame graph: on-CPU, run queue, blocked, throttled" : "On-CPU flame graph";
 	so.subtitle = subtitle;
 	so.weight = SVG_WEIGHT_US;
-	err = write_svg(dir, "flame.svg", flame_folded(p->flame, FLAME_WALL), &so);
+	err = write_svg(&dir, "flame.svg", flame_folded(p->flame, FLAME_WALL), &so);
 	if (err)
 		return err;
 	/* The latency flame, when requests were in flight: width is a share of request wall time. */
 	if (folded_total(flame_folded(p->flame, FLAME_LATENCY))) {
 		so.title = "Latency flame graph: requests in flight, by endpoint and state";
-		err = write_svg(dir, "latency.svg", flame_folded(p->flame, FLAME_LATENCY), &so);
+		err = write_svg(&dir, "latency.svg", flame_folded(p->flame, FLAME_LATENCY), &so);
 		if (err)
 			return err;
 	}
@@ -641,12 +628,12 @@ int profiler_write(struct profiler *p, const char *dir)
 	if (!err)
 		err = pprof_gzip(raw.buf, raw.len, &sb);
 	if (!err)
-		err = write_bytes(dir, "profile.pb.gz", sb.buf, sb.len);
+		err = write_bytes(&dir, "profile.pb.gz", sb.buf, sb.len);
 	sb_free(&raw);
 	sb_free(&sb);
 	if (err)
 		return err;
-	return write_bytes(dir, "summary.txt", p->summary.buf ? p->summary.buf : "", p->summary.len);
+	return write_bytes(&dir, "summary.txt", p->summary.buf ? p->summary.buf : "", p->summary.len);
 }
 
 void profiler_close(struct profiler *p)

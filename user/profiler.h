@@ -73,10 +73,11 @@ int profiler_collect(struct profiler *p);
 
 /*
  * Writes oncpu.folded, offcpu.folded, latency.folded, flame.svg,
- * profile.pb.gz and summary.txt into dir (created if missing). 0 or -errno
- * (message printed, naming the file).
+ * profile.pb.gz and summary.txt into the folder dirfd (io/outfile.h's
+ * outfile_open_private_dir), each as a new file renamed over the old one;
+ * dir_name names it in messages. 0 or -errno (message printed, naming the file).
  */
-int profiler_write(struct profiler *p, const char *dir);
+int profiler_write(struct profiler *p, int dirfd, const char *dir_name);
 
 /* Appends text to the summary (after profiler_collect, before profiler_write). 0 or -ENOMEM. */
 int profiler_append_summary(struct profiler *p, const char *text);

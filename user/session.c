@@ -45,7 +45,10 @@ struct session {
 	int targets_gone;
 	int failed_to_start;	/* parts end without output */
 	int agg_errors;
+	struct session_outputs outs;	/* opened before anything starts */
+	int output_failed;	/* a part could not write its output: exit 1 */
 	FILE *records;		/* LATGOV_RECORDS=FILE: every record as JSONL, for tests */
+	int records_failed;	/* a record line could not be written (said once) */
 	char cgroup_dir[512];
 	struct jsonw records_jw;
 };
@@ -97,6 +100,9 @@ size_t session_target_pids(const struct session *s, const uint32_t **pids)
 	*pids = s->tg.pids;
 	return s->tg.npids;
 }
+
+struct session_outputs *session_outputs(struct session *s) { return &s->outs; }
+void session_output_failed(struct session *s) { s->output_failed = 1; }
 
 const uint64_t *session_counters(const struct session *s) { return s->counters; }
 uint64_t session_duration_ns(const struct session *s) { return s->now_ns - s->start_ns; }
@@ -162,8 +168,12 @@ static void record_line(struct session *s, const struct lg_request *r)
 	jw_kv_u64(jw, "delivered_ns", mono_ns());
 	jw_obj_end(jw);
 	jw_raw(jw, "\n");
-	if (jw_finish(jw) == 0)
-		fwrite(jw->buf, 1, jw->len, s->records);
+	if (jw_finish(jw) == 0 && fwrite(jw->buf, 1, jw->len, s->records) != jw->len &&
+	    !s->records_failed) {
+		fprintf(stderr, "latgov: cannot write the records to %s: %s\n", getenv("LATGOV_RECORDS"),
+			strerror(errno));
+		s->records_failed = 1;
+	}
 }
 
 static void on_request(void *ctx, const struct lg_request *r)
@@ -391,6 +401,12 @@ int cmd_session(const struct lg_options *opts)
 		return -ENOMEM;
 	s->opts = opts;
 	cb.ctx = s;
+	/* every destination is checked and opened before a target starts or a program attaches */
+	e = session_outputs_open(&s->outs, opts);
+	if (e) {
+		rc = e;
+		goto out_free;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -454,8 +470,16 @@ int cmd_session(const struct lg_options *opts)
 	rc = add_output_parts(s);
 	if (rc)
 		goto out_parts;
-	if (getenv("LATGOV_RECORDS")) {
-		s->records = fopen(getenv("LATGOV_RECORDS"), "we");
+	if (s->outs.records >= 0) {
+		s->records = fdopen(s->outs.records, "a");
+		if (!s->records) {
+			fprintf(stderr, "latgov: cannot write the records to %s: %s\n",
+				getenv("LATGOV_RECORDS"), strerror(errno));
+			rc = -ENOMEM;
+			goto out_parts;
+		}
+		s->outs.records = -1;
+		setvbuf(s->records, NULL, _IOLBF, 0);	/* whole lines, even after a crash */
 		jw_init(&s->records_jw);
 	}
 	e = targets_start_command(&s->tg, err, sizeof(err));
@@ -481,9 +505,16 @@ out_parts:
 	finish(s);
 out_agg:
 	if (s->records) {
-		fclose(s->records);
+		if (fclose(s->records) && !s->records_failed) {
+			fprintf(stderr, "latgov: cannot write the records to %s: %s\n",
+				getenv("LATGOV_RECORDS"), strerror(errno));
+			s->records_failed = 1;
+		}
+		s->output_failed |= s->records_failed;
 		jw_free(&s->records_jw);
 	}
+	if (s->output_failed && !rc)
+		rc = -EIO;
 	agg_free(s->agg);
 out_tracer:
 	tracer_close(s->tracer);
@@ -492,6 +523,7 @@ out_targets:
 	if (cmd_held)
 		session_hold_restore(s, 0);
 out_free:
+	session_outputs_close(&s->outs);
 	free(s);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "core/agg.h"
 #include "core/options.h"
+#include "io/outfile.h"
 #include "latgov/abi.h"
 
 #define SESSION_POLL_MS      100
@@ -78,6 +79,32 @@ uint64_t session_governor_window_ns(const char *policy_path);
 int session_table_part(struct session *s);
 int session_json_part(struct session *s);
 int session_metrics_part(struct session *s);
+
+/*
+ * The outputs' files and folders, opened by session_outputs_open()
+ * (session_outputs.c) before a target is started or a program attached, so
+ * that a destination latgov must not or cannot write ends it at once. A part
+ * takes what it writes (setting it to -1); session_outputs_close() closes
+ * what is left.
+ */
+struct session_outputs {
+	int flame_dir;			/* flame -o DIR or --flame DIR, or -1 */
+	struct outfile_target summary;	/* --summary FILE (dirfd -1 without it) */
+	int json;			/* --json FILE, or -1 */
+	int records;			/* LATGOV_RECORDS=FILE, or -1 */
+};
+
+/*
+ * Opens every output o names; the governor's --log is only checked here (the
+ * governor opens it itself). Returns 0, or -EINVAL after printing which
+ * output and why; session_outputs_close() then closes what was opened.
+ */
+int session_outputs_open(struct session_outputs *out, const struct lg_options *o);
+void session_outputs_close(struct session_outputs *out);
+/* The session's outputs, for each part to take its own. */
+struct session_outputs *session_outputs(struct session *s);
+/* A part could not write its output (and said which): the session exits 1 (-EIO). */
+void session_output_failed(struct session *s);
 
 /* The other parts' lines for the live view, in the order the parts were added. */
 void session_parts_status(struct session *s, struct strbuf *sb);

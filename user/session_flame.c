@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/proto.h"
 #include "core/report.h"
@@ -26,6 +27,7 @@
 
 struct flame_part {
 	struct profiler *profiler;
+	int dirfd;		/* the output folder, opened before the session started */
 	size_t ntargets;	/* session targets handed to the profiler so far */
 	uint64_t polls;		/* loop turns seen */
 	uint32_t named[NAMED_KEYS];	/* 0 = free */
@@ -133,8 +135,13 @@ static void flame_on_end(struct session *s, void *ctx)
 	err = profiler_collect(f->profiler);
 	if (!err && tracer_sched(session_tracer(s)))
 		err = append_request_split(s, f);
+	if (err)
+		fprintf(stderr, "latgov flame: cannot collect the profile: %s; nothing was written to %s\n",
+			strerror(-err), o->flame_dir);
 	if (!err)
-		err = profiler_write(f->profiler, o->flame_dir);
+		err = profiler_write(f->profiler, f->dirfd, o->flame_dir);
+	if (err)
+		session_output_failed(s);
 	if (!err) {
 		profiler_counters(f->profiler, lost);
 		if (lost[LG_CNT_STACK_LOST] || lost[LG_CNT_STACK_MAP_FULL] || lost[LG_CNT_THREAD_MAP_FULL])
@@ -144,9 +151,12 @@ static void flame_on_end(struct session *s, void *ctx)
 		       o->flame_dir);
 	}
 	profiler_close(f->profiler);
+	if (f->dirfd >= 0)
+		close(f->dirfd);
 	free(f);
 }
 
+/* Takes the output folder session_outputs_open() opened. */
 int session_flame_parts(struct session *s)
 {
 	const struct lg_options *o = session_options(s);
@@ -169,6 +179,7 @@ int session_flame_parts(struct session *s)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	f->dirfd = -1;
 	err = profiler_open(&cfg, &f->profiler);
 	if (err)
 		goto fail;
@@ -182,6 +193,8 @@ int session_flame_parts(struct session *s)
 	err = session_add_part(s, &part);
 	if (err)
 		goto fail;
+	f->dirfd = session_outputs(s)->flame_dir;
+	session_outputs(s)->flame_dir = -1;
 	fprintf(stderr, "latgov: profiling %zu process(es)%s at %u Hz; flame outputs go to %s at the end\n",
 		f->ntargets, cfg.off_cpu ? " on and off CPU" : " on CPU", cfg.hz, o->flame_dir);
 	return 0;

@@ -150,6 +150,8 @@ uint64_t session_governor_window_ns(const char *policy_path)
 /* The governor's end: it restores the limits it changed; then a second Ctrl-C may end latgov at once. */
 static void governor_part_on_end(struct session *s, void *ctx)
 {
+	if (governor_log_failed(ctx))
+		session_output_failed(s);
 	governor_close(ctx);
 	session_hold_restore(s, 0);
 }
