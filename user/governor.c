@@ -20,6 +20,7 @@
 #include "core/decide.h"
 #include "core/hist.h"
 #include "core/jsonw.h"
+#include "core/utf8.h"
 #include "io/cgroup.h"
 #include "io/outfile.h"
 #include "io/statefile.h"
@@ -239,7 +240,7 @@ fail:
 /* Collects a finished memory write, if any. */
 static void memory_collect(struct governor *g)
 {
-	char value[STATEFILE_VALUE_MAX];
+	char value[STATEFILE_VALUE_MAX], shown[sizeof(g->mem.path)];
 	int done, ret;
 
 	pthread_mutex_lock(&g->mu);
@@ -252,8 +253,10 @@ static void memory_collect(struct governor *g)
 	if (!done)
 		return;
 	ret = knob_ctl_finish(&g->mem, &g->cg, g->sf, value, ret);
-	if (ret < 0)
-		fprintf(stderr, "latgov: cannot write %s to %s: %s\n", value, g->mem.path, strerror(-ret));
+	if (ret < 0) {
+		utf8_sanitize_to(shown, sizeof(shown), g->mem.path);
+		fprintf(stderr, "latgov: cannot write %s to %s: %s\n", value, shown, strerror(-ret));
+	}
 }
 
 static int memory_busy(struct governor *g)
@@ -299,7 +302,7 @@ struct tick_inputs {
 static void governor_apply(struct governor *g, const struct tick_inputs *ti, const struct decision *d,
 			   int with_memory)
 {
-	char cpu_val[64] = "", mem_val[64] = "", cur[STATEFILE_VALUE_MAX];
+	char cpu_val[64] = "", mem_val[64] = "", cur[STATEFILE_VALUE_MAX], shown[sizeof(g->cpu.path)];
 	const char *cpu_outcome = "unchanged", *mem_outcome = "unchanged";
 	const struct decide_inputs *in = &ti->in;
 	const struct cg_rates *r = &ti->r;
@@ -321,7 +324,8 @@ static void governor_apply(struct governor *g, const struct tick_inputs *ti, con
 			ret = knob_ctl_write(&g->cpu, &g->cg, g->sf, cpu_val, NULL);
 			if (ret < 0) {
 				cpu_outcome = "write failed";
-				fprintf(stderr, "latgov: cannot write %s to %s: %s\n", cpu_val, g->cpu.path,
+				utf8_sanitize_to(shown, sizeof(shown), g->cpu.path);
+				fprintf(stderr, "latgov: cannot write %s to %s: %s\n", cpu_val, shown,
 					strerror(-ret));
 			} else if (ret > 0) {
 				cpu_outcome = "written";

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/parse.h"
+#include "core/utf8.h"
 #include "io/procfs.h"
 
 #ifndef CGROUP_SUPER_MAGIC
@@ -688,7 +689,7 @@ int knob_ctl_init(struct knob_ctl *k, const struct cg_target *t, enum cg_knob kn
 
 int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf)
 {
-	char cur[STATEFILE_VALUE_MAX];
+	char cur[STATEFILE_VALUE_MAX], shown[sizeof(k->path)];
 
 	if (k->foreign || !k->last[0])
 		return 0;
@@ -699,9 +700,11 @@ int knob_ctl_check(struct knob_ctl *k, const struct cg_target *t, struct statefi
 	k->foreign = 1;
 	if (sf)
 		statefile_mark_foreign(sf, k->path);
+	/* The path names a cgroup someone else may have named: shown, never run. */
+	utf8_sanitize_to(shown, sizeof(shown), k->path);
 	fprintf(stderr,
 		"latgov: %s was changed by someone else (now %s, latgov wrote %s); latgov leaves it alone from now on and will not restore it\n",
-		k->path, cur, k->last);
+		shown, cur, k->last);
 	return 1;
 }
 
@@ -731,7 +734,7 @@ int knob_ctl_begin(struct knob_ctl *k, const struct cg_target *t, struct statefi
 int knob_ctl_finish(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
 			   const char *value, int write_ret)
 {
-	char back[STATEFILE_VALUE_MAX];
+	char back[STATEFILE_VALUE_MAX], shown[sizeof(k->path)];
 	int ret;
 
 	ret = cg_read_knob(t, k->knob, back, sizeof(back));
@@ -744,21 +747,24 @@ int knob_ctl_finish(struct knob_ctl *k, const struct cg_target *t, struct statef
 		statefile_confirm(sf, k->path, back);
 	if (write_ret)
 		return write_ret;
-	if (strcmp(back, value))
-		fprintf(stderr, "latgov: wrote %s to %s; the kernel keeps %s\n", value, k->path, back);
+	if (strcmp(back, value)) {
+		utf8_sanitize_to(shown, sizeof(shown), k->path);
+		fprintf(stderr, "latgov: wrote %s to %s; the kernel keeps %s\n", value, shown, back);
+	}
 	return 1;
 }
 
 int knob_ctl_write(struct knob_ctl *k, const struct cg_target *t, struct statefile *sf,
 		   const char *value, FILE *dry_out)
 {
-	char cur[STATEFILE_VALUE_MAX];
+	char cur[STATEFILE_VALUE_MAX], shown[sizeof(k->path)];
 	int ret;
 
 	if (dry_out) {
 		if (k->foreign || cg_read_knob(t, k->knob, cur, sizeof(cur)) || !strcmp(cur, value))
 			return 0;
-		fprintf(dry_out, "latgov: dry run: would write %s: %s -> %s\n", k->path, cur, value);
+		utf8_sanitize_to(shown, sizeof(shown), k->path);
+		fprintf(dry_out, "latgov: dry run: would write %s: %s -> %s\n", shown, cur, value);
 		return 0;
 	}
 	ret = knob_ctl_begin(k, t, sf, value, cur, sizeof(cur));
