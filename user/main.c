@@ -21,7 +21,8 @@
  *   any other -errno          1  latgov cannot do it here: not root (-EPERM), a required
  *                                feature missing (-EOPNOTSUPP), a cgroup held by another
  *                                latgov (-EBUSY) or left by a dead one (-EEXIST), a limit
- *                                not set or not restored (-EIO), out of memory (-ENOMEM)
+ *                                not set or not restored, an output not written (-EIO),
+ *                                out of memory (-ENOMEM)
  *
  * A command returns the errno of what the user has to act on, which is not always the errno
  * of the call that failed: a cgroup write the kernel refuses with EINVAL is still the
