@@ -110,6 +110,7 @@ static void on_conn(void *cls, struct MHD_Connection *conn, void **socket_contex
 		close_conn(m, (size_t)victim);
 }
 
+/* A request ended: answered, or cut short with its connection. */
 static void on_answered(void *cls, struct MHD_Connection *conn, void **req_cls,
 			enum MHD_RequestTerminationCode toe)
 {
@@ -332,7 +333,7 @@ int metrics_start(struct metrics **out, const char *addr, char *err, size_t errl
 	}
 	e = defer_accept(m->daemon);
 	if (e) {
-		snprintf(err, errlen, "--metrics %s: cannot set TCP_DEFER_ACCEPT on it (%s)", addr,
+		snprintf(err, errlen, "--metrics %s: cannot set TCP_DEFER_ACCEPT on its socket (%s)", addr,
 			 strerror(-e));
 		goto err;
 	}
