@@ -183,6 +183,22 @@ static int write_file(const char *path, const char *s)
 	return e;
 }
 
+/*
+ * The command starts as a service manager would start it: latgov ignores
+ * SIGPIPE (and a handler set to SIG_IGN survives exec), so a service run
+ * under it would otherwise get EPIPE where it would have died, and a signal
+ * blocked here would stay blocked there.
+ */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);	/* SIGKILL, SIGSTOP and the libc's own fail: left as they are */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int resolve_command(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
 {
 	const char *base = "/sys/fs/cgroup/cpu";
@@ -255,6 +271,7 @@ static int resolve_command(const struct lg_options *o, struct targets *tg, char 
 		/* Wait until latgov traces us: no request goes unseen. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
+		reset_signals();
 		execvp(o->command[0], o->command);
 		errnum = errno;
 		(void)!write(status[1], &errnum, sizeof(errnum));
