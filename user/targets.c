@@ -273,7 +273,7 @@ static int resolve_cgroup(const struct lg_options *o, struct targets *tg, char *
 		return -EINVAL;
 	}
 	if (hierarchy_root && !o->all_processes) {
-		snprintf(err, errlen, "cgroup %s (%s) is the root of its hierarchy: it holds every process on the host; give a child cgroup, or add --all-processes to trace them all",
+		snprintf(err, errlen, "cgroup %s (%s) is the root of its hierarchy: its processes are the whole host's, not one service's; give the service's cgroup, or add --all-processes to trace them all",
 			 p, dir);
 		return -EINVAL;
 	}

@@ -17,8 +17,8 @@
 	"      --port [ADDR:]PORT   every process listening on TCP PORT (on ADDR only, if given:\n" \
 	"                           127.0.0.1:8080, [::1]:8080)\n" \
 	"      --cgroup PATH        every process in a cgroup (v1 or v2 path)\n" \
-	"      --all-processes      let --cgroup name the root of a hierarchy: every process\n" \
-	"                           on the host\n" \
+	"      --all-processes      let --cgroup name the root of a hierarchy (the whole host's\n" \
+	"                           processes, not one service's)\n" \
 	"  -- COMMAND [ARG...]      start COMMAND in a new cgroup, trace it, stop it at the end\n"
 
 #define SESSION_USAGE \

@@ -76,7 +76,7 @@ int cg_open(struct cg_target *t, const char *path, const char *test_root, char *
  * Checks that dir is a cgroup, as cg_open does: resolved (realpath) into out
  * (PATH_MAX bytes), a directory on a cgroup or cgroup2 file system (statfs
  * magic) of the real machine. *hierarchy_root is 1 for the root of its
- * hierarchy (the top of its mount), which holds every process of the host.
+ * hierarchy (the top of its mount), whose processes are the whole host's.
  * Returns 0; -EPERM if dir is not on a cgroup file system, -ENOTDIR, or the
  * -errno of realpath() or stat(); err says which and what to do.
  */
