@@ -338,11 +338,12 @@ static int loop(struct session *s)
 		if (end && s->now_ns >= end)
 			break;
 		if (s->now_ns >= next_refresh) {
-			size_t before = s->tg.npids;
+			int added;
 
 			next_refresh = s->now_ns + TARGET_REFRESH_NS;
-			if (targets_refresh(&s->tg) > 0)
-				add_targets(s, before);
+			added = targets_refresh(&s->tg);
+			if (added > 0)
+				add_targets(s, s->tg.npids - (size_t)added);
 			if (targets_gone(s)) {
 				s->targets_gone = 1;
 				break;

@@ -4,6 +4,7 @@
  * file system, gathered into one set of pids and ports; and -- COMMAND,
  * started in a cgroup of latgov's own, stopped and removed at the end.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cgpath.h"
+#include "io/cgroup.h"
 #include "io/procfs.h"
 #include "targets.h"
 
@@ -60,6 +63,19 @@ static void add_port(struct targets *tg, uint16_t port)
 		tg->ports[tg->nports++] = port;
 }
 
+/*
+ * A full list leaves processes of the cgroup out: said once per rise, so
+ * that a service that keeps forking does not fill the terminal.
+ */
+static void say_untraced(struct targets *tg)
+{
+	if (tg->untraced <= tg->untraced_said)
+		return;
+	fprintf(stderr, "latgov: %zu processes of the cgroup are not traced: latgov follows at most %d processes at once\n",
+		tg->untraced, TARGETS_MAX_PIDS);
+	tg->untraced_said = tg->untraced;
+}
+
 /* Adds the ports pid listens on, from its own network namespace. */
 static void find_ports(struct targets *tg, uint32_t pid)
 {
@@ -98,21 +114,101 @@ static int resolve_pids(const struct lg_options *o, struct targets *tg, char *er
 	return 0;
 }
 
+/* "127.0.0.1:8080" or "[::1]:8080": a listener's address as the user gives it to --port. */
+static void format_listener(const struct procfs_sock *s, char *out, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(s->family, s->addr, addr, sizeof(addr)))
+		snprintf(addr, sizeof(addr), "?");
+	snprintf(out, len, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, s->port);
+}
+
+/* Who a listener belongs to: the user that made it, and the cgroups of a process holding it. */
+struct owner {
+	uint32_t uid;
+	uint32_t pid;
+	const struct procfs_sock *sock;
+	char cgroups[1024];	/* /proc/PID/cgroup, whole: equal texts are the same cgroups */
+};
+
+#define MAX_OWNERS 4	/* named in a message; more are counted */
+
+/*
+ * The owners of the listeners --port found (holders[i] holds socks[which[i]]).
+ * One owner: nothing to say. Several: a line on stderr, or, for a session
+ * that would govern the cgroup of the first, -EPERM with the message in err.
+ */
+static int check_owners(const struct lg_options *o, const struct procfs_sock *socks,
+			const uint32_t *holders, const uint32_t *which, int n, char *err,
+			size_t errlen)
+{
+	struct owner owners[MAX_OWNERS];
+	char text[1024], list[600], where[64], rel[256];
+	size_t nowners = 0, more = 0, used = 0, i, k;
+	int v2;
+
+	for (int h = 0; h < n; h++) {
+		const struct procfs_sock *sock = &socks[which[h]];
+
+		/* A process gone since: it owns nothing any more. Text cut short: compared as cut. */
+		if (procfs_pid_cgroup(HOST_ROOT, holders[h], text, sizeof(text)) == -ENOENT)
+			continue;
+		for (k = 0; k < nowners; k++)
+			if (owners[k].uid == sock->uid && !strcmp(owners[k].cgroups, text))
+				break;
+		if (k < nowners)
+			continue;
+		if (nowners == MAX_OWNERS) {
+			more++;
+			continue;
+		}
+		owners[nowners].uid = sock->uid;
+		owners[nowners].pid = holders[h];
+		owners[nowners].sock = sock;
+		snprintf(owners[nowners].cgroups, sizeof(owners[nowners].cgroups), "%s", text);
+		nowners++;
+	}
+	if (nowners < 2)
+		return 0;
+	list[0] = 0;
+	for (i = 0; i < nowners && used < sizeof(list); i++) {
+		format_listener(owners[i].sock, where, sizeof(where));
+		if (cgpath_cpu_of(owners[i].cgroups, rel, sizeof(rel), &v2))
+			snprintf(rel, sizeof(rel), "?");
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (uid %u, PID %u in cgroup %s)",
+					 i ? ", " : "", where, owners[i].uid, owners[i].pid, rel);
+	}
+	if (more && used < sizeof(list))
+		snprintf(list + used, sizeof(list) - used, " and %zu more", more);
+	if (o->cmd == LG_CMD_GOVERN || o->policy_path) {
+		snprintf(err, errlen, "TCP port %u has listeners of different owners: %s; latgov will not choose whose cgroup to govern: name it with --cgroup PATH, or the address with --port ADDR:PORT",
+			 o->port, list);
+		return -EPERM;
+	}
+	fprintf(stderr, "latgov: TCP port %u has listeners of different owners: %s; tracing them all (--port ADDR:PORT or --cgroup PATH traces one)\n",
+		o->port, list);
+	return 0;
+}
+
 static int resolve_port(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
 {
-	struct procfs_sock socks[MAX_LISTEN], match[MAX_MINE];
-	uint32_t holders[TARGETS_MAX_PIDS], self = (uint32_t)getpid();
-	size_t nmatch = 0;
-	int nsocks, n, i;
+	static struct procfs_sock socks[MAX_LISTEN];
+	static uint32_t holders[TARGETS_MAX_PIDS], which[TARGETS_MAX_PIDS];
+	uint32_t self = (uint32_t)getpid();
+	char where[64];
+	size_t nmatch;
+	int nsocks, n, i, e;
 
 	/* latgov's own network namespace: the one the user's port is in */
 	nsocks = procfs_listen_socks(HOST_ROOT, 0, socks, MAX_LISTEN);
-	for (i = 0; i < nsocks && nmatch < MAX_MINE; i++)
-		if (socks[i].port == o->port)
-			match[nmatch++] = socks[i];
+	nmatch = nsocks > 0 ? procfs_listeners_for(socks, (size_t)nsocks, o->port, o->port_family,
+						    o->port_addr) : 0;
+	if (nmatch > MAX_MINE)
+		nmatch = MAX_MINE;
 	if (nmatch == 0)
 		goto none;
-	n = procfs_sock_holders(HOST_ROOT, match, nmatch, &self, 1, holders, TARGETS_MAX_PIDS);
+	n = procfs_sock_holders(HOST_ROOT, socks, nmatch, &self, 1, holders, which, TARGETS_MAX_PIDS);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read /proc: %s", strerror(-n));
 		return n;
@@ -121,31 +217,41 @@ static int resolve_port(const struct lg_options *o, struct targets *tg, char *er
 		add_pid(tg, holders[i]);
 	if (tg->npids == 0)
 		goto none;
+	e = check_owners(o, socks, holders, which, n, err, errlen);
+	if (e)
+		return e;
 	add_port(tg, o->port);
 	return 0;
 none:
-	snprintf(err, errlen, "no process listens on TCP port %u: check it with 'ss -ltnp sport = :%u'",
-		 o->port, o->port);
+	if (o->port_family) {
+		struct procfs_sock want = { .port = o->port, .family = (uint8_t)o->port_family };
+
+		memcpy(want.addr, o->port_addr, sizeof(want.addr));
+		format_listener(&want, where, sizeof(where));
+		snprintf(err, errlen, "no process listens on %s: check it with 'ss -ltnp sport = :%u'",
+			 where, o->port);
+	} else {
+		snprintf(err, errlen, "no process listens on TCP port %u: check it with 'ss -ltnp sport = :%u'",
+			 o->port, o->port);
+	}
 	return -ENOENT;
 }
 
-/* Reads cgroup.procs into tg; returns the number of new pids or -errno. */
-static int read_cgroup_procs(struct targets *tg, const char *procs)
+/*
+ * Brings tg up to date with its cgroup.procs file (see procfs_cgroup_merge).
+ * Returns the number of new pids, the last ones of tg->pids, or -errno.
+ */
+static int read_cgroup_procs(struct targets *tg)
 {
-	uint32_t pids[TARGETS_MAX_PIDS];
-	int n, i, added = 0;
-
-	n = procfs_cgroup_pids(procs, pids, TARGETS_MAX_PIDS);
-	for (i = 0; i < n; i++)
-		if (add_pid(tg, pids[i]) > 0)
-			added++;
-	return n < 0 ? n : added;
+	return procfs_cgroup_merge(HOST_ROOT, tg->cgroup_procs, tg->pids, &tg->npids,
+				   TARGETS_MAX_PIDS, &tg->untraced);
 }
 
 static int resolve_cgroup(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
 {
+	char dir[PATH_MAX], why[512];
 	const char *p = o->cgroup;
-	int e;
+	int e, hierarchy_root;
 
 	e = procfs_cgroup_find(HOST_ROOT, p, tg->cgroup_procs, sizeof(tg->cgroup_procs));
 	if (e == -ENAMETOOLONG) {
@@ -158,7 +264,27 @@ static int resolve_cgroup(const struct lg_options *o, struct targets *tg, char *
 			 p);
 		return -ENOENT;
 	}
-	e = read_cgroup_procs(tg, tg->cgroup_procs);
+	/* A folder with a file of that name is not a cgroup: the kernel's own file system says. */
+	*strrchr(tg->cgroup_procs, '/') = 0;
+	e = cg_check_dir(tg->cgroup_procs, dir, &hierarchy_root, why, sizeof(why));
+	tg->cgroup_procs[0] = 0;
+	if (e) {
+		snprintf(err, errlen, "--cgroup %s: %s", p, why);
+		return -EINVAL;
+	}
+	if (hierarchy_root && !o->all_processes) {
+		snprintf(err, errlen, "cgroup %s (%s) is the root of its hierarchy: its processes are the whole host's, not one service's; give the service's cgroup, or add --all-processes to trace them all",
+			 p, dir);
+		return -EINVAL;
+	}
+	if ((size_t)snprintf(tg->cgroup_procs, sizeof(tg->cgroup_procs), "%s/cgroup.procs", dir) >=
+	    sizeof(tg->cgroup_procs)) {
+		tg->cgroup_procs[0] = 0;
+		snprintf(err, errlen, "cgroup path %s is too long: give a directory under /sys/fs/cgroup",
+			 p);
+		return -EINVAL;
+	}
+	e = read_cgroup_procs(tg);
 	if (e < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", tg->cgroup_procs, strerror(-e));
 		return e;
@@ -168,6 +294,7 @@ static int resolve_cgroup(const struct lg_options *o, struct targets *tg, char *
 			 p);
 		return -ESRCH;
 	}
+	say_untraced(tg);
 	return 0;
 }
 
@@ -181,6 +308,22 @@ static int write_file(const char *path, const char *s)
 		e = -errno;
 	close(fd);
 	return e;
+}
+
+/*
+ * The command starts as a service manager would start it: latgov ignores
+ * SIGPIPE (and a handler set to SIG_IGN survives exec), so a service run
+ * under it would otherwise get EPIPE where it would have died, and a signal
+ * blocked here would stay blocked there.
+ */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);	/* SIGKILL, SIGSTOP and the libc's own fail: left as they are */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static int resolve_command(const struct lg_options *o, struct targets *tg, char *err, size_t errlen)
@@ -255,6 +398,7 @@ static int resolve_command(const struct lg_options *o, struct targets *tg, char 
 		/* Wait until latgov traces us: no request goes unseen. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
+		reset_signals();
 		execvp(o->command[0], o->command);
 		errnum = errno;
 		(void)!write(status[1], &errnum, sizeof(errnum));
@@ -329,15 +473,15 @@ int targets_start_command(struct targets *tg, char *err, size_t errlen)
 
 int targets_refresh(struct targets *tg)
 {
-	size_t before = tg->npids, i;
 	int added = 0;
 
 	if (tg->cgroup_procs[0]) {
-		added = read_cgroup_procs(tg, tg->cgroup_procs);
+		added = read_cgroup_procs(tg);
 		if (added < 0)
 			added = 0;
+		say_untraced(tg);
 	}
-	for (i = before; i < tg->npids; i++)
+	for (size_t i = tg->npids - (size_t)added; i < tg->npids; i++)
 		find_ports(tg, tg->pids[i]);
 	return added;
 }
@@ -365,7 +509,7 @@ int targets_listen_shared(const struct targets *tg)
 		return 0;
 	memcpy(skip, tg->pids, tg->npids * sizeof(skip[0]));
 	skip[tg->npids] = (uint32_t)getpid();
-	n = procfs_sock_holders(HOST_ROOT, mine, nmine, skip, tg->npids + 1, &holder, 1);
+	n = procfs_sock_holders(HOST_ROOT, mine, nmine, skip, tg->npids + 1, &holder, NULL, 1);
 	return n != 0;	/* n < 0: cannot tell, and shared is the safe answer */
 }
 
@@ -389,7 +533,7 @@ static int kill_cgroup(struct targets *tg)
 	int n, i;
 
 	n = procfs_cgroup_pids(tg->cgroup_procs, pids, TARGETS_MAX_PIDS);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < TARGETS_MAX_PIDS; i++)
 		kill((pid_t)pids[i], SIGKILL);
 	return n < 0 ? 0 : n;
 }

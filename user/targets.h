@@ -20,6 +20,8 @@
 struct targets {
 	uint32_t pids[TARGETS_MAX_PIDS];	/* tgids */
 	size_t npids;
+	size_t untraced;			/* cgroup members the list had no room for, at the last read */
+	size_t untraced_said;			/* the most of them a warning has named */
 	uint16_t ports[TARGETS_MAX_PORTS];	/* TCP ports they listen on */
 	size_t nports;
 	char cgroup_procs[512];			/* --cgroup / COMMAND: cgroup.procs to re-read */
@@ -33,9 +35,15 @@ struct targets {
 /*
  * Finds the target's processes (threads map to their tgid). For COMMAND,
  * creates the cgroup and forks the command, stopped before exec until
- * targets_start_command(). Returns 0; -ESRCH/-ENOENT/-EINVAL with a message
- * naming the PID, port or path and what to do in err (the caller exits 2);
- * other -errno for system failures.
+ * targets_start_command(), which starts it with every signal at its default
+ * and none blocked. --cgroup must name a directory on a cgroup file system,
+ * and not a hierarchy's root unless --all-processes. --port ADDR:PORT takes
+ * only the listeners that answer ADDR:PORT; when those found belong to
+ * different users or cgroups, it says so on stderr, and refuses a session
+ * that governs (govern, --policy): latgov will not pick whose cgroup to
+ * limit. Returns 0; -ESRCH/-ENOENT/-EINVAL/-EPERM with a message naming the
+ * PID, port or path and what to do in err (the caller exits 2); other -errno
+ * for system failures.
  */
 int targets_resolve(const struct lg_options *o, struct targets *tg, char *err, size_t errlen);
 
@@ -46,8 +54,11 @@ int targets_resolve(const struct lg_options *o, struct targets *tg, char *err, s
 int targets_start_command(struct targets *tg, char *err, size_t errlen);
 
 /*
- * Re-reads the cgroup's processes (--cgroup, COMMAND) and the listen ports of
- * every target, adding new ones to tg. Returns the number of new pids.
+ * Re-reads the cgroup's processes (--cgroup, COMMAND): drops the processes
+ * that are gone from tg, adds the new ones, and the ports they listen on.
+ * When the list is full, says on stderr how many members are not followed
+ * (once per rise). Returns the number of new pids: the last ones of
+ * tg->pids.
  */
 int targets_refresh(struct targets *tg);
 

@@ -5,7 +5,12 @@
 # not root is refused with the fix; --cgroup finds a v1 cgroup's processes;
 # -- COMMAND runs nginx in a cgroup of latgov's own, follows the worker it
 # forks, and removes the cgroup; a traced client's calls are client-side; the
-# syscall fallback loads and counts.
+# syscall fallback loads and counts. Hostile targets: another user's listener
+# on 127.0.0.2 with the service's port is left out by --port ADDR:PORT and
+# makes govern --port PORT refuse; --cgroup refuses the root of a hierarchy
+# (unless --all-processes) and a plain folder holding a cgroup.procs file;
+# COMMAND starts with no signal ignored or blocked that latgov's caller did
+# not ignore.
 # vmtest: yes
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_trace.sh"
@@ -89,6 +94,90 @@ if mkdir "$cg" 2>/dev/null; then
 	wait "$srv2" 2>/dev/null
 else
 	skip "--cgroup" "cannot create $cg"
+fi
+
+# --- --cgroup: only a cgroup, and not the whole host unless asked ----------------------
+bad_target "--cgroup / (the root: every process on the host)" "root of its hierarchy" --cgroup /
+bad_target "--cgroup '' (the root too)" "root of its hierarchy" --cgroup ''
+mkdir "$dir/fakecg"
+echo $$ >"$dir/fakecg/cgroup.procs"
+bad_target "--cgroup on a plain folder with a cgroup.procs file" "not on a cgroup file system" --cgroup "$dir/fakecg"
+
+# --- --port with another user's listener on the same port, another address -------------
+# The system's python: a user's own (pyenv) may be out of the other user's reach.
+if command -v setpriv >/dev/null && [[ -x /usr/bin/python3 ]]; then
+	if [[ -d /sys/fs/cgroup/cpu ]]; then pcg=/sys/fs/cgroup/cpu/latgov-test-port-$$; else pcg=/sys/fs/cgroup/latgov-test-port-$$; fi
+	mkdir "$pcg" && on_exit "rmdir $pcg"
+	port=$(free_port)
+	"$HELPERS/lg_httpd" "$port" &
+	svc=$!
+	on_exit "kill $svc"
+	# Not root, not latgov's business: a local user's listener on the same port.
+	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.2", int(sys.argv[1])))
+s.listen(8)
+print("ready", flush=True)
+time.sleep(120)' "$port" >"$dir/nobody.out" &
+	nob=$!
+	on_exit "kill $nob"
+	# Both in one cgroup: only the owner tells them apart (and a governor would take it).
+	echo "$svc" >"$pcg/cgroup.procs"
+	echo "$nob" >"$pcg/cgroup.procs"
+	if wait_port "$port" && wait_line "$dir/nobody.out" ready; then
+		trace_start "$dir" --port "127.0.0.1:$port" --summary "$dir/addr.json" || not_ok "--port ADDR:PORT starts"
+		"$HELPERS/lg_httpc" "$port" 20 /hello >/dev/null
+		trace_stop
+		check "--port 127.0.0.1:PORT: the service alone" grep -q 'tracing 1 process ' "$dir/latgov.err"
+		check_count "--port 127.0.0.1:PORT: its requests" "$dir/addr.json" "GET /hello" 20
+		trace_start "$dir" --port "$port" || not_ok "--port PORT starts"
+		trace_stop
+		if grep -q "tracing 2 processes" "$dir/latgov.err" && grep -q "PID $nob" "$dir/latgov.err"; then
+			ok "--port PORT: traces both, names the other owner (PID $nob)"
+		else
+			not_ok "--port PORT with two owners" "$(cat "$dir/latgov.err")"
+		fi
+		cat >"$dir/policy.yaml" <<'YAML'
+name: port-owners
+objective: {percentile: p99, target: 50ms}
+cpu: {min: 100m, max: 2}
+YAML
+		"$LATGOV" govern --port "$port" --policy "$dir/policy.yaml" --dry-run -d 1 >"$dir/gov.out" 2>"$dir/gov.err"
+		rc=$?
+		if ((rc == 2)) && grep -q "PID $nob" "$dir/gov.err"; then ok "govern --port PORT with two owners: refused, names them"
+		else not_ok "govern --port PORT with two owners" "exit $rc: $(cat "$dir/gov.err")"; fi
+		if [[ -e $pcg/cpu.cfs_quota_us || -e $pcg/cpu.max ]]; then
+			"$LATGOV" govern --port "127.0.0.1:$port" --policy "$dir/policy.yaml" --dry-run \
+				>"$dir/gov.out" 2>"$dir/gov.err" &
+			gp=$!
+			on_exit "kill -INT $gp"
+			wait_line "$dir/gov.err" '^latgov: tracing'
+			kill -INT "$gp"
+			wait "$gp"
+			rc=$?
+			if ((rc == 0)) && grep -q "governing $pcg " "$dir/gov.err"; then ok "govern --port ADDR:PORT: governs the service's cgroup"
+			else not_ok "govern --port ADDR:PORT" "exit $rc: $(cat "$dir/gov.err")"; fi
+		else
+			skip "govern --port ADDR:PORT" "no cpu controller in $pcg"
+		fi
+	else
+		not_ok "the service and the other user's listener start"
+	fi
+	kill "$svc" "$nob"
+	wait "$svc" "$nob" 2>/dev/null
+else
+	skip "--port against another user's listener" "setpriv or /usr/bin/python3 not installed"
+fi
+
+# --- COMMAND: started with the signal dispositions of a service, not latgov's ----------
+"$LATGOV" trace -d 5 -- sh -c "grep -E '^Sig(Ign|Blk)' /proc/self/status >$dir/sig" >/dev/null 2>"$dir/sig.err"
+ign=$(awk '/^SigIgn/ {print $2}' "$dir/sig")
+blk=$(awk '/^SigBlk/ {print $2}' "$dir/sig")
+mine=$(awk '/^SigIgn/ {print $2}' /proc/$$/status)
+if [[ -n $ign && -n $blk ]] && (((0x$ign & ~0x$mine) == 0 && 0x$blk == 0)); then
+	ok "COMMAND: no signal ignored or blocked that the caller did not (ignored $ign, blocked $blk)"
+else
+	not_ok "COMMAND's signals" "ignored ${ign:-?} (the caller: $mine), blocked ${blk:-?}: $(cat "$dir/sig.err")"
 fi
 
 # --- the target as a client: its calls to a dependency ---------------------------------

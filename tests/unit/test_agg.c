@@ -347,6 +347,90 @@ static void test_endpoint_cap(void **state)
 	agg_free(a);
 }
 
+/* Requests of every endpoint, "other" included: what a total must come to. */
+static uint64_t all_requests(const struct agg *a)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < agg_endpoint_count(a); i++)
+		sum += agg_endpoint_at(a, i)->cum.requests;
+	return sum;
+}
+
+/*
+ * A client that sends junk paths first must not keep the service's own
+ * endpoint out of the table: a busy name takes the place of a rare one, whose
+ * figures fold into "other", and no request is lost on the way.
+ */
+static void test_busy_endpoint_after_junk(void **state)
+{
+	struct agg *a = new_agg(0);
+	const struct agg_endpoint *root;
+	char line[64];
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		snprintf(line, sizeof(line), "GET /junk%c%c HTTP/1.1\r\n", 'a' + i / 26, 'a' + i % 26);
+		add(a, req(line, "HTTP/1.1 404 Not", START, MS, MS));
+	}
+	for (int i = 0; i < 50; i++)
+		add(a, req("GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START + (uint64_t)i * MS, MS, MS));
+	agg_roll(a, START + SEC);
+	root = agg_find(a, "GET /", LG_ROLE_SERVER);
+	assert_non_null(root);
+	assert_false(root->is_other);
+	/* Only the requests it needed to prove itself busy went to "other". */
+	assert_true(root->cum.requests >= 50 - AGG_ADMIT_MIN);
+	assert_true(agg_endpoint_count(a) <= AGG_DEFAULT_MAX_ENDPOINTS);
+	assert_int_equal(agg_stats(a)->evicted, 1);
+	assert_int_equal(all_requests(a), 250);
+
+	/* Later windows: the busy endpoint keeps its place against new junk. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(line, sizeof(line), "GET /more%c%c HTTP/1.1\r\n", 'a' + i / 26, 'a' + i % 26);
+		add(a, req(line, "HTTP/1.1 404 Not", START + SEC, MS, MS));
+		add(a, req("GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r", START + SEC, MS, MS));
+	}
+	agg_roll(a, START + 2 * SEC);
+	root = agg_find(a, "GET /", LG_ROLE_SERVER);
+	assert_non_null(root);
+	assert_int_equal(root->last.requests, 300);
+	assert_true(agg_endpoint_count(a) <= AGG_DEFAULT_MAX_ENDPOINTS);
+	assert_int_equal(all_requests(a), 850);
+	agg_free(a);
+}
+
+/*
+ * Names repeated to look busy: each takes the place of the least busy
+ * endpoint only while it is busier, the count of endpoints never passes the
+ * cap, and every request is counted once, under its name or "other".
+ */
+static void test_eviction_totals(void **state)
+{
+	struct agg *a = new_agg(8);
+	char line[64];
+	uint64_t sent = 0;
+
+	(void)state;
+	for (int w = 0; w < 6; w++) {
+		for (int i = 0; i < 40; i++) {
+			int reps = 1 + (i * 7 + w * 3) % 9;
+
+			snprintf(line, sizeof(line), "GET /n%c%c HTTP/1.1\r\n", 'a' + i / 26, 'a' + i % 26);
+			for (int k = 0; k < reps; k++) {
+				add(a, req(line, "HTTP/1.1 200 OK\r", START + (uint64_t)w * SEC, MS, MS));
+				sent++;
+			}
+			assert_true(agg_endpoint_count(a) <= 8);
+		}
+		agg_roll(a, START + (uint64_t)(w + 1) * SEC);
+		assert_int_equal(all_requests(a), sent);
+	}
+	assert_true(agg_stats(a)->evicted > 0);
+	assert_int_equal(agg_stats(a)->records, sent);
+	agg_free(a);
+}
+
 /*
  * Endpoint naming goes through a cache of request lines: whatever it holds,
  * each record must land where naming it from scratch would put it.
@@ -478,6 +562,8 @@ int main(void)
 		cmocka_unit_test(test_late_and_early),
 		cmocka_unit_test(test_long_idle_roll),
 		cmocka_unit_test(test_endpoint_cap),
+		cmocka_unit_test(test_busy_endpoint_after_junk),
+		cmocka_unit_test(test_eviction_totals),
 		cmocka_unit_test(test_route_cache),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_bad_records),

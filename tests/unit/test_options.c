@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Command-line parsing of every subcommand. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,6 +73,55 @@ static void test_errors_name_the_option(void **state)
 	assert_string_equal(err, "option '-p' needs a value");
 	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "-p", "1", "stray"), -EINVAL);
 	assert_string_equal(err, "unexpected argument 'stray' (a command to run goes after '--')");
+}
+
+/* --port takes an address too: only the listeners that answer it are the target. */
+static void test_port_address(void **state)
+{
+	static const uint8_t v4[4] = { 127, 0, 0, 1 };
+	static const uint8_t v6[16] = { [15] = 1 };
+	struct lg_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "8080"), 0);
+	assert_int_equal(o.target, LG_TARGET_PORT);
+	assert_int_equal(o.port, 8080);
+	assert_int_equal(o.port_family, 0);	/* any address */
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "127.0.0.1:8080"), 0);
+	assert_int_equal(o.port, 8080);
+	assert_int_equal(o.port_family, AF_INET);
+	assert_memory_equal(o.port_addr, v4, 4);
+	assert_int_equal(PARSE(LG_CMD_GOVERN, &o, err, "govern", "--port", "[::1]:443", "--policy", "p.yaml"), 0);
+	assert_int_equal(o.port, 443);
+	assert_int_equal(o.port_family, AF_INET6);
+	assert_memory_equal(o.port_addr, v6, 16);
+	/* IPv6 goes in brackets; an address needs a port; a bad address is named as such */
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "::1:8080"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "[::1]"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "127.0.0.1:"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", ":8080"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "[127.0.0.1]:8080"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "127.0.0.256:8080"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "localhost:8080"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--port", "127.0.0.1:0"), -EINVAL);
+}
+
+/* The root of a cgroup hierarchy (every process on the host) is only traced when asked for. */
+static void test_all_processes(void **state)
+{
+	struct lg_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--cgroup", "/"), 0);
+	assert_false(o.all_processes);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "--cgroup", "/", "--all-processes"), 0);
+	assert_int_equal(o.target, LG_TARGET_CGROUP);
+	assert_true(o.all_processes);
+	assert_int_equal(PARSE(LG_CMD_TRACE, &o, err, "trace", "-p", "1", "--all-processes"), -EINVAL);
+	assert_int_equal(PARSE(LG_CMD_ENFORCE, &o, err, "enforce", "--cgroup", "/x", "--cpu", "1",
+			       "--all-processes"), -EINVAL);
 }
 
 static void test_flame_and_govern_requirements(void **state)
@@ -189,6 +239,8 @@ int main(void)
 		cmocka_unit_test(test_trace_pids_and_outputs),
 		cmocka_unit_test(test_command_target_keeps_its_options),
 		cmocka_unit_test(test_errors_name_the_option),
+		cmocka_unit_test(test_port_address),
+		cmocka_unit_test(test_all_processes),
 		cmocka_unit_test(test_flame_and_govern_requirements),
 		cmocka_unit_test(test_enforce_and_restore),
 		cmocka_unit_test(test_check_and_help),

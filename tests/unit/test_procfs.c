@@ -202,24 +202,109 @@ static void test_listen_socks(void **state)
 	assert_int_equal(procfs_listen_socks(f->root, 0, s, 8), 4);
 	assert_int_equal(s[0].port, 8080);
 	assert_int_equal(s[0].inode, 111);
+	assert_int_equal(s[0].family, AF_INET);
+	assert_memory_equal(s[0].addr, "\0\0\0\0", 4);
 	assert_int_equal(s[1].port, 9000);
 	assert_int_equal(s[1].inode, 112);
+	assert_int_equal(s[1].family, AF_INET);
+	assert_memory_equal(s[1].addr, "\x7f\0\0\x01", 4);	/* 127.0.0.1: the hex is the native word */
+	assert_int_equal(s[1].uid, 0);
 	assert_int_equal(s[2].port, 80);
 	assert_int_equal(s[2].inode, 119);
 	assert_int_equal(s[3].port, 443);
 	assert_int_equal(s[3].inode, 221);
+	assert_int_equal(s[3].family, AF_INET6);
 	/* cap bounds what is stored */
 	assert_int_equal(procfs_listen_socks(f->root, 0, s, 1), 1);
 	assert_int_equal(s[0].port, 8080);
 
 	/* a process's own namespace; without tcp6 (IPv6 off) tcp alone counts */
 	put(f->root, "proc/100/net/tcp", TCP_HEADER
-	    "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 311 1 0000000000000000 100 0 0 10 0\n");
-	assert_int_equal(procfs_listen_socks(f->root, 100, s, 8), 1);
+	    "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 311 1 0000000000000000 100 0 0 10 0\n"
+	    /* another user's listener on 127.0.0.2, same port; a uid that is not a number */
+	    "   1: 0200007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 65534        0 312 1 0000000000000000 100 0 0 10 0\n"
+	    "   2: 0300007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000    x1        0 313 1 0000000000000000 100 0 0 10 0\n");
+	assert_int_equal(procfs_listen_socks(f->root, 100, s, 8), 2);
 	assert_int_equal(s[0].port, 8080);
 	assert_int_equal(s[0].inode, 311);
+	assert_int_equal(s[1].port, 8080);
+	assert_int_equal(s[1].uid, 65534);
+	assert_memory_equal(s[1].addr, "\x7f\0\0\x02", 4);
 	/* a process that is gone */
 	assert_int_equal(procfs_listen_socks(f->root, 101, s, 8), -ENOENT);
+}
+
+/* A listener on addr (text) and port, told apart by its inode. */
+static struct procfs_sock listener(const char *addr, uint16_t port, uint64_t inode)
+{
+	struct procfs_sock s = { .inode = inode, .port = port };
+
+	if (inet_pton(AF_INET, addr, s.addr) == 1) {
+		s.family = AF_INET;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, addr, s.addr), 1);
+		s.family = AF_INET6;
+	}
+	return s;
+}
+
+/* Which inodes procfs_listeners_for keeps for addr:port (family 0: no addr), in order. */
+static void expect_listeners(const struct procfs_sock *all, size_t n, const char *addr,
+			     uint16_t port, const uint64_t *want, size_t nwant)
+{
+	struct procfs_sock socks[16];
+	uint8_t a[16] = { 0 };
+	int family = 0;
+	size_t kept;
+
+	memcpy(socks, all, n * sizeof(*socks));
+	if (addr)
+		family = inet_pton(AF_INET, addr, a) == 1 ? AF_INET : AF_INET6;
+	if (family == AF_INET6)
+		assert_int_equal(inet_pton(AF_INET6, addr, a), 1);
+	kept = procfs_listeners_for(socks, n, port, family, a);
+	assert_int_equal(kept, nwant);
+	for (size_t i = 0; i < kept; i++)
+		assert_int_equal(socks[i].inode, want[i]);
+}
+
+/*
+ * --port ADDR:PORT takes the listeners that answer ADDR:PORT, and no other
+ * user's listener on another address with the same port.
+ */
+static void test_listeners_for(void **state)
+{
+	const struct procfs_sock socks[] = {
+		listener("127.0.0.1", 8080, 1),
+		listener("127.0.0.2", 8080, 2),	/* another user's, same port */
+		listener("0.0.0.0", 9090, 3),
+		listener("::", 9090, 4),
+		listener("::1", 8080, 5),
+		listener("::ffff:127.0.0.3", 8080, 6),
+		listener("127.0.0.1", 7070, 7),
+		listener("127.0.0.1", 7070, 8),	/* SO_REUSEPORT: both answer */
+		listener("0.0.0.0", 7070, 9),
+	};
+	size_t n = sizeof(socks) / sizeof(socks[0]);
+
+	(void)state;
+	/* no address: every listener on the port, as before */
+	expect_listeners(socks, n, NULL, 8080, (const uint64_t[]){ 1, 2, 5, 6 }, 4);
+	expect_listeners(socks, n, "127.0.0.1", 8080, (const uint64_t[]){ 1 }, 1);
+	expect_listeners(socks, n, "127.0.0.2", 8080, (const uint64_t[]){ 2 }, 1);
+	expect_listeners(socks, n, "::1", 8080, (const uint64_t[]){ 5 }, 1);
+	/* an IPv4 address through an IPv6 socket bound to it, and written as mapped */
+	expect_listeners(socks, n, "127.0.0.3", 8080, (const uint64_t[]){ 6 }, 1);
+	expect_listeners(socks, n, "::ffff:127.0.0.1", 8080, (const uint64_t[]){ 1 }, 1);
+	/* nobody answers there */
+	expect_listeners(socks, n, "127.0.0.9", 8080, NULL, 0);
+	expect_listeners(socks, n, "127.0.0.1", 1234, NULL, 0);
+	/* the wildcards: IPv4's before dual-stack IPv6's; IPv6 addresses reach only "::" */
+	expect_listeners(socks, n, "10.1.2.3", 9090, (const uint64_t[]){ 3 }, 1);
+	expect_listeners(socks, n, "fe80::1", 9090, (const uint64_t[]){ 4 }, 1);
+	/* a listener on the address itself comes before the wildcard */
+	expect_listeners(socks, n, "127.0.0.1", 7070, (const uint64_t[]){ 7, 8 }, 2);
+	expect_listeners(socks, n, "127.0.0.5", 7070, (const uint64_t[]){ 9 }, 1);
 }
 
 static int has_u32(const uint32_t *v, int n, uint32_t x)
@@ -233,7 +318,7 @@ static int has_u32(const uint32_t *v, int n, uint32_t x)
 static void test_pid_ports(void **state)
 {
 	struct fake *f = *state;
-	const struct procfs_sock socks[] = { { 111, 8080 }, { 221, 443 } };
+	const struct procfs_sock socks[] = { { .inode = 111, .port = 8080 }, { .inode = 221, .port = 443 } };
 	uint16_t ports[8];
 	int n;
 
@@ -258,12 +343,13 @@ static void test_pid_ports(void **state)
 static void test_sock_holders(void **state)
 {
 	struct fake *f = *state;
-	const struct procfs_sock socks[] = { { 111, 8080 } };
-	uint32_t pids[8], skip[2];
+	const struct procfs_sock socks[] = { { .inode = 111, .port = 8080 },
+					     { .inode = 113, .port = 8080 } };
+	uint32_t pids[8], which[8], skip[2];
 	char path[PATH_MAX * 2];
 	int n;
 
-	assert_int_equal(procfs_sock_holders(f->root, socks, 1, NULL, 0, pids, 8), -ENOENT);
+	assert_int_equal(procfs_sock_holders(f->root, socks, 1, NULL, 0, pids, NULL, 8), -ENOENT);
 	/* an nginx master and worker share the listener; 300 holds another socket; 400 no fds */
 	fd_link(f->root, 100, 6, "socket:[111]");
 	fd_link(f->root, 200, 6, "socket:[111]");
@@ -273,21 +359,44 @@ static void test_sock_holders(void **state)
 	snprintf(path, sizeof(path), "%s/proc/self", f->root);
 	assert_int_equal(symlink("100", path), 0);
 
-	n = procfs_sock_holders(f->root, socks, 1, NULL, 0, pids, 8);
+	n = procfs_sock_holders(f->root, socks, 1, NULL, 0, pids, NULL, 8);
 	assert_int_equal(n, 2);
 	assert_true(has_u32(pids, n, 100) && has_u32(pids, n, 200));
 
 	/* traced alone, the worker shares its socket with the master */
 	skip[0] = 200;
-	n = procfs_sock_holders(f->root, socks, 1, skip, 1, pids, 8);
+	n = procfs_sock_holders(f->root, socks, 1, skip, 1, pids, NULL, 8);
 	assert_int_equal(n, 1);
 	assert_int_equal(pids[0], 100);
 	skip[1] = 100;
-	assert_int_equal(procfs_sock_holders(f->root, socks, 1, skip, 2, pids, 8), 0);
+	assert_int_equal(procfs_sock_holders(f->root, socks, 1, skip, 2, pids, NULL, 8), 0);
 
 	/* the first one found is enough */
-	assert_int_equal(procfs_sock_holders(f->root, socks, 1, NULL, 0, pids, 1), 1);
-	assert_int_equal(procfs_sock_holders(f->root, socks, 0, NULL, 0, pids, 8), 0);
+	assert_int_equal(procfs_sock_holders(f->root, socks, 1, NULL, 0, pids, NULL, 1), 1);
+	assert_int_equal(procfs_sock_holders(f->root, socks, 0, NULL, 0, pids, NULL, 8), 0);
+
+	/* which socket each holds: another listener on the port, held by 500 */
+	fd_link(f->root, 500, 3, "socket:[113]");
+	n = procfs_sock_holders(f->root, socks, 2, NULL, 0, pids, which, 8);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(which[i], pids[i] == 500 ? 1 : 0);
+}
+
+/* Two processes are in the same cgroups when the texts match. */
+static void test_pid_cgroup(void **state)
+{
+	struct fake *f = *state;
+	char buf[256], small[8];
+
+	put(f->root, "proc/100/cgroup", "12:cpu,cpuacct:/web\n0::/web\n");
+	assert_int_equal(procfs_pid_cgroup(f->root, 100, buf, sizeof(buf)), 28);
+	assert_string_equal(buf, "12:cpu,cpuacct:/web\n0::/web\n");
+	assert_int_equal(procfs_pid_cgroup(f->root, 100, small, sizeof(small)), -ENOSPC);
+	assert_int_equal(procfs_pid_cgroup(f->root, 101, buf, sizeof(buf)), -ENOENT);
+	/* exactly the buffer's size fits */
+	put(f->root, "proc/102/cgroup", "0::/a\n");
+	assert_int_equal(procfs_pid_cgroup(f->root, 102, small, 7), 6);
 }
 
 static void test_cgroup_pids(void **state)
@@ -308,8 +417,11 @@ static void test_cgroup_pids(void **state)
 	assert_int_equal(pids[0], 100);
 	assert_int_equal(pids[1], 200);
 	assert_int_equal(pids[2], 500);
-	assert_int_equal(procfs_cgroup_pids(procs, pids, 2), 2);
+	/* more than fit: the first ones are kept, and the count says how many there were */
+	pids[2] = 0;
+	assert_int_equal(procfs_cgroup_pids(procs, pids, 2), 3);
 	assert_int_equal(pids[1], 200);
+	assert_int_equal(pids[2], 0);
 
 	/* a line longer than the reader's buffer is skipped whole, not read as numbers in pieces */
 	memset(text, '7', sizeof(text));
@@ -318,6 +430,50 @@ static void test_cgroup_pids(void **state)
 	put(f->root, "sys/fs/cgroup/web/cgroup.procs", text);
 	assert_int_equal(procfs_cgroup_pids(procs, pids, 8), 1);
 	assert_int_equal(pids[0], 600);
+}
+
+/*
+ * The target list of a cgroup across refreshes: a process that is gone makes
+ * room for a new member, and members the list cannot hold are counted.
+ */
+static void test_cgroup_merge(void **state)
+{
+	struct fake *f = *state;
+	char procs[PATH_MAX * 2];
+	uint32_t pids[4] = { 50, 100, 60 };
+	size_t n = 3, untraced = 99;
+
+	snprintf(procs, sizeof(procs), "%s/sys/fs/cgroup/web/cgroup.procs", f->root);
+	assert_int_equal(procfs_cgroup_merge(f->root, procs, pids, &n, 4, &untraced), -ENOENT);
+	assert_int_equal(n, 3);
+	/* 50 exited; 60 moved to another cgroup but lives on (still traced); v1 may list one twice */
+	put(f->root, "sys/fs/cgroup/web/cgroup.procs", "100\n300\n200\n300\n");
+	put(f->root, "proc/60/stat", "60 (worker) S 1 60 60 0\n");
+	put(f->root, "proc/100/stat", "100 (nginx) S 1 100 100 0\n");
+	assert_int_equal(procfs_cgroup_merge(f->root, procs, pids, &n, 4, &untraced), 2);
+	assert_int_equal(n, 4);
+	assert_int_equal(pids[0], 100);
+	assert_int_equal(pids[1], 60);
+	assert_true((pids[2] == 200 && pids[3] == 300) || (pids[2] == 300 && pids[3] == 200));
+	assert_int_equal(untraced, 0);
+
+	/* Full: the next members are counted, not silently left out. */
+	put(f->root, "sys/fs/cgroup/web/cgroup.procs", "100\n200\n300\n400\n500\n");
+	assert_int_equal(procfs_cgroup_merge(f->root, procs, pids, &n, 4, &untraced), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(untraced, 2);
+	/* Once 60 is gone, one of them takes its place. */
+	snprintf(procs, sizeof(procs), "%s/proc/60/stat", f->root);
+	assert_int_equal(unlink(procs), 0);
+	snprintf(procs, sizeof(procs), "%s/sys/fs/cgroup/web/cgroup.procs", f->root);
+	assert_int_equal(procfs_cgroup_merge(f->root, procs, pids, &n, 4, &untraced), 1);
+	assert_int_equal(n, 4);
+	assert_true(pids[3] == 400 || pids[3] == 500);
+	assert_int_equal(untraced, 1);
+	/* Members beyond twice the room are still counted. */
+	put(f->root, "sys/fs/cgroup/web/cgroup.procs", "100\n200\n300\n400\n500\n600\n700\n800\n900\n");
+	assert_int_equal(procfs_cgroup_merge(f->root, procs, pids, &n, 4, &untraced), 0);
+	assert_int_equal(untraced, 5);
 }
 
 static void test_cgroup_find(void **state)
@@ -452,12 +608,15 @@ static void test_real_proc(void **state)
 		if (socks[i].port == ntohs(addr.sin_port))
 			mine = socks[i];
 	assert_int_equal(mine.port, ntohs(addr.sin_port));
+	assert_int_equal(mine.family, AF_INET);
+	assert_memory_equal(mine.addr, &addr.sin_addr, 4);
+	assert_int_equal(mine.uid, geteuid());
 	assert_int_equal(procfs_pid_ports("/", self, &mine, 1, ports, 4), 1);
 	assert_int_equal(ports[0], ntohs(addr.sin_port));
-	n = procfs_sock_holders("/", &mine, 1, NULL, 0, pids, 4);
+	n = procfs_sock_holders("/", &mine, 1, NULL, 0, pids, NULL, 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(pids[0], self);
-	assert_int_equal(procfs_sock_holders("/", &mine, 1, &self, 1, pids, 4), 0);
+	assert_int_equal(procfs_sock_holders("/", &mine, 1, &self, 1, pids, NULL, 4), 0);
 	close(s);
 	assert_int_equal(procfs_pid_ports("/", self, &mine, 1, ports, 4), 0);
 }
@@ -470,8 +629,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stat_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_socks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_ports, setup, teardown),
+		cmocka_unit_test(test_listeners_for),
 		cmocka_unit_test_setup_teardown(test_sock_holders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_pids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_has_controller, setup, teardown),
 		cmocka_unit_test(test_real_proc),

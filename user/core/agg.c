@@ -27,6 +27,19 @@ struct route_slot {
 	uint8_t line[LG_REQ_PREFIX];
 };
 
+/*
+ * A name waiting for a place once the cap is reached (see agg.h). count may
+ * include err requests inherited from the name whose place it took; count -
+ * err are its own for sure. count 0: a free place.
+ */
+struct candidate {
+	uint64_t hash;
+	uint64_t count;
+	uint64_t err;
+	uint8_t role;
+	char name[ENDPOINT_NAME_MAX];
+};
+
 struct agg {
 	uint64_t start_ns;
 	uint64_t window_ns;
@@ -39,6 +52,8 @@ struct agg {
 	uint32_t *table;		/* open addressing: index + 1 into eps, 0 = free */
 	size_t table_mask;
 	struct agg_stats stats;
+	uint64_t volume_floor;		/* at most the volume of every named endpoint */
+	struct candidate candidates[AGG_CANDIDATES];
 	struct route_slot routes[ROUTE_CACHE_SLOTS];
 };
 
@@ -135,46 +150,6 @@ static struct agg_endpoint *endpoint_new(struct agg *a, const char *name, size_t
 	return ep;
 }
 
-/*
- * The endpoint for (name, role): found, created, or "other" once the cap is
- * reached. NULL only if memory ran out.
- */
-static struct agg_endpoint *endpoint_get(struct agg *a, const char *name, size_t len,
-					 uint8_t role, const struct proto_ops *proto)
-{
-	uint64_t hash = name_hash(name, len, role);
-	size_t i = (size_t)hash & a->table_mask;
-	struct agg_endpoint *ep;
-
-	for (;; i = (i + 1) & a->table_mask) {
-		uint32_t slot = a->table[i];
-
-		if (!slot)
-			break;
-		ep = a->eps[slot - 1];
-		if (ep->hash == hash && ep->role == role && !ep->is_other &&
-		    strncmp(ep->name, name, len) == 0 && ep->name[len] == '\0')
-			return ep;
-	}
-	/* One place is always kept for "other". */
-	if (a->neps + 1 >= a->max_endpoints) {
-		a->stats.overflow++;
-		if (!a->other) {
-			a->other = endpoint_new(a, AGG_OTHER_NAME, strlen(AGG_OTHER_NAME),
-						LG_ROLE_SERVER, 0);
-			if (a->other)
-				a->other->is_other = 1;
-		}
-		return a->other;
-	}
-	ep = endpoint_new(a, name, len, role, hash);
-	if (!ep)
-		return NULL;
-	ep->proto = proto;
-	a->table[i] = (uint32_t)a->neps;
-	return ep;
-}
-
 static struct hist *fig_hist(struct agg *a, struct agg_figures *f, enum agg_hist_kind k)
 {
 	if (!f->h[k]) {
@@ -247,6 +222,181 @@ static int figures_merge(struct agg *a, struct agg_figures *dst, const struct ag
 	return err;
 }
 
+/* The place of (name, role) in the hash table: its slot, or the free slot where it would go. */
+static size_t table_slot(const struct agg *a, const char *name, size_t len, uint8_t role,
+			 uint64_t hash)
+{
+	size_t i = (size_t)hash & a->table_mask;
+
+	for (;; i = (i + 1) & a->table_mask) {
+		uint32_t slot = a->table[i];
+		const struct agg_endpoint *ep;
+
+		if (!slot)
+			return i;
+		ep = a->eps[slot - 1];
+		if (ep->hash == hash && ep->role == role && strncmp(ep->name, name, len) == 0 &&
+		    ep->name[len] == '\0')
+			return i;
+	}
+}
+
+/* "other", created the first time it is needed; NULL only if memory ran out. */
+static struct agg_endpoint *other_endpoint(struct agg *a)
+{
+	if (!a->other) {
+		a->other = endpoint_new(a, AGG_OTHER_NAME, strlen(AGG_OTHER_NAME), LG_ROLE_SERVER, 0);
+		if (a->other)
+			a->other->is_other = 1;
+	}
+	return a->other;
+}
+
+/*
+ * Counts n requests for (name, role) in the candidate table: its entry, a
+ * free one, or the least counted one, which it takes over (space-saving).
+ */
+static struct candidate *candidate_count(struct agg *a, const char *name, size_t len,
+					 uint8_t role, uint64_t hash, uint64_t n)
+{
+	struct candidate *c, *least = &a->candidates[0];
+
+	if (len >= ENDPOINT_NAME_MAX)
+		len = ENDPOINT_NAME_MAX - 1;
+	for (size_t i = 0; i < AGG_CANDIDATES; i++) {
+		c = &a->candidates[i];
+		if (c->count && c->hash == hash && c->role == role &&
+		    strncmp(c->name, name, len) == 0 && c->name[len] == '\0') {
+			c->count += n;
+			return c;
+		}
+		if (c->count < least->count)
+			least = c;
+	}
+	c = least;
+	c->err = c->count;
+	c->count += n;
+	c->hash = hash;
+	c->role = role;
+	memcpy(c->name, name, len);
+	c->name[len] = '\0';
+	return c;
+}
+
+/* The index of the named endpoint with the least volume (the one a candidate would replace); neps if none. */
+static size_t least_busy(const struct agg *a)
+{
+	size_t best = a->neps;
+
+	for (size_t i = 0; i < a->neps; i++)
+		if (!a->eps[i]->is_other && (best == a->neps || a->eps[i]->volume < a->eps[best]->volume))
+			best = i;
+	return best;
+}
+
+/* Rebuilds the hash table after the endpoints moved in eps. */
+static void table_rebuild(struct agg *a)
+{
+	memset(a->table, 0, (a->table_mask + 1) * sizeof(*a->table));
+	for (size_t i = 0; i < a->neps; i++) {
+		struct agg_endpoint *ep = a->eps[i];
+
+		if (!ep->is_other)
+			a->table[table_slot(a, ep->name, strlen(ep->name), ep->role, ep->hash)] =
+				(uint32_t)i + 1;
+	}
+}
+
+/*
+ * Folds endpoint eps[i] into "other": every count and histogram it holds
+ * (open windows, last, cumulative) moves there, then it is freed.
+ */
+static void evict(struct agg *a, size_t i)
+{
+	struct agg_endpoint *ep = a->eps[i], *other = a->other;
+
+	figures_merge(a, &other->cum, &ep->cum);
+	figures_merge(a, &other->last, &ep->last);
+	for (size_t w = 0; w < AGG_OPEN_WINDOWS; w++)
+		figures_merge(a, &other->open[w], &ep->open[w]);
+	for (size_t r = 0; r < ROUTE_CACHE_SLOTS; r++)
+		if (a->routes[r].ep == ep)
+			a->routes[r].ep = NULL;
+	figures_release(&ep->cum);
+	figures_release(&ep->last);
+	for (size_t w = 0; w < AGG_OPEN_WINDOWS; w++)
+		figures_release(&ep->open[w]);
+	free(ep);
+	memmove(&a->eps[i], &a->eps[i + 1], (a->neps - i - 1) * sizeof(*a->eps));
+	a->neps--;
+	a->stats.evicted++;
+}
+
+/*
+ * Once the cap is reached: a candidate busy enough takes the place of the
+ * least busy endpoint (see agg.h). Returns its new endpoint, or NULL if it
+ * stays a candidate.
+ */
+static struct agg_endpoint *admit(struct agg *a, struct candidate *c,
+				  const struct proto_ops *proto)
+{
+	uint64_t sure = c->count - c->err;
+	struct agg_endpoint *ep;
+	size_t victim;
+
+	/* The floor spares a scan of the endpoints for every record of a name that cannot win. */
+	if (sure < AGG_ADMIT_MIN || sure <= 2 * a->volume_floor)
+		return NULL;
+	victim = least_busy(a);
+	if (victim == a->neps)
+		return NULL;
+	a->volume_floor = a->eps[victim]->volume;
+	if (sure <= 2 * a->volume_floor || !other_endpoint(a))
+		return NULL;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return NULL;
+	evict(a, victim);
+	memcpy(ep->name, c->name, sizeof(ep->name));
+	ep->role = c->role;
+	ep->hash = c->hash;
+	ep->proto = proto;
+	ep->volume = sure;
+	a->eps[a->neps++] = ep;
+	table_rebuild(a);
+	memset(c, 0, sizeof(*c));
+	return ep;
+}
+
+/*
+ * The endpoint for (name, role): found, created, admitted by volume, or
+ * "other". NULL only if memory ran out.
+ */
+static struct agg_endpoint *endpoint_get(struct agg *a, const char *name, size_t len,
+					 uint8_t role, const struct proto_ops *proto, uint64_t n)
+{
+	uint64_t hash = name_hash(name, len, role);
+	size_t i = table_slot(a, name, len, role, hash);
+	struct agg_endpoint *ep;
+
+	if (a->table[i])
+		return a->eps[a->table[i] - 1];
+	/* One place is always kept for "other". */
+	if (a->neps + 1 >= a->max_endpoints) {
+		ep = admit(a, candidate_count(a, name, len, role, hash, n), proto);
+		if (ep)
+			return ep;
+		a->stats.overflow++;
+		return other_endpoint(a);
+	}
+	ep = endpoint_new(a, name, len, role, hash);
+	if (!ep)
+		return NULL;
+	ep->proto = proto;
+	a->table[i] = (uint32_t)a->neps;
+	return ep;
+}
+
 /* Closes the oldest open window: into the cumulative figures, then "last". */
 static void close_window(struct agg *a)
 {
@@ -273,6 +423,14 @@ static void close_window(struct agg *a)
 		 */
 		figures_release(f);
 	}
+	/* Volumes are recent ones: each window halves what came before. */
+	for (size_t i = 0; i < a->neps; i++)
+		a->eps[i]->volume >>= 1;
+	for (size_t i = 0; i < AGG_CANDIDATES; i++) {
+		a->candidates[i].count >>= 1;
+		a->candidates[i].err >>= 1;
+	}
+	a->volume_floor >>= 1;
 	a->open_first++;
 }
 
@@ -299,8 +457,12 @@ int agg_roll(struct agg *a, uint64_t now_ns)
 	return count > INT_MAX ? INT_MAX : (int)count;
 }
 
-/* The endpoint of a record, through the route cache; NULL only if memory ran out. */
-static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *r)
+/*
+ * The endpoint of a record of requests requests, through the route cache;
+ * NULL only if memory ran out.
+ */
+static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *r,
+					uint64_t requests)
 {
 	uint8_t role = r->role == LG_ROLE_CLIENT ? LG_ROLE_CLIENT : LG_ROLE_SERVER;
 	uint16_t port = role == LG_ROLE_CLIENT ? r->rport : r->lport;
@@ -308,6 +470,7 @@ static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ role ^ ((uint64_t)port << 8) ^ ((uint64_t)len << 24);
 	char name[ENDPOINT_NAME_MAX];
 	const struct proto_ops *proto;
+	struct agg_endpoint *ep;
 	struct route_slot *slot;
 	size_t n;
 
@@ -329,18 +492,19 @@ static struct agg_endpoint *endpoint_of(struct agg *a, const struct lg_request *
 	}
 	slot = &a->routes[(h ^ h >> 32) % ROUTE_CACHE_SLOTS];
 	if (slot->ep && slot->len == len && slot->port == port && slot->role == role &&
-	    memcmp(slot->line, r->req_prefix, len) == 0) {
-		if (slot->ep->is_other)
-			a->stats.overflow++;
+	    memcmp(slot->line, r->req_prefix, len) == 0)
 		return slot->ep;
-	}
 	n = proto_endpoint_name(r, name, sizeof(name), &proto);
-	slot->ep = endpoint_get(a, name, n, role, proto);
-	slot->len = len;
-	slot->port = port;
-	slot->role = role;
-	memcpy(slot->line, r->req_prefix, len);
-	return slot->ep;
+	ep = endpoint_get(a, name, n, role, proto, requests);
+	/* Not "other": a name sent there is a candidate, counted by name each time. */
+	if (ep && !ep->is_other) {
+		slot->ep = ep;
+		slot->len = len;
+		slot->port = port;
+		slot->role = role;
+		memcpy(slot->line, r->req_prefix, len);
+	}
+	return ep;
 }
 
 int agg_add(struct agg *a, const struct lg_request *r)
@@ -371,12 +535,13 @@ int agg_add(struct agg *a, const struct lg_request *r)
 		agg_roll(a, a->start_ns + (w - AGG_OPEN_WINDOWS + 1) * a->window_ns);
 	}
 
-	ep = endpoint_of(a, r);
+	ep = endpoint_of(a, r, n);
 	if (!ep) {
 		a->stats.alloc_failed++;
 		return -ENOMEM;
 	}
 	a->stats.records++;
+	ep->volume += n;
 	f = &ep->open[w % AGG_OPEN_WINDOWS];
 	f->requests += n;
 	f->bytes_in += r->bytes_in;

@@ -25,8 +25,19 @@
  * only for streamed / scheduler-attributed traffic. A busy endpoint holds
  * about 4 sets (open windows, last, cumulative) of 2 histograms; the endpoint
  * cap (128 by default) bounds the total even if all are busy at once.
- * Requests beyond the cap go to the endpoint named "other" and are counted in
- * agg_stats.overflow.
+ *
+ * The cap, by volume. Names take the free places as they appear. Once the
+ * places are full, a new name's requests go to the endpoint named "other"
+ * (counted in agg_stats.overflow), and the name becomes a candidate in a
+ * small table (AGG_CANDIDATES, space-saving: a new name takes the place of the
+ * least counted one). Each endpoint and candidate keeps its recent volume:
+ * requests, halved at every window close. A candidate whose volume, counted
+ * for sure (not inherited from the name it replaced), reaches AGG_ADMIT_MIN
+ * and is more than twice the least busy endpoint's takes that endpoint's
+ * place; the endpoint's figures (windows, last, cumulative) fold into "other"
+ * (agg_stats.evicted). So junk names that a client sends first cannot keep a
+ * busy endpoint out, and no request is lost: "other" plus the named
+ * endpoints always add up to every request.
  *
  * Hot path: agg_add parses a record's prefixes once, finds the endpoint
  * through a small open-addressing hash and allocates nothing except the first
@@ -47,6 +58,8 @@ struct lg_request;
 #define AGG_DEFAULT_MAX_ENDPOINTS 128
 #define AGG_OPEN_WINDOWS          4	/* windows accepting records at once */
 #define AGG_OTHER_NAME            "other"
+#define AGG_CANDIDATES            64	/* names counted for a place once the cap is reached */
+#define AGG_ADMIT_MIN             4	/* recent requests a candidate needs to take a place */
 
 /* The histograms of one endpoint's figures; values in ns. */
 enum agg_hist_kind {
@@ -83,6 +96,7 @@ struct agg_endpoint {
 	uint8_t pad[6];
 	const struct proto_ops *proto;	/* the protocol that named it; NULL for "tcp:PORT" and "other" */
 	uint64_t hash;
+	uint64_t volume;		/* recent requests, halved each window: what keeps its place */
 	struct agg_figures last;	/* the last closed window (zero if idle in it) */
 	struct agg_figures cum;		/* every closed window */
 	struct agg_figures open[AGG_OPEN_WINDOWS];	/* indexed by window % AGG_OPEN_WINDOWS */
@@ -100,6 +114,7 @@ struct agg_stats {
 	uint64_t late;		/* records for a window already closed */
 	uint64_t early;		/* records timed before start_ns (put in window 0) */
 	uint64_t overflow;	/* records sent to "other" because of the endpoint cap */
+	uint64_t evicted;	/* endpoints folded into "other" to make room for busier ones */
 	uint64_t alloc_failed;	/* histogram allocations that failed (values not kept) */
 	uint64_t bad_records;	/* rejected by agg_add (-EINVAL) */
 };
@@ -145,7 +160,11 @@ uint64_t agg_last_window_ns(const struct agg *a);
 /* Closed windows so far, i.e. the cumulative figures cover windows_closed * window_ns. */
 uint64_t agg_windows_closed(const struct agg *a);
 
-/* Endpoints in order of first appearance; i < agg_endpoint_count(). NULL if out of range. */
+/*
+ * Endpoints in order of admission; i < agg_endpoint_count(). NULL if out of
+ * range. A pointer stays valid until the next agg_add() (which may fold an
+ * endpoint into "other" and free it) or agg_free().
+ */
 size_t agg_endpoint_count(const struct agg *a);
 const struct agg_endpoint *agg_endpoint_at(const struct agg *a, size_t i);
 /* The endpoint with that name and role, or NULL. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -13,8 +14,11 @@
 #define TARGET_USAGE \
 	"TARGET is one of:\n" \
 	"  -p, --pid PID[,PID...]   processes, their threads and children forked later\n" \
-	"      --port PORT          every process listening on TCP PORT\n" \
+	"      --port [ADDR:]PORT   every process listening on TCP PORT (on ADDR only, if given:\n" \
+	"                           127.0.0.1:8080, [::1]:8080)\n" \
 	"      --cgroup PATH        every process in a cgroup (v1 or v2 path)\n" \
+	"      --all-processes      let --cgroup name the root of a hierarchy (the whole host's\n" \
+	"                           processes, not one service's)\n" \
 	"  -- COMMAND [ARG...]      start COMMAND in a new cgroup, trace it, stop it at the end\n"
 
 #define SESSION_USAGE \
@@ -114,7 +118,7 @@ enum opt {
 	OPT_PID, OPT_PORT, OPT_CGROUP, OPT_DURATION, OPT_INTERVAL, OPT_SUMMARY, OPT_JSON,
 	OPT_METRICS, OPT_FLAME, OPT_OUTPUT, OPT_HZ, OPT_OFF_CPU, OPT_REQUESTS_ONLY, OPT_POLICY,
 	OPT_DRY_RUN, OPT_LOG, OPT_CPU, OPT_MEMORY, OPT_CPU_WEIGHT, OPT_ALL, OPT_MAX_CONNS,
-	OPT_SCHED, OPT_NO_SCHED, OPT_HELP,
+	OPT_SCHED, OPT_NO_SCHED, OPT_ALL_PROCESSES, OPT_HELP,
 	OPT__COUNT,
 };
 
@@ -152,6 +156,7 @@ static const struct {
 	[OPT_MAX_CONNS] = { "max-conns", required_argument },
 	[OPT_SCHED] = { "sched", no_argument },
 	[OPT_NO_SCHED] = { "no-sched", no_argument },
+	[OPT_ALL_PROCESSES] = { "all-processes", no_argument },
 	[OPT_HELP] = { "help", no_argument, 'h' },
 };
 
@@ -161,7 +166,7 @@ static const struct {
 	 OPT_BIT(OPT_INTERVAL) | OPT_BIT(OPT_SUMMARY) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_METRICS) | \
 	 OPT_BIT(OPT_FLAME) | OPT_BIT(OPT_HZ) | OPT_BIT(OPT_OFF_CPU) | OPT_BIT(OPT_REQUESTS_ONLY) | \
 	 OPT_BIT(OPT_POLICY) | OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_LOG) | OPT_BIT(OPT_MAX_CONNS) | \
-	 OPT_BIT(OPT_SCHED) | OPT_BIT(OPT_NO_SCHED) | OPT_BIT(OPT_HELP))
+	 OPT_BIT(OPT_SCHED) | OPT_BIT(OPT_NO_SCHED) | OPT_BIT(OPT_ALL_PROCESSES) | OPT_BIT(OPT_HELP))
 
 #define CMD_TARGET	1u	/* takes a TARGET: --cgroup is one, and so is -- COMMAND */
 #define CMD_JSON_SWITCH	2u	/* --json is a switch (the output as JSON), not --json FILE */
@@ -282,6 +287,47 @@ static int parse_pids(const char *s, struct lg_options *o, char *err, size_t err
 	return 0;
 }
 
+/*
+ * --port's value: PORT, IPV4:PORT or [IPV6]:PORT. 0, or -EINVAL with the
+ * message in err.
+ */
+static int parse_port_target(const char *s, struct lg_options *o, char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':'), *end;
+	size_t len;
+
+	o->port_family = 0;
+	if (!colon) {
+		if (parse_port(s, &o->port))
+			return fail(err, errlen, "--port: '%s' is not a TCP port (1-65535)", s);
+		return 0;
+	}
+	if (parse_port(colon + 1, &o->port))
+		return fail(err, errlen, "--port: '%s' does not end in a TCP port (1-65535)", s);
+	if (s[0] == '[') {
+		end = colon - 1;
+		if (end <= s || *end != ']')
+			goto bad_addr;
+		s++;
+		o->port_family = AF_INET6;
+	} else {
+		end = colon;
+		o->port_family = AF_INET;
+	}
+	len = (size_t)(end - s);
+	if (len == 0 || len >= sizeof(addr))
+		goto bad_addr;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (inet_pton(o->port_family, addr, o->port_addr) != 1)
+		goto bad_addr;
+	return 0;
+bad_addr:
+	o->port_family = 0;
+	return fail(err, errlen, "--port: expected PORT, IPV4:PORT or [IPV6]:PORT (e.g. 127.0.0.1:8080, [::1]:8080)");
+}
+
 static int set_target(struct lg_options *o, enum lg_target_kind kind, char *err, size_t errlen)
 {
 	if (o->target != LG_TARGET_NONE && o->target != kind)
@@ -384,8 +430,8 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			break;
 		case OPT_PORT:
 			r = set_target(o, LG_TARGET_PORT, err, errlen);
-			if (!r && parse_port(arg, &o->port))
-				r = fail(err, errlen, "--port: '%s' is not a TCP port (1-65535)", arg);
+			if (!r)
+				r = parse_port_target(arg, o, err, errlen);
 			break;
 		case OPT_CGROUP:
 			/* enforce and restore name the cgroup to limit, not processes to trace */
@@ -453,6 +499,7 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 		case OPT_ALL: o->all = 1; r = 0; break;
 		case OPT_SCHED: o->sched = 1; r = 0; break;
 		case OPT_NO_SCHED: o->sched = -1; r = 0; break;
+		case OPT_ALL_PROCESSES: o->all_processes = 1; r = 0; break;
 		case OPT_MAX_CONNS: {
 			long long n;
 
@@ -494,6 +541,8 @@ int options_parse(enum lg_cmd cmd, int argc, char **argv, struct lg_options *o,
 			return fail(err, errlen, "'govern' needs a policy: --policy FILE (examples in policies/)");
 		if (o->dry_run && !o->policy_path)
 			return fail(err, errlen, "--dry-run goes with --policy");
+		if (o->all_processes && o->target != LG_TARGET_CGROUP)
+			return fail(err, errlen, "--all-processes goes with --cgroup PATH");
 	}
 	/* what a command cannot run without, beyond its options' own checks */
 	switch (cmd) {

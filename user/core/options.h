@@ -31,7 +31,7 @@ enum lg_cmd {
 enum lg_target_kind {
 	LG_TARGET_NONE = 0,
 	LG_TARGET_PIDS,		/* -p PID[,PID...] */
-	LG_TARGET_PORT,		/* --port PORT */
+	LG_TARGET_PORT,		/* --port [ADDR:]PORT */
 	LG_TARGET_CGROUP,	/* --cgroup PATH */
 	LG_TARGET_COMMAND,	/* -- COMMAND [ARG...] */
 };
@@ -48,7 +48,10 @@ struct lg_options {
 	uint32_t pids[LG_MAX_PIDS];
 	size_t npids;
 	uint16_t port;
+	int port_family;		/* --port ADDR:PORT: AF_INET or AF_INET6; 0: any address */
+	uint8_t port_addr[16];		/* ADDR in network order (the first 4 bytes for AF_INET) */
 	const char *cgroup;		/* also enforce/restore --cgroup */
+	int all_processes;		/* --all-processes: --cgroup may name a hierarchy's root */
 	char **command;			/* NULL-terminated, points into argv */
 
 	/* session */

@@ -125,6 +125,28 @@ static int confine(const char *dir, const char *test_root, char *out, long *magi
 	return 0;
 }
 
+int cg_check_dir(const char *dir, char *out, int *hierarchy_root, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	struct stat st, pst;
+	char *slash;
+	long magic;
+	int ret;
+
+	ret = confine(dir, NULL, out, &magic, err, errlen);
+	if (ret)
+		return ret;
+	/* A hierarchy's root is the top of its mount: the folder above is on another file system. */
+	snprintf(parent, sizeof(parent), "%s", out);
+	slash = strrchr(parent, '/');
+	if (slash)
+		slash[slash == parent] = 0;	/* "/a" -> "/", "/a/b" -> "/a" */
+	if (stat(out, &st) || stat(parent, &pst))
+		return errf(err, errlen, -errno, "cgroup %s: %s", out, strerror(errno));
+	*hierarchy_root = strcmp(out, "/") == 0 || st.st_dev != pst.st_dev;
+	return 0;
+}
+
 /* The top of the v1 hierarchy holding path: the highest ancestor on the same mount. */
 static int v1_hierarchy(const char *path, const char *test_root, char *top, size_t len)
 {

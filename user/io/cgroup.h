@@ -72,6 +72,16 @@ struct cg_stats {
  */
 int cg_open(struct cg_target *t, const char *path, const char *test_root, char *err, size_t errlen);
 
+/*
+ * Checks that dir is a cgroup, as cg_open does: resolved (realpath) into out
+ * (PATH_MAX bytes), a directory on a cgroup or cgroup2 file system (statfs
+ * magic) of the real machine. *hierarchy_root is 1 for the root of its
+ * hierarchy (the top of its mount), whose processes are the whole host's.
+ * Returns 0; -EPERM if dir is not on a cgroup file system, -ENOTDIR, or the
+ * -errno of realpath() or stat(); err says which and what to do.
+ */
+int cg_check_dir(const char *dir, char *out, int *hierarchy_root, char *err, size_t errlen);
+
 /* The file behind a knob: "cpu.max", "cpu.cfs_quota_us", ... */
 const char *cg_knob_file(const struct cg_target *t, enum cg_knob k);
 

@@ -14,8 +14,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,6 +230,29 @@ int procfs_pid_alive(const char *root, uint32_t pid)
 }
 
 /*
+ * An address as net/tcp{,6} prints it: each 32-bit word of the network-order
+ * address as the kernel's native integer, in hex. Read on the same machine,
+ * the native integer's bytes are the address again. 0 or -EINVAL.
+ */
+static int parse_addr(const char *hex, size_t len, uint8_t *addr)
+{
+	char word[9];
+
+	for (size_t i = 0; i < len / 8; i++) {
+		unsigned long v;
+		uint32_t w;
+
+		memcpy(word, hex + 8 * i, 8);
+		word[8] = 0;
+		if (parse_hex(word, 8, &v))
+			return -EINVAL;
+		w = (uint32_t)v;
+		memcpy(addr + 4 * i, &w, 4);
+	}
+	return 0;
+}
+
+/*
  * One line of net/tcp or net/tcp6: "sl local rem st tx:rx tr:when retrnsmt
  * uid timeout inode ...", an address as ADDR:PORT in hex. 0 for a LISTEN
  * socket; -ENOENT for another state; -EINVAL for a malformed line, and for
@@ -237,7 +262,7 @@ static int parse_listen(char *line, struct procfs_sock *s)
 {
 	char *field[10], *save = NULL, *colon;
 	unsigned long st, port;
-	long long inode;
+	long long inode, uid;
 	size_t alen;
 	int i;
 
@@ -258,9 +283,14 @@ static int parse_listen(char *line, struct procfs_sock *s)
 		return -EINVAL;
 	if (parse_hex(colon + 1, 4, &port) || port == 0)
 		return -EINVAL;
-	if (parse_int(field[9], 1, INT64_MAX, &inode))
+	if (parse_int(field[9], 1, INT64_MAX, &inode) || parse_int(field[7], 0, UINT32_MAX, &uid))
 		return -EINVAL;
+	memset(s->addr, 0, sizeof(s->addr));
+	if (parse_addr(field[1], alen, s->addr))
+		return -EINVAL;
+	s->family = alen == 8 ? AF_INET : AF_INET6;
 	s->inode = (uint64_t)inode;
+	s->uid = (uint32_t)uid;
 	s->port = (uint16_t)port;
 	return 0;
 }
@@ -309,6 +339,65 @@ int procfs_listen_socks(const char *root, uint32_t pid, struct procfs_sock *sock
 	return (int)n;
 }
 
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/*
+ * How a listener takes connections to an address (see
+ * procfs_listeners_for): 4 bound to it (IPv4), 3 bound to it (IPv6), 2 the
+ * IPv4 wildcard, 1 the IPv6 wildcard, 0 not at all. v4 is the address as
+ * IPv4 if it is one (plain or mapped), else NULL; addr6 the IPv6 one.
+ */
+static int listener_rank(const struct procfs_sock *s, const uint8_t *v4, const uint8_t *addr6)
+{
+	static const uint8_t any[16];
+
+	if (s->family == AF_INET) {
+		if (!v4)
+			return 0;
+		if (!memcmp(s->addr, v4, 4))
+			return 4;
+		return memcmp(s->addr, any, 4) ? 0 : 2;
+	}
+	if (v4 ? !memcmp(s->addr, v4_mapped, 12) && !memcmp(s->addr + 12, v4, 4) :
+		 !memcmp(s->addr, addr6, 16))
+		return 3;
+	return memcmp(s->addr, any, 16) ? 0 : 1;
+}
+
+size_t procfs_listeners_for(struct procfs_sock *socks, size_t n, uint16_t port, int family,
+			    const uint8_t *addr)
+{
+	const uint8_t *v4 = NULL, *addr6 = NULL;
+	int best = 0, rank;
+	size_t kept = 0;
+
+	if (family == AF_INET) {
+		v4 = addr;
+	} else if (family == AF_INET6) {
+		addr6 = addr;
+		if (!memcmp(addr, v4_mapped, 12))
+			v4 = addr + 12;
+	}
+	/* the best rank any listener on port has: only those of it take the connection */
+	for (size_t i = 0; i < n; i++) {
+		if (socks[i].port != port)
+			continue;
+		rank = family ? listener_rank(&socks[i], v4, addr6) : 1;
+		if (rank > best)
+			best = rank;
+	}
+	if (!best)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (socks[i].port != port)
+			continue;
+		if (family && listener_rank(&socks[i], v4, addr6) != best)
+			continue;
+		socks[kept++] = socks[i];
+	}
+	return kept;
+}
+
 /* The inode of an fd link "socket:[INODE]" (changed in place); -EINVAL for any other link. */
 static int socket_inode(char *target, uint64_t *inode)
 {
@@ -342,8 +431,14 @@ static DIR *open_dir(const char *path, int *err)
 	return d;
 }
 
-int procfs_pid_ports(const char *root, uint32_t pid, const struct procfs_sock *socks,
-		     size_t nsocks, uint16_t *ports, size_t cap)
+/*
+ * The sockets of socks that pid holds, one per fd linking to "socket:[INODE]"
+ * in /proc/PID/fd: their ports into ports and their indexes in socks into
+ * which (either may be NULL). Stores up to cap and returns how many, or
+ * -errno if the fd folder cannot be read.
+ */
+static int pid_socks(const char *root, uint32_t pid, const struct procfs_sock *socks,
+		     size_t nsocks, uint16_t *ports, uint32_t *which, size_t cap)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -370,16 +465,29 @@ int procfs_pid_ports(const char *root, uint32_t pid, const struct procfs_sock *s
 		target[len] = 0;
 		if (socket_inode(target, &inode))
 			continue;
-		for (i = 0; i < nsocks && n < cap; i++)
-			if (socks[i].inode == inode)
-				ports[n++] = socks[i].port;
+		for (i = 0; i < nsocks && n < cap; i++) {
+			if (socks[i].inode != inode)
+				continue;
+			if (ports)
+				ports[n] = socks[i].port;
+			if (which)
+				which[n] = (uint32_t)i;
+			n++;
+		}
 	}
 	closedir(d);
 	return (int)n;
 }
 
+int procfs_pid_ports(const char *root, uint32_t pid, const struct procfs_sock *socks,
+		     size_t nsocks, uint16_t *ports, size_t cap)
+{
+	return pid_socks(root, pid, socks, nsocks, ports, NULL, cap);
+}
+
 int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_t nsocks,
-			const uint32_t *skip, size_t nskip, uint32_t *pids, size_t cap)
+			const uint32_t *skip, size_t nskip, uint32_t *pids, uint32_t *which,
+			size_t cap)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -396,8 +504,7 @@ int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_
 	if (!d)
 		return e;
 	while (n < cap && (de = readdir(d))) {
-		uint16_t port;
-		uint32_t pid;
+		uint32_t pid, sock;
 
 		if (parse_pid(de->d_name, &pid))
 			continue;
@@ -405,11 +512,46 @@ int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_
 			;
 		if (i < nskip)
 			continue;
-		if (procfs_pid_ports(root, pid, socks, nsocks, &port, 1) > 0)
+		if (pid_socks(root, pid, socks, nsocks, NULL, &sock, 1) > 0) {
+			if (which)
+				which[n] = sock;
 			pids[n++] = pid;
+		}
 	}
 	closedir(d);
 	return (int)n;
+}
+
+int procfs_pid_cgroup(const char *root, uint32_t pid, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	ssize_t r;
+	int fd, e;
+
+	if (len < 2)
+		return -EINVAL;
+	e = path_of(path, sizeof(path), root, "/proc/%u/cgroup", pid);
+	if (e)
+		return e;
+	fd = open(path, PROC_FILE_FLAGS);
+	if (fd < 0)
+		return -errno;
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			e = -errno;
+			break;
+		}
+		n += (size_t)r;
+	}
+	/* Filled: one more byte tells a text that fits exactly from one cut short. */
+	if (!e && n == len - 1 && read(fd, path, 1) > 0)
+		e = -ENOSPC;
+	close(fd);
+	buf[n] = 0;
+	return e ? e : (int)n;
 }
 
 int procfs_cgroup_find(const char *root, const char *name, char *out, size_t outlen)
@@ -465,11 +607,88 @@ int procfs_cgroup_pids(const char *procs, uint32_t *pids, size_t cap)
 	if (fd < 0)
 		return -errno;
 	lines_init(&l, fd);
-	while (n < cap && (r = lines_next(&l, &line)) > 0)
-		if (!parse_pid(line, &pids[n]))
-			n++;
+	/* Past cap, still counted: the caller says how many it could not keep. */
+	while ((r = lines_next(&l, &line)) > 0 && n < INT_MAX) {
+		uint32_t pid;
+
+		if (parse_pid(line, &pid))
+			continue;
+		if (n < cap)
+			pids[n] = pid;
+		n++;
+	}
 	close(fd);
 	return r < 0 ? r : (int)n;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts pids and drops repeats (v1's cgroup.procs may list a process twice); returns how many are left. */
+static size_t sort_unique(uint32_t *pids, size_t n)
+{
+	size_t k = 0;
+
+	qsort(pids, n, sizeof(*pids), cmp_pid);
+	for (size_t i = 0; i < n; i++)
+		if (!k || pids[k - 1] != pids[i])
+			pids[k++] = pids[i];
+	return k;
+}
+
+static int has_sorted(const uint32_t *sorted, size_t n, uint32_t pid)
+{
+	return bsearch(&pid, sorted, n, sizeof(*sorted), cmp_pid) != NULL;
+}
+
+int procfs_cgroup_merge(const char *root, const char *procs, uint32_t *pids, size_t *n,
+			size_t cap, size_t *untraced)
+{
+	/* Room to see every member of a cgroup somewhat over the cap, to count those left out. */
+	size_t room = 2 * cap, stored, members, held = 0, kept = 0, added = 0;
+	uint32_t *fresh, *have = NULL;
+	int listed, e = 0;
+
+	fresh = malloc((room ? room : 1) * sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	listed = procfs_cgroup_pids(procs, fresh, room);
+	if (listed < 0) {
+		e = listed;
+		goto out;
+	}
+	stored = (size_t)listed < room ? (size_t)listed : room;
+	members = sort_unique(fresh, stored);
+	/* Gone: no longer a member, and not alive (a process that moved on is still traced). */
+	for (size_t i = 0; i < *n; i++)
+		if (has_sorted(fresh, members, pids[i]) || procfs_pid_alive(root, pids[i]))
+			pids[kept++] = pids[i];
+	*n = kept;
+	have = malloc((kept ? kept : 1) * sizeof(*have));
+	if (!have) {
+		e = -ENOMEM;
+		goto out;
+	}
+	memcpy(have, pids, kept * sizeof(*have));
+	qsort(have, kept, sizeof(*have), cmp_pid);
+	for (size_t i = 0; i < members; i++) {
+		if (has_sorted(have, kept, fresh[i])) {
+			held++;
+		} else if (*n < cap) {
+			pids[(*n)++] = fresh[i];
+			added++;
+			held++;
+		}
+	}
+	*untraced = members - held + ((size_t)listed - stored);
+out:
+	free(have);
+	free(fresh);
+	return e ? e : (int)added;
 }
 
 int procfs_cgroup_has_controller(const char *root, const char *dir, const char *controller)

@@ -20,10 +20,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A listening TCP socket: its inode (what a holder's fd links to) and port. */
+/*
+ * A listening TCP socket: its inode (what a holder's fd links to), the
+ * address and port it is bound to, and the user that made it.
+ */
 struct procfs_sock {
 	uint64_t inode;
+	uint32_t uid;		/* as the reader's user namespace sees it */
 	uint16_t port;
+	uint8_t family;		/* AF_INET (net/tcp) or AF_INET6 (net/tcp6) */
+	uint8_t addr[16];	/* network order; the first 4 bytes for AF_INET */
 };
 
 /*
@@ -61,6 +67,19 @@ const char *procfs_stat_field(const char *stat, int n);
 int procfs_listen_socks(const char *root, uint32_t pid, struct procfs_sock *socks, size_t cap);
 
 /*
+ * Keeps the listeners among socks that take connections to addr:port, as the
+ * kernel's lookup picks them: those bound to addr itself if there are any,
+ * else those bound to the wildcard (0.0.0.0, or :: for dual-stack IPv6);
+ * IPv4 sockets before IPv6 ones at each step. An IPv4 addr is also reached
+ * through an IPv6 socket bound to it as ::ffff:a.b.c.d. family 0 keeps every
+ * listener on port, whatever its address. addr is in network order (4 bytes
+ * for AF_INET, 16 for AF_INET6). The kept ones move to the front of socks, in
+ * their order; returns how many.
+ */
+size_t procfs_listeners_for(struct procfs_sock *socks, size_t n, uint16_t port, int family,
+			    const uint8_t *addr);
+
+/*
  * The ports of the sockets in socks that pid holds, one per fd linking to
  * "socket:[INODE]" in /proc/PID/fd. Stores up to cap and returns how many,
  * or -errno if the fd folder cannot be read (-ENOENT: the process is gone).
@@ -70,11 +89,20 @@ int procfs_pid_ports(const char *root, uint32_t pid, const struct procfs_sock *s
 
 /*
  * The processes that hold any of socks, except those in skip; reads every
- * process's fd folder, and stops once cap are found. Returns how many were
- * stored, or -errno if /proc cannot be listed.
+ * process's fd folder, and stops once cap are found. which (NULL: not
+ * wanted) gets, for each pid stored, the index in socks of a socket it
+ * holds. Returns how many were stored, or -errno if /proc cannot be listed.
  */
 int procfs_sock_holders(const char *root, const struct procfs_sock *socks, size_t nsocks,
-			const uint32_t *skip, size_t nskip, uint32_t *pids, size_t cap);
+			const uint32_t *skip, size_t nskip, uint32_t *pids, uint32_t *which,
+			size_t cap);
+
+/*
+ * The text of root/proc/PID/cgroup (every hierarchy's line, v1 and v2) into
+ * buf, NUL-terminated. Two processes in the same cgroups have the same text.
+ * Returns its length, -ENOSPC if it does not fit, or -errno (-ENOENT: gone).
+ */
+int procfs_pid_cgroup(const char *root, uint32_t pid, char *buf, size_t len);
 
 /*
  * The cgroup.procs file of the cgroup name: an absolute path, or one
@@ -86,10 +114,24 @@ int procfs_cgroup_find(const char *root, const char *name, char *out, size_t out
 
 /*
  * The pids in the cgroup.procs file at procs (a path procfs_cgroup_find
- * gave), one a line; other lines are skipped. Stores up to cap and returns
- * how many, or -errno if the file cannot be read.
+ * gave), one a line; other lines are skipped. Stores up to cap, and returns
+ * how many the file lists (more than cap when they did not all fit), or
+ * -errno if the file cannot be read.
  */
 int procfs_cgroup_pids(const char *procs, uint32_t *pids, size_t cap);
+
+/*
+ * Brings a list of target pids (*n of them, room for cap) up to date with
+ * the cgroup.procs file at procs: drops the processes that are gone (no
+ * longer listed, and not alive under root; one that moved to another cgroup
+ * stays), then appends the members it does not hold yet while there is room.
+ * *untraced gets the members it had no room for (an estimate once the cgroup
+ * lists more than twice cap). Returns how many were appended (the
+ * last ones of the list), or -errno if the file cannot be read (the list is
+ * left as it was).
+ */
+int procfs_cgroup_merge(const char *root, const char *procs, uint32_t *pids, size_t *n,
+			size_t cap, size_t *untraced);
 
 /*
  * 1 if the cgroup v2 directory dir (an absolute path under root) lists
