@@ -61,6 +61,7 @@ struct tracer {
 	size_t slots_len;
 	int counters_fd;
 	uint64_t emitted_before_poll;	/* LG_CNT_ANSWERED_EMITTED read before the last drain */
+	uint32_t polled;		/* records delivered in this poll (TRACER_POLL_RECORDS_MAX) */
 	struct flush_log flushed;	/* requests the idle flush delivered, awaiting the kernel's copy */
 };
 
@@ -70,6 +71,14 @@ static struct flush_id flush_id_of(const struct lg_request *r)
 
 	return id;
 }
+
+/*
+ * Records delivered in one poll at most. libbpf's drain reads until the ring
+ * is empty, re-reading where the producers are: under a load that fills it
+ * faster than the records are handled (a whole host traced) it would never
+ * return, and the session would stop answering its signals and its clock.
+ */
+#define TRACER_POLL_RECORDS_MAX (1 << 17)
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -83,12 +92,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (type == LG_REC_REQUEST && size >= sizeof(*r)) {
 		struct flush_id id = flush_id_of(r);
 
-		if (flush_log_take(&t->flushed, &id))
-			return 0;
-		if (t->cb.on_request)
+		if (!flush_log_take(&t->flushed, &id) && t->cb.on_request)
 			t->cb.on_request(t->cb.ctx, r);
 	}
-	return 0;
+	/* This record is consumed either way; a negative return ends the drain after it. */
+	return ++t->polled >= TRACER_POLL_RECORDS_MAX ? -EAGAIN : 0;
 }
 
 /* libbpf attaches tracepoints through tracefs; mount it where it is missing. */
@@ -437,13 +445,14 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	 * idle scan's estimate of what is pending too high, never too low.
 	 */
 	t->emitted_before_poll = counter(t, LG_CNT_ANSWERED_EMITTED);
+	t->polled = 0;
 	n = ring_buffer__poll(t->rb, timeout_ms);
-
-	if (n < 0 && n != -EINTR)
+	if (n < 0 && n != -EINTR && n != -EAGAIN)
 		return n;
-	/* Records are submitted without wakeups: poll only waited; drain now. */
-	n = ring_buffer__consume(t->rb);
-	return n < 0 && n != -EINTR ? n : 0;
+	/* Records are submitted without wakeups: poll only waited; drain now (bounded, as above). */
+	if (t->polled < TRACER_POLL_RECORDS_MAX)
+		n = ring_buffer__consume(t->rb);
+	return n < 0 && n != -EINTR && n != -EAGAIN ? n : 0;
 }
 
 /*

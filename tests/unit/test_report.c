@@ -377,6 +377,7 @@ static void test_summary(void **state)
 	assert_string_equal(json_get(jw.buf, "counters.stack_lost"), "9");
 	assert_string_equal(json_get(jw.buf, "counters.stack_map_full"), "0");
 	assert_string_equal(json_get(jw.buf, "aggregator.late"), "0");
+	assert_string_equal(json_get(jw.buf, "aggregator.evicted"), "0");
 	assert_false(json_has(jw.buf, "endpoints[2].name"));
 
 	/* No counters and no time: zeros, not a crash or a division by zero. */

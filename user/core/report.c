@@ -150,6 +150,7 @@ int report_summary_json(struct jsonw *jw, const struct agg *a, uint64_t duration
 	jw_kv_u64(jw, "late", st->late);
 	jw_kv_u64(jw, "early", st->early);
 	jw_kv_u64(jw, "overflow", st->overflow);
+	jw_kv_u64(jw, "evicted", st->evicted);
 	jw_kv_u64(jw, "alloc_failed", st->alloc_failed);
 	jw_kv_u64(jw, "bad_records", st->bad_records);
 	jw_obj_end(jw);
@@ -390,5 +391,8 @@ int report_summary_table(struct strbuf *sb, const struct agg *a, uint64_t durati
 	if (agg_stats(a)->overflow)
 		sb_printf(sb, "note: %" PRIu64 " requests counted under \"other\": more endpoints than the cap\n",
 			  agg_stats(a)->overflow);
+	if (agg_stats(a)->evicted)
+		sb_printf(sb, "note: %" PRIu64 " endpoints folded into \"other\" to make room for busier ones\n",
+			  agg_stats(a)->evicted);
 	return sb_finish(sb);
 }
