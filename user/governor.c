@@ -570,6 +570,7 @@ void governor_status(const struct governor *g, struct governor_status *st)
 
 int governor_close(struct governor *g)
 {
+	char shown[sizeof(g->cg.path)];
 	int left = 0;
 
 	if (!g)
@@ -587,6 +588,11 @@ int governor_close(struct governor *g)
 	if (g->sf) {
 		left = statefile_restore(g->sf, NULL, stderr);
 		statefile_release(g->sf, left == 0);
+		if (left) {
+			utf8_sanitize_to(shown, sizeof(shown), g->cg.path);
+			fprintf(stderr, "latgov: some limits of %s could not be restored; their originals stay recorded in /run/latgov: run 'latgov restore --cgroup %s'\n",
+				shown, shown);
+		}
 	}
 	if (g->log)
 		fclose(g->log);

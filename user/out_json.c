@@ -45,7 +45,7 @@ static int json_on_window(struct session *s, void *ctx)
 				session_options(s)->json_path, strerror(errno));
 			fclose(out->windows);
 			out->windows = NULL;
-			session_output_failed(s);
+			session_part_failed(s);
 		}
 	}
 	out->dropped_before = dropped;
@@ -78,7 +78,7 @@ static void json_on_end(struct session *s, void *ctx)
 	struct json_output *out = ctx;
 
 	if (session_ran(s) && out->summary.dirfd >= 0 && write_summary_file(s, out))
-		session_output_failed(s);
+		session_part_failed(s);
 	if (out->windows)
 		fclose(out->windows);
 	outfile_target_close(&out->summary);

@@ -46,7 +46,7 @@ struct session {
 	int failed_to_start;	/* parts end without output */
 	int agg_errors;
 	struct session_outputs outs;	/* opened before anything starts */
-	int output_failed;	/* a part could not write its output: exit 1 */
+	int part_failed;	/* a part could not finish its work (session_part_failed): exit 1 */
 	FILE *records;		/* LATGOV_RECORDS=FILE: every record as JSONL, for tests */
 	int records_failed;	/* a record line could not be written (said once) */
 	char cgroup_dir[512];
@@ -102,7 +102,7 @@ size_t session_target_pids(const struct session *s, const uint32_t **pids)
 }
 
 struct session_outputs *session_outputs(struct session *s) { return &s->outs; }
-void session_output_failed(struct session *s) { s->output_failed = 1; }
+void session_part_failed(struct session *s) { s->part_failed = 1; }
 
 const uint64_t *session_counters(const struct session *s) { return s->counters; }
 uint64_t session_duration_ns(const struct session *s) { return s->now_ns - s->start_ns; }
@@ -511,10 +511,10 @@ out_agg:
 				getenv("LATGOV_RECORDS"), strerror(errno));
 			s->records_failed = 1;
 		}
-		s->output_failed |= s->records_failed;
+		s->part_failed |= s->records_failed;
 		jw_free(&s->records_jw);
 	}
-	if (s->output_failed && !rc)
+	if (s->part_failed && !rc)
 		rc = -EIO;
 	agg_free(s->agg);
 out_tracer:

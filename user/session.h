@@ -103,8 +103,11 @@ int session_outputs_open(struct session_outputs *out, const struct lg_options *o
 void session_outputs_close(struct session_outputs *out);
 /* The session's outputs, for each part to take its own. */
 struct session_outputs *session_outputs(struct session *s);
-/* A part could not write its output (and said which): the session exits 1 (-EIO). */
-void session_output_failed(struct session *s);
+/*
+ * A part could not finish its work (an output not written, a limit not
+ * restored) and said so: the session exits 1 (-EIO).
+ */
+void session_part_failed(struct session *s);
 
 /* The other parts' lines for the live view, in the order the parts were added. */
 void session_parts_status(struct session *s, struct strbuf *sb);

@@ -141,7 +141,7 @@ static void flame_on_end(struct session *s, void *ctx)
 	if (!err)
 		err = profiler_write(f->profiler, f->dirfd, o->flame_dir);
 	if (err)
-		session_output_failed(s);
+		session_part_failed(s);
 	if (!err) {
 		profiler_counters(f->profiler, lost);
 		if (lost[LG_CNT_STACK_LOST] || lost[LG_CNT_STACK_MAP_FULL] || lost[LG_CNT_THREAD_MAP_FULL])

@@ -151,8 +151,10 @@ uint64_t session_governor_window_ns(const char *policy_path)
 static void governor_part_on_end(struct session *s, void *ctx)
 {
 	if (governor_log_failed(ctx))
-		session_output_failed(s);
-	governor_close(ctx);
+		session_part_failed(s);
+	/* A limit not restored is the session's failure: it exits 1 (it said what to run). */
+	if (governor_close(ctx))
+		session_part_failed(s);
 	session_hold_restore(s, 0);
 }
 

@@ -4,6 +4,7 @@
  * temp dir (the test root stands in for /sys/fs/cgroup; no root needed).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -368,6 +370,54 @@ static void test_statefile_restore_own_values(void **state)
 	statefile_release(sf, 1);
 }
 
+/* Opens /dev/null until the process has no descriptor left; returns how many it took. */
+static int exhaust_fds(int *fds, int cap)
+{
+	int n = 0, fd;
+
+	while (n < cap && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[n++] = fd;
+	return n;
+}
+
+/* A latgov out of descriptors at the end still restores what it changed. */
+static void test_statefile_restore_without_fds(void **state)
+{
+	struct fake *f = *state;
+	char p[PATH_MAX * 2], quota[PATH_MAX * 2], buf[128], err[512] = "";
+	static int fds[65536];
+	struct statefile *sf;
+	struct cg_target t;
+	struct rlimit old, low;
+	int n, ret;
+
+	path_of(f, "cpu/web", p, sizeof(p));
+	assert_int_equal(cg_open(&t, p, f->root, err, sizeof(err)), 0);
+	assert_int_equal(statefile_acquire(&sf, f->state_dir, t.path, err, sizeof(err)), 0);
+	assert_int_equal(cg_knob_path(&t, CG_KNOB_CPU_MAX, quota, sizeof(quota)), 0);
+	put(f->root, "cpu/web/cpu.cfs_quota_us", "-1\n");
+	assert_int_equal(statefile_record(sf, quota, "-1"), 0);
+	assert_int_equal(statefile_intend(sf, quota, "40000"), 0);
+	assert_int_equal(cg_write_knob(&t, CG_KNOB_CPU_MAX, "40000", 0), 0);
+	assert_int_equal(statefile_confirm(sf, quota, "40000"), 0);
+
+	/* Every descriptor taken, under a limit low enough to take them all quickly. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	n = exhaust_fds(fds, (int)(sizeof(fds) / sizeof(fds[0])));
+	assert_true(open("/dev/null", O_RDONLY) < 0 && errno == EMFILE);
+	ret = statefile_restore(sf, f->root, NULL);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(ret, 0);
+	get(f->root, "cpu/web/cpu.cfs_quota_us", buf, sizeof(buf));
+	assert_string_equal(buf, "-1");
+	statefile_release(sf, 1);
+}
+
 static void test_statefile_after_crash(void **state)
 {
 	struct fake *f = *state;
@@ -520,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_restore_own_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statefile_restore_without_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statefile_lock_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knob_ctl, setup, teardown),

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -151,6 +153,30 @@ static void test_pid_alive(void **state)
 	assert_int_equal(procfs_pid_alive(f->root, 105), 0);
 	/* cannot tell: kept */
 	assert_int_equal(procfs_pid_alive(f->root, 104), 1);
+}
+
+/* Out of descriptors, a live process is not taken for dead (a session once ended early so). */
+static void test_pid_alive_without_fds(void **state)
+{
+	struct fake *f = *state;
+	static int fds[65536];
+	struct rlimit old, low;
+	int n = 0, fd, alive, gone;
+
+	put(f->root, "proc/300/stat", "300 (svc) S 1 300 300 0\n");
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < (int)(sizeof(fds) / sizeof(fds[0])) && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		fds[n++] = fd;
+	alive = procfs_pid_alive(f->root, 300);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	gone = procfs_pid_alive(f->root, 301);	/* no such process: a sure answer */
+	assert_int_equal(alive, 1);
+	assert_int_equal(gone, 0);
 }
 
 /* The start time (field 22) that tells a process from a later one with its pid. */
@@ -627,6 +653,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_task_tgid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_alive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stat_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_alive_without_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_socks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_ports, setup, teardown),
 		cmocka_unit_test(test_listeners_for),

@@ -220,9 +220,14 @@ int procfs_pid_alive(const char *root, uint32_t pid)
 {
 	char buf[512];
 	const char *state;
+	int n;
 
-	if (procfs_stat(root, pid, buf, sizeof(buf)) <= 0)
+	n = procfs_stat(root, pid, buf, sizeof(buf));
+	if (n == -ENOENT || n == -ESRCH)
 		return 0;
+	/* Out of descriptors, or any other failure: not a sure answer, so alive. */
+	if (n <= 0)
+		return 1;
 	state = procfs_stat_field(buf, 3);
 	if (!state)
 		return 1;

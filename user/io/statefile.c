@@ -51,7 +51,15 @@ struct sf_file {
 	int foreign;
 };
 
+/*
+ * Descriptors held from the start for the restore at the end: a process
+ * that ran out of them (a socket held open by others, a leak) must still
+ * read and write back each limit. Each step of a restore holds two at most.
+ */
+#define STATEFILE_RESERVE_FDS 4
+
 struct statefile {
+	int reserve[STATEFILE_RESERVE_FDS];	/* /dev/null, closed as the restore starts; -1 once */
 	char dir[PATH_MAX];
 	char state_path[PATH_MAX + 96];
 	char lock_path[PATH_MAX + 96];
@@ -282,6 +290,16 @@ static int paths_for(struct statefile *sf, const char *dir, const char *target)
 	return 0;
 }
 
+/* Hands the held descriptors back, for the restore to open what it needs. */
+static void release_reserve(struct statefile *sf)
+{
+	for (int i = 0; i < STATEFILE_RESERVE_FDS; i++) {
+		if (sf->reserve[i] >= 0)
+			close(sf->reserve[i]);
+		sf->reserve[i] = -1;
+	}
+}
+
 int statefile_acquire(struct statefile **out, const char *dir, const char *target,
 		      char *err, size_t errlen)
 {
@@ -294,6 +312,16 @@ int statefile_acquire(struct statefile **out, const char *dir, const char *targe
 	if (!sf)
 		return sf_errf(err, errlen, -ENOMEM, "out of memory");
 	sf->lock_fd = -1;
+	for (int i = 0; i < STATEFILE_RESERVE_FDS; i++)
+		sf->reserve[i] = -1;
+	for (int i = 0; i < STATEFILE_RESERVE_FDS; i++) {
+		sf->reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (sf->reserve[i] < 0) {
+			ret = sf_errf(err, errlen, -errno, "cannot hold descriptors for the restore: %s",
+				      strerror(errno));
+			goto fail;
+		}
+	}
 	ret = paths_for(sf, dir, target);
 	if (ret) {
 		sf_errf(err, errlen, ret, "cgroup path %s is too long", target);
@@ -344,6 +372,7 @@ int statefile_acquire(struct statefile **out, const char *dir, const char *targe
 fail:
 	if (sf->lock_fd >= 0)
 		close(sf->lock_fd);
+	release_reserve(sf);
 	free(sf);
 	return ret;
 }
@@ -530,6 +559,7 @@ static int restore_files(struct statefile *sf, const char *test_root, FILE *out)
 
 int statefile_restore(struct statefile *sf, const char *test_root, FILE *out)
 {
+	release_reserve(sf);
 	return restore_files(sf, test_root, out);
 }
 
@@ -543,6 +573,7 @@ void statefile_release(struct statefile *sf, int remove)
 	}
 	if (sf->lock_fd >= 0)
 		close(sf->lock_fd);
+	release_reserve(sf);
 	free(sf);
 }
 
@@ -620,6 +651,8 @@ int statefile_restore_dead(const char *dir, const char *target, const char *test
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		memset(sf, 0, sizeof(*sf));
 		sf->lock_fd = -1;
+		for (int i = 0; i < STATEFILE_RESERVE_FDS; i++)
+			sf->reserve[i] = -1;	/* a dead latgov's record: this process holds none for it */
 		if (load(sf, path)) {
 			if (out)
 				fprintf(out, "latgov: %s is not a latgov state file; left alone\n", path);
