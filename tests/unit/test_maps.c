@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -117,6 +118,29 @@ static void test_perfmap(void **state)
 	symtab_free(&t);
 }
 
+static void test_perfmap_long_line_skipped(void **state)
+{
+	static char text[64 << 10];
+	struct symtab t;
+	size_t skipped = 0, n;
+
+	(void)state;
+	/* A name of 60 KiB between two ordinary lines: a JIT writes no such name. */
+	n = (size_t)snprintf(text, sizeof(text), "1000 10 first\n2000 10 ");
+	memset(text + n, 'x', 60 << 10);
+	n += 60 << 10;
+	assert_true(60 << 10 > PERFMAP_MAX_LINE);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "\n3000 10 last\n");
+	symtab_init(&t);
+	assert_int_equal(perfmap_parse(text, n, &t, &skipped), 2);
+	assert_int_equal(skipped, 1);
+	symtab_finish(&t);
+	assert_string_equal(symtab_lookup(&t, 0x1001, 0, NULL)->name, "first");
+	assert_null(symtab_lookup(&t, 0x2001, 0, NULL));
+	assert_string_equal(symtab_lookup(&t, 0x3001, 0, NULL)->name, "last");
+	symtab_free(&t);
+}
+
 static void test_kallsyms(void **state)
 {
 	const char text[] = "ffffffff81000000 T _stext\n"
@@ -149,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_maps_bad_line),
 		cmocka_unit_test(test_symtab_lookup),
 		cmocka_unit_test(test_perfmap),
+		cmocka_unit_test(test_perfmap_long_line_skipped),
 		cmocka_unit_test(test_kallsyms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -315,7 +315,7 @@ int perfmap_parse(const char *text, size_t len, struct symtab *t, size_t *skippe
 		pos += l + (nl ? 1 : 0);
 		if (l == 0)
 			continue;
-		if (scan_hex(&s, end, &start) || expect(&s, end, ' ') || scan_hex(&s, end, &size) ||
+		if (l > PERFMAP_MAX_LINE || scan_hex(&s, end, &start) || expect(&s, end, ' ') || scan_hex(&s, end, &size) ||
 		    expect(&s, end, ' ') || s >= end) {
 			if (skipped)
 				(*skipped)++;

@@ -79,7 +79,16 @@ const char *map_basename(const struct map_entry *e);
 
 /* ---- perf-PID.map and kallsyms ------------------------------------------- */
 
-/* Adds every well-formed line of a perf map to t (bad lines are skipped and counted in *skipped). */
+/*
+ * A perf map line longer than this is skipped whole: a JIT names a function
+ * in far less, and the file's owner may be anyone who could write /tmp.
+ */
+#define PERFMAP_MAX_LINE 4096
+
+/*
+ * Adds every well-formed line of a perf map to t; bad or overlong lines are
+ * skipped and counted in *skipped. Returns the count added or -ENOMEM.
+ */
 int perfmap_parse(const char *text, size_t len, struct symtab *t, size_t *skipped);
 
 /*

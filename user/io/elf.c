@@ -2,14 +2,16 @@
 #include "io/elf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "io/targetfile.h"
 
 static int libelf_ready(void)
 {
@@ -23,15 +25,30 @@ static int libelf_ready(void)
 	return 0;
 }
 
-/* Section data, inflated first when the section is SHF_COMPRESSED. */
-static Elf_Data *section_data(Elf_Scn *scn)
+/*
+ * Section data, inflated first when the section is SHF_COMPRESSED. NULL when
+ * it cannot be read, or would inflate past the limits (elf.h): then it is
+ * counted in o->sections_refused.
+ */
+static Elf_Data *section_data(Elf_Scn *scn, struct elf_object *o)
 {
 	GElf_Shdr sh;
 
-	if (!gelf_getshdr(scn, &sh))
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 		return NULL;
-	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
-		return NULL;
+	if (sh.sh_flags & SHF_COMPRESSED) {
+		GElf_Chdr ch;
+
+		/* The header alone is read: nothing is inflated yet. */
+		if (!gelf_getchdr(scn, &ch))
+			return NULL;
+		if (ch.ch_size > ELF_SECTION_MAX || ch.ch_size / ELF_INFLATE_RATIO > sh.sh_size) {
+			o->sections_refused++;
+			return NULL;
+		}
+		if (elf_compress(scn, 0, 0) < 0)
+			return NULL;
+	}
 	return elf_getdata(scn, NULL);
 }
 
@@ -69,7 +86,8 @@ static void read_build_id(Elf *e, char *hex, size_t len)
 		GElf_Nhdr nh;
 		size_t off = 0, name_off, desc_off;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+		/* A compressed note would read as garbage: no tool writes one. */
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || (sh.sh_flags & SHF_COMPRESSED))
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d)
@@ -90,8 +108,11 @@ static void read_build_id(Elf *e, char *hex, size_t len)
 	}
 }
 
-/* Adds the function symbols of every section of type (SHT_SYMTAB or SHT_DYNSYM). Returns the count. */
-static int read_symbols(Elf *e, Elf64_Word type, struct symtab *t)
+/*
+ * Adds the function symbols of every section of type (SHT_SYMTAB or
+ * SHT_DYNSYM) of e to o's table. Returns the count or -ENOMEM.
+ */
+static int read_symbols(Elf *e, Elf64_Word type, struct elf_object *o)
 {
 	Elf_Scn *scn = NULL;
 	int n = 0;
@@ -104,9 +125,9 @@ static int read_symbols(Elf *e, Elf64_Word type, struct symtab *t)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
 			continue;
 		/* The string table may be compressed too; inflate it before elf_strptr. */
-		if (!section_data(elf_getscn(e, sh.sh_link)))
+		if (!section_data(elf_getscn(e, sh.sh_link), o))
 			continue;
-		d = section_data(scn);
+		d = section_data(scn, o);
 		if (!d)
 			continue;
 		count = d->d_size / sh.sh_entsize;
@@ -123,7 +144,7 @@ static int read_symbols(Elf *e, Elf64_Word type, struct symtab *t)
 			name = elf_strptr(e, sh.sh_link, s.st_name);
 			if (!name || !name[0])
 				continue;
-			if (symtab_add(t, s.st_value, s.st_size, name, strlen(name)))
+			if (symtab_add(&o->syms, s.st_value, s.st_size, name, strlen(name)))
 				return -ENOMEM;
 			n++;
 		}
@@ -167,21 +188,59 @@ struct elf_file {
 	Elf *e;
 };
 
-static int open_elf(const char *path, struct elf_file *f)
+static void file_id(const struct stat *st, struct elf_file_id *id)
 {
-	f->e = NULL;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0)
-		return -errno;
-	f->e = elf_begin(f->fd, ELF_C_READ, NULL);
-	if (!f->e || elf_kind(f->e) != ELF_K_ELF) {
-		if (f->e)
-			elf_end(f->e);
-		close(f->fd);
-		f->e = NULL;
-		f->fd = -1;
+	*id = (struct elf_file_id){
+		.dev = st->st_dev, .ino = st->st_ino, .size = (uint64_t)st->st_size,
+		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+	};
+}
+
+/*
+ * Starts libelf on fd, opened within the size limit. libelf sizes what it
+ * reads by its own fstat: a file grown past the limit since is refused.
+ * 0 or -ENOEXEC, -EFBIG.
+ */
+static int begin_elf(int fd, Elf **out)
+{
+	struct stat now;
+	Elf *e;
+
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		if (e)
+			elf_end(e);
 		return -ENOEXEC;
 	}
+	if (fstat(fd, &now) || (uint64_t)now.st_size > TARGETFILE_ELF_MAX) {
+		elf_end(e);
+		return -EFBIG;
+	}
+	*out = e;
+	return 0;
+}
+
+/*
+ * Opens path inside root_fd as an ELF file (targetfile_open flags), its id
+ * into *id. 0, -ENOEXEC, or -errno as targetfile_open.
+ */
+static int open_elf(int root_fd, const char *path, unsigned flags, struct elf_file *f,
+		    struct elf_file_id *id)
+{
+	struct stat st;
+	int err;
+
+	f->e = NULL;
+	f->fd = targetfile_open(root_fd, path, TARGETFILE_ELF_MAX, flags, &st);
+	if (f->fd < 0)
+		return f->fd;
+	err = begin_elf(f->fd, &f->e);
+	if (err) {
+		close(f->fd);
+		f->fd = -1;
+		return err;
+	}
+	file_id(&st, id);
 	return 0;
 }
 
@@ -195,58 +254,93 @@ static void close_elf(struct elf_file *f)
 	f->fd = -1;
 }
 
-/* Opens a debug file for o: by build-id, then by .gnu_debuglink. 0 or -ENOENT. */
-static int open_debug_file(Elf *e, const char *path, const char *debug_root, struct elf_object *o,
+/* Formats a path into a PATH_MAX buffer. 0, or -ENAMETOOLONG when it does not fit. */
+__attribute__((format(printf, 2, 3)))
+static int format_path(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, PATH_MAX, fmt, ap);
+	va_end(ap);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* Tries one candidate debug file: 0 when it opened as ELF. Refused files are counted. */
+static int try_debug_file(int root_fd, const char *cand, unsigned flags, struct elf_object *o,
+			  struct elf_file *df)
+{
+	int err = open_elf(root_fd, cand, flags, df, &o->debug);
+
+	if (err == -ELOOP || err == -EISDIR || err == -EINVAL || err == -EFBIG)
+		o->files_refused++;
+	return err;
+}
+
+/*
+ * The name a .gnu_debuglink section gives, or NULL. It names a file beside
+ * the object: a '/', "." or ".." would lead elsewhere, and is refused.
+ */
+static const char *debuglink_name(Elf *e, struct elf_object *o)
+{
+	Elf_Scn *scn = find_section(e, ".gnu_debuglink", NULL);
+	Elf_Data *d = scn ? section_data(scn, o) : NULL;
+	const char *name;
+
+	if (!d || !d->d_size || !memchr(d->d_buf, '\0', d->d_size))
+		return NULL;
+	name = d->d_buf;
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return NULL;
+	return name;
+}
+
+/*
+ * Opens a debug file for o, inside root_fd: by build-id, then by
+ * .gnu_debuglink beside path (absolute inside the root; NULL: by build-id
+ * only). 0 or -ENOENT.
+ */
+static int open_debug_file(Elf *e, int root_fd, const char *path, struct elf_object *o,
 			   struct elf_file *df)
 {
 	char cand[PATH_MAX], dir[PATH_MAX];
-	GElf_Shdr sh;
-	Elf_Scn *scn;
 	const char *link, *slash;
 
-	if (o->build_id[0] && strlen(o->build_id) > 2) {
-		snprintf(cand, sizeof(cand), "%s/usr/lib/debug/.build-id/%.2s/%s.debug", debug_root,
-			 o->build_id, o->build_id + 2);
-		if (!open_elf(cand, df))
-			goto found;
-	}
-	scn = find_section(e, ".gnu_debuglink", &sh);
-	if (!scn)
+	/*
+	 * The build-id folder is the root's own (distributions link .build-id
+	 * entries to the debug files), so a symlink is followed there.
+	 */
+	if (o->build_id[0] && strlen(o->build_id) > 2 &&
+	    !format_path(cand, "/usr/lib/debug/.build-id/%.2s/%s.debug", o->build_id, o->build_id + 2) &&
+	    !try_debug_file(root_fd, cand, TARGETFILE_FOLLOW, o, df))
+		goto found;
+	link = path ? debuglink_name(e, o) : NULL;
+	if (!link)
 		return -ENOENT;
-	{
-		Elf_Data *d = section_data(scn);
-
-		if (!d || !d->d_size || !memchr(d->d_buf, '\0', d->d_size))
-			return -ENOENT;
-		link = d->d_buf;
-	}
 	slash = strrchr(path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	snprintf(cand, sizeof(cand), "%s/%s", dir, link);
-	if (strcmp(cand, path) && !open_elf(cand, df))
+	if (!slash || format_path(dir, "%.*s", (int)(slash - path), path))
+		return -ENOENT;
+	if (!format_path(cand, "%s/%s", dir, link) && strcmp(cand, path) &&
+	    !try_debug_file(root_fd, cand, 0, o, df))
 		goto found;
-	snprintf(cand, sizeof(cand), "%s/.debug/%s", dir, link);
-	if (!open_elf(cand, df))
+	if (!format_path(cand, "%s/.debug/%s", dir, link) && !try_debug_file(root_fd, cand, 0, o, df))
 		goto found;
-	/* The global folder mirrors the object's own path (without the /proc/PID/root prefix). */
-	{
-		const char *rel = dir;
-		size_t rl = strlen(debug_root);
-
-		if (rl && !strncmp(dir, debug_root, rl))
-			rel = dir + rl;
-		snprintf(cand, sizeof(cand), "%s/usr/lib/debug%s/%s", debug_root, rel, link);
-		if (!open_elf(cand, df))
-			goto found;
-	}
+	/* The global folder mirrors the object's own path. */
+	if (!format_path(cand, "/usr/lib/debug%s/%s", dir, link) &&
+	    !try_debug_file(root_fd, cand, 0, o, df))
+		goto found;
 	return -ENOENT;
 found:
-	snprintf(o->debug_file, sizeof(o->debug_file), "%s", cand);
+	memcpy(o->debug_file, cand, strlen(cand) + 1);
 	return 0;
 }
 
-/* Segments, build-id and symbols of an open ELF; path and debug_root find debug files (path may be NULL). */
-static int load_from(Elf *e, const char *path, const char *debug_root, struct elf_object *o)
+/*
+ * Segments, build-id and symbols of an open ELF; root_fd and path (inside
+ * it) find debug files (root_fd -1: none is looked for).
+ */
+static int load_from(Elf *e, int root_fd, const char *path, struct elf_object *o)
 {
 	struct elf_file df = { -1, NULL };
 	GElf_Ehdr eh;
@@ -266,13 +360,13 @@ static int load_from(Elf *e, const char *path, const char *debug_root, struct el
 	read_build_id(e, o->build_id, sizeof(o->build_id));
 
 	if (has_symtab(e)) {
-		err = read_symbols(e, SHT_SYMTAB, &o->syms);
-	} else if (path && !open_debug_file(e, path, debug_root ? debug_root : "", o, &df)) {
+		err = read_symbols(e, SHT_SYMTAB, o);
+	} else if (root_fd >= 0 && !open_debug_file(e, root_fd, path, o, &df)) {
 		o->from_debug_file = 1;
-		err = read_symbols(df.e, SHT_SYMTAB, &o->syms);
+		err = read_symbols(df.e, SHT_SYMTAB, o);
 	}
 	if (err >= 0)
-		err = read_symbols(e, SHT_DYNSYM, &o->syms);
+		err = read_symbols(e, SHT_DYNSYM, o);
 	if (err >= 0)
 		err = add_plt(e, &o->syms);
 	if (err >= 0) {
@@ -283,23 +377,46 @@ static int load_from(Elf *e, const char *path, const char *debug_root, struct el
 	return err;
 }
 
-int elf_object_load(const char *path, const char *debug_root, struct elf_object *o)
+static int object_init(struct elf_object *o)
 {
-	struct elf_file f = { -1, NULL };
-	int err;
-
 	memset(o, 0, sizeof(*o));
 	symtab_init(&o->syms);
-	err = libelf_ready();
+	return libelf_ready();
+}
+
+int elf_object_load_fd(int fd, const struct stat *st, int root_fd, const char *path,
+		       struct elf_object *o)
+{
+	Elf *e;
+	int err;
+
+	err = object_init(o);
 	if (err)
 		return err;
-	err = open_elf(path, &f);
+	err = begin_elf(fd, &e);
 	if (err)
 		return err;
-	err = load_from(f.e, path, debug_root, o);
-	close_elf(&f);
+	file_id(st, &o->file);
+	err = load_from(e, root_fd, path, o);
+	elf_end(e);
 	if (err)
 		elf_object_free(o);
+	return err;
+}
+
+int elf_object_load(int root_fd, const char *path, struct elf_object *o)
+{
+	struct stat st;
+	int fd, err;
+
+	err = object_init(o);
+	if (err)
+		return err;
+	fd = targetfile_open(root_fd, path, TARGETFILE_ELF_MAX, 0, &st);
+	if (fd < 0)
+		return fd;
+	err = elf_object_load_fd(fd, &st, root_fd, path, o);
+	close(fd);
 	return err;
 }
 
@@ -308,16 +425,14 @@ int elf_object_load_image(const void *image, size_t len, struct elf_object *o)
 	Elf *e;
 	int err;
 
-	memset(o, 0, sizeof(*o));
-	symtab_init(&o->syms);
-	err = libelf_ready();
+	err = object_init(o);
 	if (err)
 		return err;
 	/* libelf does not write through a read-only ELF_C_READ descriptor. */
 	e = elf_memory((char *)(uintptr_t)image, len);
 	if (!e)
 		return -ENOEXEC;
-	err = elf_kind(e) == ELF_K_ELF ? load_from(e, NULL, NULL, o) : -ENOEXEC;
+	err = elf_kind(e) == ELF_K_ELF ? load_from(e, -1, NULL, o) : -ENOEXEC;
 	elf_end(e);
 	if (err)
 		elf_object_free(o);

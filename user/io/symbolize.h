@@ -4,12 +4,17 @@
  *
  * A process is snapshotted when first seen (symbolizer_add_process): its
  * /proc/PID/maps is read and every executable file it maps is loaded then,
- * through /proc/PID/root/<path> so that objects inside containers are the
- * ones the process runs (falling back to /proc/PID/map_files/ for deleted
- * files). A process that exits later is still symbolized from the snapshot.
- * Objects are cached by device and inode, and shared by build-id.
+ * by its path inside the process's root folder (/proc/PID/root), so that
+ * objects inside containers are the ones the process runs, or through
+ * /proc/PID/map_files/ when that path no longer holds the mapped file. These
+ * files, their debug files and perf maps are the process owner's to choose:
+ * all are opened through targetfile.h. A process that exits later is still
+ * symbolized from the snapshot. An object is kept while a snapshot maps it,
+ * found again by device, inode, path and root; two objects share one symbol
+ * table only when read from the same files (device, inode, size, mtime).
  *
- * Frames print as the function name; JIT code through /tmp/perf-PID.map;
+ * Frames print as the function name; JIT code through /tmp/perf-PID.map in
+ * the process's root, when root or one of the process's users owns it;
  * kernel frames as "name_[k]" from /proc/kallsyms. A frame that cannot be
  * named prints as "module+0xOFF" (OFF the object's link-time address) or
  * "[anon]+0xADDR", "[unknown]+0xADDR": never dropped.
@@ -31,6 +36,9 @@ struct symbolizer_stats {
 	uint64_t processes;	/* snapshotted */
 	uint64_t objects;	/* ELF objects loaded */
 	uint64_t objects_failed;	/* could not be opened or parsed */
+	uint64_t files_refused;	/* objects, debug files, perf maps that are not regular files,
+				 * too big, symlinks, or perf maps of another owner */
+	uint64_t sections_refused;	/* compressed sections that would inflate too far */
 	uint64_t frames;	/* addresses looked up */
 	uint64_t unresolved;	/* printed as module+0xoff or [unknown] */
 };
