@@ -470,6 +470,8 @@ static int write_summary(struct profiler *p)
 	symbolizer_stats(p->sym, &ss);
 	run.objects = ss.objects;
 	run.objects_unreadable = ss.objects_failed;
+	run.files_refused = ss.files_refused;
+	run.sections_refused = ss.sections_refused;
 	run.frames = ss.frames;
 	run.frames_unresolved = ss.unresolved;
 	sb_reset(&p->summary);

@@ -96,3 +96,6 @@ folded=$tmp/out/oncpu.folded
 check "the target's own perf map names its JIT frames" grep -q "jit_named_by_its_own_map" "$folded"
 check "a 512 MiB perf map is not read" bash -c "! grep -q jit_named_by_a_512MiB_map '$folded'"
 check "another user's perf map is not read" bash -c "! grep -q jit_named_by_another_user '$folded'"
+# What was refused is said, not only skipped: the FIFO debug link, the FIFO,
+# oversize and foreign perf maps.
+check "summary.txt counts the files it refused" grep -Eq '^refused: [1-9][0-9]* files of the targets' "$tmp/out/summary.txt"

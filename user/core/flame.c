@@ -362,6 +362,10 @@ int flame_summary(const struct flame *f, const struct flame_run *run, struct str
 	sb_printf(sb, "symbols: %" PRIu64 " objects loaded, %" PRIu64 " not readable; %" PRIu64 " of %" PRIu64
 		  " frames unresolved (shown as module+0xoff)\n",
 		  run->objects, run->objects_unreadable, run->frames_unresolved, run->frames);
+	if (run->files_refused || run->sections_refused)
+		sb_printf(sb, "refused: %" PRIu64 " files of the targets (not regular files, too big, links, or perf maps of another owner), %" PRIu64
+			  " compressed sections (would inflate too far)\n",
+			  run->files_refused, run->sections_refused);
 	sb_printf(sb, "note: user stacks are walked by frame pointers; code built without them (Debian's libc, most packages) shows short user stacks\n");
 	return sb_finish(sb);
 }

@@ -142,6 +142,8 @@ struct flame_run {
 	size_t ntargets;
 	const uint64_t *counters;		/* [LG_CNT__MAX] loss counters; NULL = none */
 	uint64_t objects, objects_unreadable;	/* ELF objects symbolized from, or not readable */
+	uint64_t files_refused;			/* target files not read: not regular, too big, links */
+	uint64_t sections_refused;		/* compressed sections that would inflate too far */
 	uint64_t frames, frames_unresolved;	/* addresses looked up, or left module+0xoff */
 };
 
